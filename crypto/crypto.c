@@ -1,0 +1,133 @@
+/* crypto: libtomcrypt set-up, the kernel RNG, hashing helpers. */
+#include "crypto.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <errno.h>
+#include <unistd.h>
+#include <tomcrypt.h>
+
+static int prng_index = -1;
+
+/* A libtomcrypt PRNG descriptor whose read() is getrandom(): libtomcrypt's
+ * key generation and signing take their randomness from the kernel. */
+static int kprng_start(prng_state *s) { (void)s; return CRYPT_OK; }
+static int kprng_add(const unsigned char *in, unsigned long n, prng_state *s)
+{ (void)in; (void)n; (void)s; return CRYPT_OK; }
+static int kprng_ready(prng_state *s) { (void)s; return CRYPT_OK; }
+static unsigned long kprng_read(unsigned char *out, unsigned long n, prng_state *s)
+{
+	(void)s;
+	rand_bytes(out, n);
+	return n;
+}
+static int kprng_done(prng_state *s) { (void)s; return CRYPT_OK; }
+static int kprng_export(unsigned char *out, unsigned long *n, prng_state *s)
+{ (void)out; (void)s; *n = 0; return CRYPT_OK; }
+static int kprng_import(const unsigned char *in, unsigned long n, prng_state *s)
+{ (void)in; (void)n; (void)s; return CRYPT_OK; }
+static int kprng_test(void) { return CRYPT_OK; }
+
+static const struct ltc_prng_descriptor kernel_prng = {
+	"wombat-getrandom", 0, kprng_start, kprng_add, kprng_ready, kprng_read,
+	kprng_done, kprng_export, kprng_import, kprng_test,
+};
+
+int crypto_init(void)
+{
+	static int done;
+	if (done)
+		return 0;
+	ltc_mp = ltm_desc;
+	if (register_cipher(&aes_desc) < 0 || register_hash(&sha1_desc) < 0 ||
+	    register_hash(&sha256_desc) < 0 || register_hash(&sha384_desc) < 0 ||
+	    register_hash(&sha512_desc) < 0)
+		return -1;
+	prng_index = register_prng(&kernel_prng);
+	if (prng_index < 0)
+		return -1;
+	done = 1;
+	return 0;
+}
+
+int crypto_prng_idx(void)
+{
+	return prng_index;
+}
+
+void rand_bytes(void *p, size_t n)
+{
+	uint8_t *out = p;
+	while (n) {
+		ssize_t r = getrandom(out, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();   /* no randomness: nothing safe to do */
+		}
+		out += r;
+		n -= (size_t)r;
+	}
+}
+
+uint32_t rand_u32(void)
+{
+	uint32_t v;
+	rand_bytes(&v, sizeof(v));
+	return v;
+}
+
+void wipe(void *p, size_t n)
+{
+	if (p && n)
+		explicit_bzero(p, n);
+}
+
+int ct_memcmp(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= x[i] ^ y[i];
+	return acc != 0;
+}
+
+static const char *const hash_names[] = { "sha1", "sha256", "sha384", "sha512" };
+
+int hash_idx(enum hash_alg a)
+{
+	return find_hash(hash_names[a]);
+}
+
+size_t hash_len(enum hash_alg a)
+{
+	static const size_t lens[] = { 20, 32, 48, 64 };
+	return lens[a];
+}
+
+void hash_init(hash_ctx *c, enum hash_alg a)
+{
+	_Static_assert(sizeof(c->st) >= sizeof(hash_state), "hash_ctx too small");
+	c->alg = a;
+	hash_descriptor[hash_idx(a)].init((hash_state *)c->st);
+}
+
+void hash_update(hash_ctx *c, const void *d, size_t n)
+{
+	hash_descriptor[hash_idx(c->alg)].process((hash_state *)c->st, d, n);
+}
+
+void hash_final(hash_ctx *c, uint8_t *out)
+{
+	hash_descriptor[hash_idx(c->alg)].done((hash_state *)c->st, out);
+	wipe(c->st, sizeof(c->st));
+}
+
+void hash_mem(enum hash_alg a, const void *d, size_t n, uint8_t *out)
+{
+	hash_ctx c;
+	hash_init(&c, a);
+	hash_update(&c, d, n);
+	hash_final(&c, out);
+}

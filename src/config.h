@@ -1,0 +1,95 @@
+/* config: sshd_config syntax and option names (sshd_config(5)) plus wombat's
+ * own options. A bad line is an error naming file, line and option. */
+#ifndef WOMBAT_CONFIG_H
+#define WOMBAT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_LIST 32
+
+enum permit_root { PERMIT_ROOT_NO, PERMIT_ROOT_YES, PERMIT_ROOT_PROHIBIT_PASSWORD,
+		   PERMIT_ROOT_FORCED_COMMANDS_ONLY };
+enum kill_mode { KILL_PROCESS, KILL_CONTROL_GROUP, KILL_MIXED, KILL_NONE };
+
+struct config {
+	/* listening */
+	int ports[CFG_MAX_LIST];             int n_ports;
+	char *listen_addrs[CFG_MAX_LIST];    int n_listen_addrs; /* "addr" or "addr:port" */
+	char *host_keys[CFG_MAX_LIST];       int n_host_keys;
+	char *pid_file;
+	int max_startups;                    /* start of random early drop; simple form */
+	/* logging */
+	int log_level;                       /* enum log_level */
+	int syslog_facility;
+	/* auth */
+	int permit_root_login;               /* enum permit_root */
+	int pubkey_authentication;
+	int password_authentication;
+	int permit_empty_passwords;
+	int kbd_interactive_authentication;
+	char *authorized_keys_files[CFG_MAX_LIST]; int n_authorized_keys_files;
+	int strict_modes;
+	int max_auth_tries;
+	int login_grace_time;                /* seconds, 0 = none */
+	char *allow_users[CFG_MAX_LIST];     int n_allow_users;
+	char *deny_users[CFG_MAX_LIST];      int n_deny_users;
+	char *allow_groups[CFG_MAX_LIST];    int n_allow_groups;
+	char *deny_groups[CFG_MAX_LIST];     int n_deny_groups;
+	char *banner;                        /* path or NULL ("none") */
+	int permit_user_environment;
+	/* algorithms (comma lists, already validated) */
+	char *ciphers, *macs, *kex_algorithms, *host_key_algorithms;
+	int compression;                     /* 0 no, 1 yes (delayed) */
+	uint64_t rekey_bytes;                /* 0 = default (1 GiB) */
+	int rekey_seconds;                   /* 0 = none */
+	/* sessions */
+	int max_sessions;
+	int permit_tty;
+	int print_motd;
+	int print_last_log;
+	char *accept_env[CFG_MAX_LIST];      int n_accept_env;
+	char *set_env[CFG_MAX_LIST];         int n_set_env;   /* NAME=VALUE */
+	char *subsystem_names[CFG_MAX_LIST];
+	char *subsystem_cmds[CFG_MAX_LIST];  int n_subsystems;
+	char *force_command;
+	/* timers */
+	int client_alive_interval;           /* seconds, 0 = off */
+	int client_alive_count_max;
+	int tcp_keep_alive;
+	char *channel_timeout[CFG_MAX_LIST]; int n_channel_timeout; /* "type=secs" */
+	int unused_connection_timeout;       /* seconds, 0 = none */
+	/* forwarding */
+	int allow_tcp_forwarding;            /* 0 no, 1 yes, 2 local, 3 remote */
+	char *permit_open[CFG_MAX_LIST];     int n_permit_open;
+	char *permit_listen[CFG_MAX_LIST];   int n_permit_listen;
+	int gateway_ports;
+	/* wombat */
+	int close_on_child_exit;
+	int session_kill_mode;               /* enum kill_mode */
+	int session_kill_signal;
+	int session_kill_timeout;
+	char *session_cgroup_root;
+	int session_kill_fallback_pgrp;
+};
+
+/* Fill with built-in defaults (OpenSSH's, plus wombat's). */
+void config_defaults(struct config *c);
+void config_free(struct config *c);
+void config_copy(struct config *dst, const struct config *src);
+
+/* Parse a file (Include and Match blocks recorded for config_match).
+ * Errors go to err as "FILE:LINE: OPTION: reason"; returns -1. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errsz);
+/* One "Key=Value" or "Key Value" from -o. Same error rules ("command line"). */
+int config_apply_option(struct config *c, const char *line, char *err, size_t errsz);
+/* Apply Match blocks for this connection: user, group list of the user (may
+ * be NULL), client address, host name (may be NULL). */
+int config_match(struct config *c, const char *user, const char *const *groups,
+		 const char *addr, const char *host);
+/* -T output: one "keyword value" line per option, lowercase keywords, as
+ * `sshd -T` prints; must read back through config_load_file. */
+void config_dump(const struct config *c, FILE *out);
+
+#endif

@@ -1,0 +1,63 @@
+/* hostkey: SSH public keys, signatures, and OpenSSH-format private key
+ * files (PROTOCOL.key). Host keys sign; user keys verify.
+ * RFC 8709 ssh-ed25519, RFC 5656 ecdsa-sha2-*, RFC 8332 rsa-sha2-256/512. */
+#ifndef WOMBAT_HOSTKEY_H
+#define WOMBAT_HOSTKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+
+enum key_type { KEY_ED25519, KEY_ECDSA_P256, KEY_ECDSA_P384, KEY_ECDSA_P521,
+		KEY_RSA };
+
+struct sshkey;   /* opaque */
+
+/* Load an unencrypted openssh-key-v1 private key. On failure returns -1 and
+ * writes a human reason into err. */
+int key_load_private(const char *path, struct sshkey **out, char *err, size_t errsz);
+/* bits only matters for RSA (0 = 3072). */
+int key_generate(enum key_type t, int bits, struct sshkey **out);
+/* Write the private key (openssh-key-v1, mode 0600, created exclusively or
+ * replaced atomically) and path.pub. */
+int key_save_private(const struct sshkey *k, const char *path, const char *comment,
+		     char *err, size_t errsz);
+void key_free(struct sshkey *k);
+
+enum key_type key_get_type(const struct sshkey *k);
+int key_has_private(const struct sshkey *k);
+/* "ssh-ed25519", "ecdsa-sha2-nistp256", ..., "ssh-rsa" */
+const char *key_type_name(const struct sshkey *k);
+/* Parse "ssh-ed25519" etc.; -1 unknown. */
+int key_type_from_name(const char *name, enum key_type *t);
+/* Wire public key blob (RFC 4253 s6.6), appended to out. */
+int key_public_blob(const struct sshkey *k, buf_t *out);
+/* Parse a public key blob. */
+int key_from_blob(const uint8_t *blob, size_t n, struct sshkey **out);
+int key_equal_public(const struct sshkey *a, const struct sshkey *b);
+
+/* Is sigalg a signature algorithm this key can make/verify?
+ * ed25519: "ssh-ed25519"; ecdsa: its type name; rsa: "rsa-sha2-256",
+ * "rsa-sha2-512" (SHA-1 "ssh-rsa" is refused, as modern OpenSSH does). */
+int key_sigalg_ok(const struct sshkey *k, const char *sigalg);
+/* Append the signature blob contents (string sigalg, string sig) to out. */
+int key_sign(const struct sshkey *k, const char *sigalg, const uint8_t *data,
+	     size_t n, buf_t *out);
+/* Verify signature blob `sig` (string sigalg, string sig) over data; the
+ * blob's sigalg must equal `sigalg`. 0 = valid. */
+int key_verify(const struct sshkey *k, const char *sigalg, const uint8_t *sig,
+	       size_t sign, const uint8_t *data, size_t n);
+
+/* "SHA256:<base64 without padding>" */
+void key_fingerprint(const struct sshkey *k, char *out, size_t outsz);
+/* "ssh-ed25519 AAAA... comment" (one line, no newline) */
+int key_public_line(const struct sshkey *k, const char *comment, char *out, size_t outsz);
+/* Parse one authorized_keys/known_hosts-style "type base64 [comment]"
+ * starting at s (options already skipped). */
+int key_from_public_line(const char *s, struct sshkey **out);
+
+/* base64 (RFC 4648) helpers used for key lines. */
+int b64_encode(const uint8_t *in, size_t n, char *out, size_t outsz, int pad);
+int b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen);
+
+#endif

@@ -1,0 +1,30 @@
+/* log: syslog or stderr/file logging with OpenSSH's LogLevel names. */
+#ifndef WOMBAT_LOG_H
+#define WOMBAT_LOG_H
+
+enum log_level { LOG_L_QUIET, LOG_L_FATAL, LOG_L_ERROR, LOG_L_INFO,
+		 LOG_L_VERBOSE, LOG_L_DEBUG1, LOG_L_DEBUG2, LOG_L_DEBUG3 };
+
+/* to_stderr: -e/-D; file: -E path or NULL; facility: syslog facility. */
+void log_init(const char *ident, enum log_level lvl, int to_stderr,
+	      const char *file, int facility);
+void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+/* Prefix added to every line of this process, e.g. "[1234 127.0.0.1:5555]". */
+void log_set_prefix(const char *prefix);
+int log_level_from_name(const char *name, enum log_level *out);
+const char *log_level_name(enum log_level l);
+int log_facility_from_name(const char *name, int *out);
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define fatal(...)   do { log_msg(LOG_L_FATAL, __VA_ARGS__); _exit(255); } while (0)
+#define error(...)   log_msg(LOG_L_ERROR, __VA_ARGS__)
+#define logit(...)   log_msg(LOG_L_INFO, __VA_ARGS__)
+#define verbose(...) log_msg(LOG_L_VERBOSE, __VA_ARGS__)
+#define debug(...)   log_msg(LOG_L_DEBUG1, __VA_ARGS__)
+#define debug2(...)  log_msg(LOG_L_DEBUG2, __VA_ARGS__)
+#define debug3(...)  log_msg(LOG_L_DEBUG3, __VA_ARGS__)
+
+#include <unistd.h>
+#endif
