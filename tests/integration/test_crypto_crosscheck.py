@@ -1,0 +1,81 @@
+"""Cross-check our X25519 and Ed25519 against python3-cryptography (OpenSSL).
+
+tests/unit/test_curve25519 --dump N SEED prints pseudo-random inputs with our
+outputs; every line must match what the independent implementation computes.
+This test builds nothing: run `make tests/unit/test_curve25519` first.
+"""
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey, Ed25519PublicKey)
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey, X25519PublicKey)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+REPO = Path(__file__).resolve().parents[2]
+BINARY = REPO / "tests" / "unit" / "test_curve25519"
+COUNT = 200
+
+
+def dump_lines(seed):
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} is missing: build it with "
+                    "`make tests/unit/test_curve25519` before running this test")
+    out = subprocess.run([str(BINARY), "--dump", str(COUNT), str(seed)],
+                         capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.splitlines()
+
+
+def raw_public(key):
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def check_x25519(fields):
+    scalar, point, ours, rc = (bytes.fromhex(fields[0]), bytes.fromhex(fields[1]),
+                               bytes.fromhex(fields[2]), int(fields[3]))
+    priv = X25519PrivateKey.from_private_bytes(scalar)
+    try:
+        theirs = priv.exchange(X25519PublicKey.from_public_bytes(point))
+    except ValueError:
+        # OpenSSL refuses an all-zero shared secret; we must have flagged it
+        assert rc == -1 and ours == bytes(32), f"x25519 {fields}: OpenSSL refused, we did not"
+        return
+    assert rc == 0, f"x25519 {fields}: we returned {rc}"
+    assert ours == theirs, f"x25519 mismatch for scalar {fields[0]} point {fields[1]}: " \
+                           f"ours {ours.hex()} theirs {theirs.hex()}"
+
+
+def check_ed25519(fields):
+    seed = bytes.fromhex(fields[0])
+    msg = b"" if fields[1] == "-" else bytes.fromhex(fields[1])
+    pk, sig = bytes.fromhex(fields[2]), bytes.fromhex(fields[3])
+    priv = Ed25519PrivateKey.from_private_bytes(seed)
+    assert pk == raw_public(priv), f"ed25519 public key mismatch for seed {fields[0]}"
+    # Ed25519 is deterministic: the signatures must be identical
+    assert sig == priv.sign(msg), f"ed25519 signature mismatch for seed {fields[0]}"
+    try:
+        Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
+    except InvalidSignature:
+        pytest.fail(f"OpenSSL rejects our signature for seed {fields[0]}")
+
+
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_crosscheck(seed):
+    lines = dump_lines(seed)
+    kinds = {"x25519": 0, "ed25519": 0}
+    for line in lines:
+        tag, *fields = line.split()
+        if tag == "x25519":
+            assert len(fields) == 4, line
+            check_x25519(fields)
+        elif tag == "ed25519":
+            assert len(fields) == 4, line
+            check_ed25519(fields)
+        else:
+            pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
+        kinds[tag] += 1
+    assert kinds == {"x25519": COUNT, "ed25519": COUNT}, f"seed {seed}: {kinds}"
