@@ -1,0 +1,670 @@
+/* conn: one connection's life — version exchange, the poll loop, message
+ * dispatch, timers, and the logged reason it ended. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "channel.h"
+#include "crypto.h"
+#include "kex.h"
+#include "log.h"
+#include "packet.h"
+
+#define VERSION_STRING "SSH-2.0-wombat_0.1"
+#define VERSION_LINE_MAX 255
+#define MAX_POLLFDS 256
+
+struct conn {
+	struct packet pkt;
+	struct kex kex;
+	struct auth auth;
+	struct config cfg;           /* after Match for the user */
+	struct chanset *chans;
+	buf_t obuf;                  /* payload of the packet being built */
+	buf_t held;                  /* non-transport packets held during kex */
+	int version_done;
+	int authenticated;
+	int closing;                 /* DISCONNECT sent or peer gone: flush and end */
+	int ended;
+	int no_more_sessions;
+	char cause[300];             /* why the connection ended */
+	char peer_addr[64], local_addr[64];
+	int peer_port, local_port;
+	time_t start, last_recv, last_probe;
+	int probes;                  /* unanswered ClientAlive probes */
+	int was_throttled;
+};
+
+static int sig_pipe[2] = { -1, -1 };
+
+/* ---- services for the channel layer ---------------------------------- */
+
+buf_t *conn_pkt_start(struct conn *c, uint8_t msg)
+{
+	buf_reset(&c->obuf);
+	buf_put_u8(&c->obuf, msg);
+	return &c->obuf;
+}
+
+static int is_transport_msg(uint8_t msg)
+{
+	return msg >= 1 && msg <= 49 && msg != SSH_MSG_SERVICE_ACCEPT && msg != SSH_MSG_EXT_INFO;
+}
+
+/* During a key exchange only transport messages may leave (RFC 4253 s7.1);
+ * everything else waits in `held` until our NEWKEYS has gone out. */
+static int kex_holds_output(const struct conn *c)
+{
+	return c->kex.sent_kexinit && !c->kex.sent_newkeys;
+}
+
+int conn_pkt_send(struct conn *c)
+{
+	if (c->closing)
+		return -1;
+	const uint8_t *p = buf_data(&c->obuf);
+	size_t n = buf_used(&c->obuf);
+	if (kex_holds_output(c) && !is_transport_msg(p[0])) {
+		if (buf_put_u32(&c->held, (uint32_t)n) < 0 || buf_put(&c->held, p, n) < 0) {
+			conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+					"output held during key exchange overflowed");
+			return -1;
+		}
+		return 0;
+	}
+	if (pkt_send(&c->pkt, p, n) < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
+		return -1;
+	}
+	return 0;
+}
+
+static void release_held(struct conn *c)
+{
+	rd_t r;
+	rd_init(&r, buf_data(&c->held), buf_used(&c->held));
+	while (rd_left(&r) > 0) {
+		uint32_t n;
+		const uint8_t *p;
+		if (rd_u32(&r, &n) < 0 || rd_ptr(&r, &p, n) < 0)
+			break;
+		if (pkt_send(&c->pkt, p, n) < 0) {
+			conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
+			break;
+		}
+	}
+	buf_reset(&c->held);
+}
+
+size_t conn_out_queued(const struct conn *c)
+{
+	return pkt_out_queued(&c->pkt) + buf_used(&c->held);
+}
+
+const struct config *conn_config(const struct conn *c) { return &c->cfg; }
+const struct passwd *conn_user(const struct conn *c)
+{
+	return c->authenticated ? &c->auth.pw : NULL;
+}
+const struct authkey_opts *conn_authkey_opts(const struct conn *c)
+{
+	return c->auth.have_opts ? &c->auth.opts : NULL;
+}
+const char *conn_peer_addr(const struct conn *c) { return c->peer_addr; }
+int conn_peer_port(const struct conn *c) { return c->peer_port; }
+const char *conn_local_addr(const struct conn *c) { return c->local_addr; }
+int conn_local_port(const struct conn *c) { return c->local_port; }
+
+/* Record why the connection ends (the first cause wins) and stop reading. */
+static void set_cause(struct conn *c, const char *cause)
+{
+	if (!c->cause[0])
+		snprintf(c->cause, sizeof(c->cause), "%s", cause);
+	c->closing = 1;
+}
+
+void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (c->closing) {
+		set_cause(c, why);
+		return;
+	}
+	if (c->version_done && !c->pkt.eof) {
+		buf_t b;
+		buf_init(&b, 300, 1024);
+		buf_put_u8(&b, SSH_MSG_DISCONNECT);
+		buf_put_u32(&b, reason);
+		buf_put_cstring(&b, why);
+		buf_put_cstring(&b, "");
+		pkt_send(&c->pkt, buf_data(&b), buf_used(&b));
+		buf_free(&b);
+	}
+	set_cause(c, why);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (sig_pipe[1] >= 0)
+		(void)!write(sig_pipe[1], "c", 1);
+	errno = saved;
+}
+
+static void setup_signals(void)
+{
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatal("pipe: %s", strerror(errno));
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_DFL);
+}
+
+static void reap_children(struct conn *c)
+{
+	char tmp[64];
+	while (read(sig_pipe[0], tmp, sizeof(tmp)) > 0)
+		;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			break;
+		if (c->chans)
+			chan_child_exited(c->chans, pid, status);
+	}
+}
+
+/* ---- version exchange (RFC 4253 s4.2) -------------------------------- */
+
+/* 1 when the client's version line has been read, 0 need more, -1 bad. */
+static int read_version(struct conn *c)
+{
+	buf_t *in = &c->pkt.in;
+	const uint8_t *d = buf_data(in);
+	size_t n = buf_used(in);
+	const uint8_t *nl = memchr(d, '\n', n);
+	if (!nl) {
+		if (n > VERSION_LINE_MAX) {
+			conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+					"bad protocol version identification: line longer than %d bytes",
+					VERSION_LINE_MAX);
+			return -1;
+		}
+		return 0;
+	}
+	size_t linelen = (size_t)(nl - d) + 1;
+	size_t textlen = linelen - 1;
+	if (textlen && d[textlen - 1] == '\r')
+		textlen--;
+	if (linelen > VERSION_LINE_MAX) {
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+				"bad protocol version identification: line longer than %d bytes",
+				VERSION_LINE_MAX);
+		return -1;
+	}
+	char line[VERSION_LINE_MAX + 1];
+	memcpy(line, d, textlen);
+	line[textlen] = 0;
+	buf_consume(in, linelen);
+	if (strlen(line) != textlen ||
+	    (strncmp(line, "SSH-2.0-", 8) != 0 && strncmp(line, "SSH-1.99-", 9) != 0)) {
+		char shown[64];
+		size_t k;
+		for (k = 0; k < sizeof(shown) - 1 && k < textlen; k++)
+			shown[k] = (line[k] >= 0x20 && line[k] < 0x7f) ? line[k] : '?';
+		shown[k] = 0;
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+				"bad protocol version identification '%s' from %s port %d",
+				shown, c->peer_addr, c->peer_port);
+		return -1;
+	}
+	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", line);
+	c->version_done = 1;
+	debug("client version: %s", line);
+	return 1;
+}
+
+/* ---- message dispatch -------------------------------------------------- */
+
+static void send_unimplemented(struct conn *c)
+{
+	buf_t *b = conn_pkt_start(c, SSH_MSG_UNIMPLEMENTED);
+	buf_put_u32(b, c->pkt.seq_in - 1);
+	conn_pkt_send(c);
+}
+
+static void handle_service_request(struct conn *c, rd_t *r)
+{
+	char name[64];
+	if (rd_cstring(r, name, sizeof(name)) < 0 || rd_end(r) < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed service request");
+		return;
+	}
+	if (strcmp(name, "ssh-userauth") != 0 || c->authenticated) {
+		conn_disconnect(c, SSH_DISCONNECT_SERVICE_NOT_AVAILABLE,
+				"service \"%s\" not available", name);
+		return;
+	}
+	buf_t *b = conn_pkt_start(c, SSH_MSG_SERVICE_ACCEPT);
+	buf_put_cstring(b, name);
+	conn_pkt_send(c);
+}
+
+static void handle_global_request(struct conn *c, rd_t *r)
+{
+	char name[128];
+	int want_reply;
+	if (rd_cstring(r, name, sizeof(name)) < 0 || rd_bool(r, &want_reply) < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed global request");
+		return;
+	}
+	if (strcmp(name, "no-more-sessions@openssh.com") == 0) {
+		c->no_more_sessions = 1;
+		return;
+	}
+	debug("global request %s (want_reply %d): not supported", name, want_reply);
+	/* keepalive@openssh.com and unknown requests: failure is the answer the
+	 * client's keepalive expects. */
+	if (want_reply) {
+		conn_pkt_start(c, SSH_MSG_REQUEST_FAILURE);
+		conn_pkt_send(c);
+	}
+}
+
+/* The user is in: apply Match, start delayed compression, open channels. */
+static void on_authenticated(struct conn *c)
+{
+	const struct passwd *pw = &c->auth.pw;
+	const char *groups[65];
+	int ng = 0;
+	gid_t gids[64];
+	int ngids = 64;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
+		ngids = 0;
+	for (int i = 0; i < ngids && ng < 64; i++) {
+		struct group *g = getgrgid(gids[i]);
+		if (g)
+			groups[ng++] = strdup(g->gr_name);
+	}
+	groups[ng] = NULL;
+	config_match(&c->cfg, pw->pw_name, groups, c->peer_addr, NULL);
+	for (int i = 0; i < ng; i++)
+		free((char *)groups[i]);
+	c->authenticated = 1;
+	int zin = strcmp(c->kex.comp_c2s, "zlib@openssh.com") == 0;
+	int zout = strcmp(c->kex.comp_s2c, "zlib@openssh.com") == 0;
+	if ((zin || zout) && pkt_start_compression(&c->pkt, zin, zout) < 0)
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
+	c->chans = chan_init(c);
+	if (!c->chans)
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "out of memory");
+}
+
+static void handle_peer_disconnect(struct conn *c, rd_t *r)
+{
+	uint32_t code = 0;
+	char desc[160] = "";
+	rd_u32(r, &code);
+	rd_cstring(r, desc, sizeof(desc));
+	char why[220];
+	snprintf(why, sizeof(why), "client closed: disconnect %u \"%s\"", code, desc);
+	set_cause(c, why);
+}
+
+static int strict_kex_allows(const struct conn *c, uint8_t msg)
+{
+	if (c->kex.done_first)
+		return 1;
+	if (msg == SSH_MSG_KEXINIT || msg == SSH_MSG_NEWKEYS || (msg >= 30 && msg <= 49) ||
+	    msg == SSH_MSG_DISCONNECT)
+		return 1;
+	return !c->kex.strict && msg != SSH_MSG_SERVICE_REQUEST && msg < 50 ? 1 : 0;
+}
+
+static void dispatch(struct conn *c, const uint8_t *payload, size_t len)
+{
+	uint8_t msg = payload[0];
+	rd_t r;
+	rd_init(&r, payload + 1, len - 1);
+	if (!c->kex.done_first && !c->kex.got_kexinit && msg != SSH_MSG_KEXINIT &&
+	    msg != SSH_MSG_DISCONNECT && msg != SSH_MSG_IGNORE && msg != SSH_MSG_DEBUG) {
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+				"protocol error: message %u before KEXINIT", msg);
+		return;
+	}
+	if (!strict_kex_allows(c, msg)) {
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+				"protocol error: message %u during initial key exchange", msg);
+		return;
+	}
+	if (msg >= SSH_MSG_KEXINIT && msg <= 49) {
+		if (kex_handle(&c->kex, &c->pkt, msg, payload, len) < 0) {
+			conn_disconnect(c, SSH_DISCONNECT_KEY_EXCHANGE_FAILED, "key exchange: %s",
+					c->kex.err);
+			return;
+		}
+		if (!kex_holds_output(c) && buf_used(&c->held))
+			release_held(c);
+		return;
+	}
+	switch (msg) {
+	case SSH_MSG_DISCONNECT:
+		handle_peer_disconnect(c, &r);
+		return;
+	case SSH_MSG_IGNORE: case SSH_MSG_DEBUG: case SSH_MSG_UNIMPLEMENTED:
+		return;
+	case SSH_MSG_SERVICE_REQUEST:
+		handle_service_request(c, &r);
+		return;
+	case SSH_MSG_USERAUTH_REQUEST:
+		if (c->authenticated)
+			return;    /* RFC 4252 s5.1: ignored after success */
+		if (auth_handle(&c->auth, c, payload + 1, len - 1, c->kex.session_id,
+				c->kex.session_id_len) == 0 && c->auth.success)
+			on_authenticated(c);
+		return;
+	case SSH_MSG_GLOBAL_REQUEST:
+		if (!c->authenticated)
+			break;
+		handle_global_request(c, &r);
+		return;
+	case SSH_MSG_REQUEST_SUCCESS: case SSH_MSG_REQUEST_FAILURE:
+		return;    /* answers to our keepalives; receiving them is the point */
+	default:
+		if (msg >= SSH_MSG_CHANNEL_OPEN && msg <= SSH_MSG_CHANNEL_FAILURE) {
+			if (!c->authenticated || !c->chans) {
+				conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+						"protocol error: channel message %u before authentication", msg);
+				return;
+			}
+			if (chan_dispatch(c->chans, msg, &r) < 0 && !c->closing)
+				conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+						"protocol error in channel message %u", msg);
+			return;
+		}
+	}
+	send_unimplemented(c);
+}
+
+static void process_input(struct conn *c)
+{
+	if (!c->version_done) {
+		if (read_version(c) <= 0)
+			return;
+	}
+	const uint8_t *payload;
+	size_t len;
+	int rc;
+	while (!c->closing && (rc = pkt_next(&c->pkt, &payload, &len)) == 1) {
+		c->last_recv = time(NULL);
+		c->probes = 0;
+		dispatch(c, payload, len);
+	}
+	if (!c->closing && rc < 0) {
+		int mac = strstr(c->pkt.err, "MAC") != NULL;
+		conn_disconnect(c, mac ? SSH_DISCONNECT_MAC_ERROR : SSH_DISCONNECT_PROTOCOL_ERROR,
+				"protocol error: %s", c->pkt.err);
+	}
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void send_keepalive(struct conn *c)
+{
+	buf_t *b = conn_pkt_start(c, SSH_MSG_GLOBAL_REQUEST);
+	buf_put_cstring(b, "keepalive@openssh.com");
+	buf_put_bool(b, 1);
+	conn_pkt_send(c);
+}
+
+static void run_timers(struct conn *c, time_t now)
+{
+	const struct config *cfg = &c->cfg;
+	if (!c->authenticated && cfg->login_grace_time > 0 &&
+	    now - c->start >= cfg->login_grace_time) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"LoginGraceTime (%d s) exceeded before authentication",
+				cfg->login_grace_time);
+		return;
+	}
+	if (c->authenticated && cfg->client_alive_interval > 0 &&
+	    now - c->last_recv >= cfg->client_alive_interval &&
+	    now - c->last_probe >= cfg->client_alive_interval) {
+		if (c->probes >= cfg->client_alive_count_max) {
+			conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+					"keepalive timeout: %d probes unanswered (ClientAliveInterval %d)",
+					c->probes, cfg->client_alive_interval);
+			return;
+		}
+		c->probes++;
+		c->last_probe = now;
+		send_keepalive(c);
+	}
+	if (kex_rekey_due(&c->kex, &c->pkt, now)) {
+		debug("starting rekey");
+		if (kex_send_kexinit(&c->kex, &c->pkt) < 0)
+			conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "rekey: %s", c->kex.err);
+	}
+}
+
+static int next_timeout_ms(const struct conn *c, time_t now)
+{
+	long best = 60;
+	const struct config *cfg = &c->cfg;
+	if (!c->authenticated && cfg->login_grace_time > 0) {
+		long left = cfg->login_grace_time - (now - c->start);
+		if (left < best)
+			best = left;
+	}
+	if (c->authenticated && cfg->client_alive_interval > 0) {
+		time_t base = c->last_recv > c->last_probe ? c->last_recv : c->last_probe;
+		long left = cfg->client_alive_interval - (now - base);
+		if (left < best)
+			best = left;
+	}
+	if (best < 0)
+		best = 0;
+	return (int)(best * 1000 + 100);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void fill_addresses(struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	strcpy(c->peer_addr, "UNKNOWN");
+	strcpy(c->local_addr, "UNKNOWN");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &s->sin_addr, c->peer_addr, sizeof(c->peer_addr));
+			c->peer_port = ntohs(s->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &s->sin6_addr, c->peer_addr, sizeof(c->peer_addr));
+			c->peer_port = ntohs(s->sin6_port);
+		}
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &s->sin_addr, c->local_addr, sizeof(c->local_addr));
+			c->local_port = ntohs(s->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &s->sin6_addr, c->local_addr, sizeof(c->local_addr));
+			c->local_port = ntohs(s->sin6_port);
+		}
+	}
+}
+
+static void tune_socket(int fd, const struct config *cfg)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+	if (cfg->tcp_keep_alive)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void log_end(struct conn *c)
+{
+	time_t dur = time(NULL) - c->start;
+	logit("Connection from %s port %d ended: %s; user %s%s; %lds, %llu bytes in, %llu bytes out",
+	      c->peer_addr, c->peer_port, c->cause[0] ? c->cause : "unknown",
+	      c->authenticated ? c->auth.pw.pw_name : "(not authenticated)",
+	      c->authenticated ? "" : "", (long)dur,
+	      (unsigned long long)c->pkt.total_in, (unsigned long long)c->pkt.total_out);
+}
+
+static int build_pollfds(struct conn *c, struct pollfd *pfd, int *n_chan)
+{
+	int n = 0;
+	int in_fd = c->pkt.in_fd, out_fd = c->pkt.out_fd;
+	short in_ev = c->closing ? 0 : POLLIN;
+	short out_ev = pkt_out_queued(&c->pkt) ? POLLOUT : 0;
+	if (in_fd == out_fd) {
+		pfd[n++] = (struct pollfd){ .fd = in_fd, .events = in_ev | out_ev };
+		pfd[n++] = (struct pollfd){ .fd = -1 };
+	} else {
+		pfd[n++] = (struct pollfd){ .fd = in_fd, .events = in_ev };
+		pfd[n++] = (struct pollfd){ .fd = out_fd, .events = out_ev };
+	}
+	pfd[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+	*n_chan = 0;
+	if (c->chans && !c->closing)
+		*n_chan = chan_pollfds(c->chans, pfd + n, MAX_POLLFDS - n);
+	return n + *n_chan;
+}
+
+static void handle_socket_events(struct conn *c, struct pollfd *pfd)
+{
+	short in_rev = pfd[0].revents;
+	short out_rev = pfd[0].fd == c->pkt.out_fd ? pfd[0].revents : pfd[1].revents;
+	if (out_rev & (POLLOUT | POLLERR | POLLHUP)) {
+		if (pkt_out_queued(&c->pkt) && pkt_flush(&c->pkt) < 0) {
+			set_cause(c, c->pkt.err);
+			c->ended = 1;
+			return;
+		}
+	}
+	if (!c->closing && (in_rev & (POLLIN | POLLERR | POLLHUP))) {
+		if (pkt_fill(&c->pkt) < 0) {
+			set_cause(c, c->pkt.err);
+			c->pkt.eof = 1;
+		}
+		process_input(c);
+	}
+}
+
+static void conn_loop(struct conn *c)
+{
+	struct pollfd pfd[MAX_POLLFDS];
+	while (!c->ended) {
+		int n_chan;
+		time_t now = time(NULL);
+		int n = build_pollfds(c, pfd, &n_chan);
+		if (poll(pfd, (nfds_t)n, next_timeout_ms(c, now)) < 0 && errno != EINTR) {
+			set_cause(c, "poll failed");
+			break;
+		}
+		if (pfd[2].revents & POLLIN)
+			reap_children(c);
+		handle_socket_events(c, pfd);
+		if (c->chans && n_chan && !c->closing)
+			chan_poll_done(c->chans, pfd + 3, n_chan);
+		if (!c->closing)
+			run_timers(c, time(NULL));
+		/* send what we produced in this round in one go */
+		if (pkt_out_queued(&c->pkt) && pkt_flush(&c->pkt) < 0) {
+			set_cause(c, c->pkt.err);
+			break;
+		}
+		int throttled = conn_out_queued(c) > CONN_OUT_HIGH;
+		if (c->chans && c->was_throttled && !throttled)
+			chan_kick(c->chans);
+		c->was_throttled = throttled;
+		if (c->closing && (pkt_out_queued(&c->pkt) == 0 || c->pkt.eof))
+			c->ended = 1;
+	}
+}
+
+void conn_run(int in_fd, int out_fd, const struct config *cfg,
+	      struct sshkey **hostkeys, int n_hostkeys)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		fatal("out of memory");
+	config_copy(&c->cfg, cfg);
+	c->start = c->last_recv = time(NULL);
+	fill_addresses(c, in_fd);
+	char prefix[100];
+	snprintf(prefix, sizeof(prefix), "[%s:%d]", c->peer_addr, c->peer_port);
+	log_set_prefix(prefix);
+	verbose("Connection from %s port %d on %s port %d", c->peer_addr, c->peer_port,
+		c->local_addr, c->local_port);
+	tune_socket(in_fd, cfg);
+	set_nonblock(in_fd);
+	set_nonblock(out_fd);
+	setup_signals();
+	if (pkt_init(&c->pkt, in_fd, out_fd) < 0 ||
+	    kex_init(&c->kex, &c->cfg, hostkeys, n_hostkeys) < 0 ||
+	    buf_init(&c->obuf, 1024, PACKET_MAX_PAYLOAD) < 0 ||
+	    buf_init(&c->held, 0, 64u * 1024 * 1024) < 0)
+		fatal("out of memory");
+	auth_init(&c->auth);
+	snprintf(c->kex.v_s, sizeof(c->kex.v_s), "%s", VERSION_STRING);
+	/* our version line and KEXINIT leave in one write */
+	buf_put(&c->pkt.out, VERSION_STRING "\r\n", strlen(VERSION_STRING) + 2);
+	if (kex_send_kexinit(&c->kex, &c->pkt) < 0)
+		fatal("cannot start key exchange: %s", c->kex.err);
+	pkt_flush(&c->pkt);
+	conn_loop(c);
+	if (c->chans)
+		chan_free(c->chans);
+	log_end(c);
+	pkt_free(&c->pkt);
+	kex_free(&c->kex);
+	auth_free(&c->auth);
+	buf_free(&c->obuf);
+	buf_free(&c->held);
+	config_free(&c->cfg);
+	free(c);
+}

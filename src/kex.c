@@ -1,0 +1,420 @@
+/* kex: key exchange and key derivation for the server side. */
+#include "kex.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "crypto.h"
+#include "kexalg.h"
+#include "log.h"
+
+#define SERVER_SIG_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+#define STRICT_C "kex-strict-c-v00@openssh.com"
+#define STRICT_S "kex-strict-s-v00@openssh.com"
+#define DEFAULT_REKEY_BYTES (1ull << 30)
+
+static int kex_fail(struct kex *k, const char *fmt, const char *arg)
+{
+	snprintf(k->err, sizeof(k->err), fmt, arg ? arg : "");
+	return -1;
+}
+
+int kex_init(struct kex *k, const struct config *cfg, struct sshkey **hostkeys,
+	     int n_hostkeys)
+{
+	memset(k, 0, sizeof(*k));
+	k->cfg = cfg;
+	k->hostkeys = hostkeys;
+	k->n_hostkeys = n_hostkeys;
+	k->last_kex_time = time(NULL);
+	if (buf_init(&k->i_c, 0, BUF_MAX_STRING) < 0 ||
+	    buf_init(&k->i_s, 0, BUF_MAX_STRING) < 0)
+		return -1;
+	return 0;
+}
+
+void kex_free(struct kex *k)
+{
+	buf_free(&k->i_c);
+	buf_free(&k->i_s);
+	tcrypt_free(k->pending_rx);
+	tcrypt_free(k->pending_tx);
+	wipe(k->session_id, sizeof(k->session_id));
+}
+
+/* The loaded host key that serves a host key algorithm name. */
+static struct sshkey *hostkey_for_alg(const struct kex *k, const char *alg)
+{
+	for (int i = 0; i < k->n_hostkeys; i++)
+		if (key_sigalg_ok(k->hostkeys[i], alg))
+			return k->hostkeys[i];
+	return NULL;
+}
+
+void kex_hostkey_algs(const struct kex *k, char *out, size_t outsz)
+{
+	char list[512];
+	snprintf(list, sizeof(list), "%s", k->cfg->host_key_algorithms);
+	out[0] = 0;
+	char *save = NULL;
+	for (char *alg = strtok_r(list, ",", &save); alg; alg = strtok_r(NULL, ",", &save)) {
+		if (!hostkey_for_alg(k, alg))
+			continue;
+		size_t used = strlen(out);
+		snprintf(out + used, outsz - used, "%s%s", used ? "," : "", alg);
+	}
+}
+
+int kex_send_kexinit(struct kex *k, struct packet *p)
+{
+	if (k->sent_kexinit)
+		return 0;
+	char kexalgs[1024], hostalgs[512];
+	snprintf(kexalgs, sizeof(kexalgs), "%s%s", k->cfg->kex_algorithms,
+		 k->done_first ? "" : "," STRICT_S);
+	kex_hostkey_algs(k, hostalgs, sizeof(hostalgs));
+	const char *comp = k->cfg->compression ? "none,zlib@openssh.com" : "none";
+	uint8_t cookie[16];
+	rand_bytes(cookie, sizeof(cookie));
+
+	buf_t *b = &k->i_s;
+	buf_reset(b);
+	int rc = buf_put_u8(b, SSH_MSG_KEXINIT) | buf_put(b, cookie, 16) |
+		buf_put_cstring(b, kexalgs) | buf_put_cstring(b, hostalgs) |
+		buf_put_cstring(b, k->cfg->ciphers) | buf_put_cstring(b, k->cfg->ciphers) |
+		buf_put_cstring(b, k->cfg->macs) | buf_put_cstring(b, k->cfg->macs) |
+		buf_put_cstring(b, comp) | buf_put_cstring(b, comp) |
+		buf_put_cstring(b, "") | buf_put_cstring(b, "") |
+		buf_put_bool(b, 0) | buf_put_u32(b, 0);
+	if (rc < 0)
+		return kex_fail(k, "cannot build KEXINIT%s", NULL);
+	k->sent_kexinit = 1;
+	debug("sent KEXINIT");
+	return pkt_send(p, buf_data(b), buf_used(b));
+}
+
+/* Choose the first client algorithm the server also offers. */
+static int choose(struct kex *k, const char *what, const uint8_t *client, size_t cn,
+		  const char *server, char *out)
+{
+	if (namelist_choose(client, cn, server, out, KEX_NAME_MAX) == 0)
+		return 0;
+	return kex_fail(k, "no matching %s algorithm (KEXINIT negotiation failed)", what);
+}
+
+/* Is name the first entry of the list? */
+static int first_is(const uint8_t *list, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+	return n >= nl && memcmp(list, name, nl) == 0 && (n == nl || list[nl] == ',');
+}
+
+static int parse_kexinit(struct kex *k, const uint8_t *payload, size_t len)
+{
+	rd_t r;
+	const uint8_t *lists[10];
+	size_t lens[10];
+	int follows;
+	uint32_t reserved;
+	rd_init(&r, payload + 1, len - 1);
+	rd_skip(&r, 16);
+	for (int i = 0; i < 10; i++)
+		rd_string(&r, &lists[i], &lens[i]);
+	rd_bool(&r, &follows);
+	rd_u32(&r, &reserved);
+	if (r.err)
+		return kex_fail(k, "truncated or malformed KEXINIT%s", NULL);
+
+	if (!k->done_first) {
+		k->strict = namelist_has(lists[0], lens[0], STRICT_C);
+		k->ext_info_c = namelist_has(lists[0], lens[0], "ext-info-c");
+	}
+	char hostalgs[512];
+	kex_hostkey_algs(k, hostalgs, sizeof(hostalgs));
+	const char *comp = k->cfg->compression ? "none,zlib@openssh.com" : "none";
+	if (choose(k, "key exchange", lists[0], lens[0], k->cfg->kex_algorithms, k->alg_kex) < 0 ||
+	    choose(k, "host key", lists[1], lens[1], hostalgs, k->alg_hostkey) < 0 ||
+	    choose(k, "cipher (client to server)", lists[2], lens[2], k->cfg->ciphers, k->enc_c2s) < 0 ||
+	    choose(k, "cipher (server to client)", lists[3], lens[3], k->cfg->ciphers, k->enc_s2c) < 0 ||
+	    choose(k, "compression (client to server)", lists[6], lens[6], comp, k->comp_c2s) < 0 ||
+	    choose(k, "compression (server to client)", lists[7], lens[7], comp, k->comp_s2c) < 0)
+		return -1;
+	size_t kl, il;
+	int aead;
+	strcpy(k->mac_c2s, "none");
+	strcpy(k->mac_s2c, "none");
+	if (cipher_info(k->enc_c2s, &kl, &il, &aead) == 0 && !aead &&
+	    choose(k, "MAC (client to server)", lists[4], lens[4], k->cfg->macs, k->mac_c2s) < 0)
+		return -1;
+	if (cipher_info(k->enc_s2c, &kl, &il, &aead) == 0 && !aead &&
+	    choose(k, "MAC (server to client)", lists[5], lens[5], k->cfg->macs, k->mac_s2c) < 0)
+		return -1;
+	/* A wrong guess means the client's next kex packet must be ignored. */
+	if (follows)
+		k->skip_guess = !(first_is(lists[0], lens[0], k->alg_kex) &&
+				  first_is(lists[1], lens[1], k->alg_hostkey));
+	debug("kex: %s host key %s cipher %s/%s mac %s/%s compression %s/%s%s",
+	      k->alg_kex, k->alg_hostkey, k->enc_c2s, k->enc_s2c, k->mac_c2s,
+	      k->mac_s2c, k->comp_c2s, k->comp_s2c, k->strict ? " strict" : "");
+	return 0;
+}
+
+static int handle_kexinit(struct kex *k, struct packet *p, const uint8_t *payload, size_t len)
+{
+	if (k->got_kexinit)
+		return kex_fail(k, "unexpected second KEXINIT during key exchange%s", NULL);
+	buf_reset(&k->i_c);
+	if (buf_put(&k->i_c, payload, len) < 0)
+		return kex_fail(k, "KEXINIT too large%s", NULL);
+	k->got_kexinit = 1;
+	if (parse_kexinit(k, payload, len) < 0)
+		return -1;
+	if (!k->done_first && k->strict && p->seq_in != 1)
+		return kex_fail(k, "strict KEX: KEXINIT was not the first packet%s", NULL);
+	return kex_send_kexinit(k, p);
+}
+
+/* One key: HASH(K || H || letter || session_id), extended as s7.2 says. */
+static int derive_key(struct kex *k, enum hash_alg h, const buf_t *kmp,
+		      const uint8_t *H, size_t hl, char letter, uint8_t *out, size_t need)
+{
+	uint8_t blk[64];
+	size_t have = 0, hlen = hash_len(h);
+	uint8_t acc[256];
+	if (need > sizeof(acc))
+		return -1;
+	hash_ctx c;
+	hash_init(&c, h);
+	hash_update(&c, buf_data(kmp), buf_used(kmp));
+	hash_update(&c, H, hl);
+	hash_update(&c, &letter, 1);
+	hash_update(&c, k->session_id, k->session_id_len);
+	hash_final(&c, blk);
+	memcpy(acc, blk, hlen);
+	have = hlen;
+	while (have < need) {
+		hash_init(&c, h);
+		hash_update(&c, buf_data(kmp), buf_used(kmp));
+		hash_update(&c, H, hl);
+		hash_update(&c, acc, have);
+		hash_final(&c, blk);
+		size_t take = hlen;
+		if (have + take > sizeof(acc))
+			take = sizeof(acc) - have;
+		memcpy(acc + have, blk, take);
+		have += take;
+	}
+	memcpy(out, acc, need);
+	wipe(acc, sizeof(acc));
+	wipe(blk, sizeof(blk));
+	return 0;
+}
+
+/* Build both directions' protection from K and H. */
+static int make_keys(struct kex *k, struct packet *p, enum hash_alg h,
+		     const buf_t *kmp, const uint8_t *H, size_t hl)
+{
+	uint8_t iv[2][64], key[2][64], mac[2][64];
+	size_t kl[2], il[2], ml[2];
+	int aead;
+	const char *enc[2] = { k->enc_c2s, k->enc_s2c };
+	const char *macn[2] = { k->mac_c2s, k->mac_s2c };
+	for (int d = 0; d < 2; d++) {
+		if (cipher_info(enc[d], &kl[d], &il[d], &aead) < 0 ||
+		    mac_info(macn[d], &ml[d]) < 0 || kl[d] > 64 || il[d] > 64 || ml[d] > 64)
+			return kex_fail(k, "unsupported cipher %s", enc[d]);
+		if (derive_key(k, h, kmp, H, hl, (char)('A' + d), iv[d], il[d] ? il[d] : 1) < 0 ||
+		    derive_key(k, h, kmp, H, hl, (char)('C' + d), key[d], kl[d] ? kl[d] : 1) < 0 ||
+		    derive_key(k, h, kmp, H, hl, (char)('E' + d), mac[d], ml[d] ? ml[d] : 1) < 0)
+			return kex_fail(k, "key derivation failed%s", NULL);
+	}
+	tcrypt_free(k->pending_rx);
+	k->pending_rx = tcrypt_new(enc[0], macn[0], key[0], iv[0], mac[0], 0);
+	tcrypt_t *tx = tcrypt_new(enc[1], macn[1], key[1], iv[1], mac[1], 1);
+	wipe(iv, sizeof(iv));
+	wipe(key, sizeof(key));
+	wipe(mac, sizeof(mac));
+	if (!k->pending_rx || !tx) {
+		tcrypt_free(tx);
+		return kex_fail(k, "cannot set up cipher%s", NULL);
+	}
+	(void)p;
+	/* tx goes live right after our NEWKEYS; keep it until then */
+	tcrypt_free(k->pending_tx);
+	k->pending_tx = tx;
+	return 0;
+}
+
+/* The exchange hash H over everything both sides said (s8, RFC 5656 s4). */
+static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
+			  const buf_t *hostblob, const uint8_t *qc, size_t qcl,
+			  const uint8_t *qs, size_t qsl, const buf_t *kmp, uint8_t *H)
+{
+	buf_t b;
+	buf_init(&b, 4096, 64 * 1024);
+	buf_put_cstring(&b, k->v_c);
+	buf_put_cstring(&b, k->v_s);
+	buf_put_string(&b, buf_data(&k->i_c), buf_used(&k->i_c));
+	buf_put_string(&b, buf_data(&k->i_s), buf_used(&k->i_s));
+	buf_put_string(&b, buf_data(hostblob), buf_used(hostblob));
+	if (is_dh) {
+		buf_put_mpint_be(&b, qc, qcl);
+		buf_put_mpint_be(&b, qs, qsl);
+	} else {
+		buf_put_string(&b, qc, qcl);
+		buf_put_string(&b, qs, qsl);
+	}
+	buf_put(&b, buf_data(kmp), buf_used(kmp));
+	hash_mem(h, buf_data(&b), buf_used(&b), H);
+	buf_free(&b);
+}
+
+static int send_ext_info(struct kex *k, struct packet *p)
+{
+	buf_t b;
+	buf_init(&b, 256, 4096);
+	buf_put_u8(&b, SSH_MSG_EXT_INFO);
+	buf_put_u32(&b, 1);
+	buf_put_cstring(&b, "server-sig-algs");
+	buf_put_cstring(&b, SERVER_SIG_ALGS);
+	int rc = pkt_send(p, buf_data(&b), buf_used(&b));
+	buf_free(&b);
+	(void)k;
+	return rc;
+}
+
+/* Our NEWKEYS, then the new keys go live for output at once. */
+static int send_newkeys(struct kex *k, struct packet *p)
+{
+	uint8_t m = SSH_MSG_NEWKEYS;
+	if (pkt_send(p, &m, 1) < 0)
+		return kex_fail(k, "%s", p->err);
+	pkt_set_tx(p, k->pending_tx);
+	k->pending_tx = NULL;
+	if (k->strict)
+		p->seq_out = 0;
+	k->sent_newkeys = 1;
+	if (!k->newkeys_sent_once && k->ext_info_c && send_ext_info(k, p) < 0)
+		return kex_fail(k, "%s", p->err);
+	k->newkeys_sent_once = 1;
+	return 0;
+}
+
+static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *payload,
+				size_t len)
+{
+	enum kex_kind kind;
+	enum hash_alg h;
+	if (!k->got_kexinit || k->sent_newkeys)
+		return kex_fail(k, "key exchange message out of order%s", NULL);
+	if (kexalg_lookup(k->alg_kex, &kind, &h) < 0)
+		return kex_fail(k, "unsupported kex %s", k->alg_kex);
+	int is_dh = kexalg_is_dh(kind);
+	rd_t r;
+	const uint8_t *qc;
+	size_t qcl;
+	rd_init(&r, payload + 1, len - 1);
+	if (is_dh)
+		rd_mpint_be(&r, &qc, &qcl);
+	else
+		rd_string(&r, &qc, &qcl);
+	if (rd_end(&r) < 0)
+		return kex_fail(k, "malformed key exchange init (%s)", k->alg_kex);
+
+	uint8_t qs[1100], kraw[600], H[64];
+	size_t qsl = sizeof(qs), kl = sizeof(kraw);
+	if (kexalg_server(kind, qc, qcl, qs, &qsl, kraw, &kl) < 0)
+		return kex_fail(k, "invalid client public value in %s", k->alg_kex);
+	buf_t kmp, hostblob, reply;
+	buf_init(&kmp, 600, 2048);
+	buf_init(&hostblob, 512, 4096);
+	buf_init(&reply, 2048, 16384);
+	buf_put_mpint_be(&kmp, kraw, kl);
+	wipe(kraw, sizeof(kraw));
+	struct sshkey *hk = hostkey_for_alg(k, k->alg_hostkey);
+	int rc = -1;
+	if (!hk || key_public_blob(hk, &hostblob) < 0) {
+		kex_fail(k, "no host key for %s", k->alg_hostkey);
+		goto out;
+	}
+	exchange_hash(k, h, is_dh, &hostblob, qc, qcl, qs, qsl, &kmp, H);
+	size_t hl = hash_len(h);
+	if (!k->done_first) {
+		memcpy(k->session_id, H, hl);
+		k->session_id_len = hl;
+	}
+	buf_put_u8(&reply, SSH_MSG_KEX_ECDH_REPLY);
+	buf_put_string(&reply, buf_data(&hostblob), buf_used(&hostblob));
+	if (is_dh)
+		buf_put_mpint_be(&reply, qs, qsl);
+	else
+		buf_put_string(&reply, qs, qsl);
+	buf_t sig;
+	buf_init(&sig, 512, 8192);
+	if (key_sign(hk, k->alg_hostkey, H, hl, &sig) < 0) {
+		buf_free(&sig);
+		kex_fail(k, "host key signature (%s) failed", k->alg_hostkey);
+		goto out;
+	}
+	buf_put_string(&reply, buf_data(&sig), buf_used(&sig));
+	buf_free(&sig);
+	if (make_keys(k, p, h, &kmp, H, hl) < 0)
+		goto out;
+	if (pkt_send(p, buf_data(&reply), buf_used(&reply)) < 0) {
+		kex_fail(k, "%s", p->err);
+		goto out;
+	}
+	rc = send_newkeys(k, p);
+out:
+	wipe(H, sizeof(H));
+	buf_free(&kmp);
+	buf_free(&hostblob);
+	buf_free(&reply);
+	return rc;
+}
+
+static int handle_newkeys(struct kex *k, struct packet *p)
+{
+	if (!k->sent_newkeys || !k->pending_rx)
+		return kex_fail(k, "NEWKEYS out of order%s", NULL);
+	pkt_set_rx(p, k->pending_rx);
+	k->pending_rx = NULL;
+	if (k->strict)
+		p->seq_in = 0;
+	if (k->done_first)
+		k->rekeys++;
+	k->done_first = 1;
+	k->sent_kexinit = k->got_kexinit = k->sent_newkeys = 0;
+	k->last_kex_time = time(NULL);
+	debug("key exchange done (%s, %s)", k->alg_kex, k->enc_c2s);
+	return 0;
+}
+
+int kex_handle(struct kex *k, struct packet *p, uint8_t msg,
+	       const uint8_t *payload, size_t len)
+{
+	if (msg == SSH_MSG_KEXINIT)
+		return handle_kexinit(k, p, payload, len);
+	if (msg == SSH_MSG_NEWKEYS)
+		return handle_newkeys(k, p);
+	if (k->skip_guess && msg >= 30 && msg <= 49) {
+		k->skip_guess = 0;
+		return 0;
+	}
+	if (msg == SSH_MSG_KEX_ECDH_INIT)
+		return handle_exchange_init(k, p, payload, len);
+	snprintf(k->err, sizeof(k->err), "unexpected key exchange message %u", msg);
+	return -1;
+}
+
+int kex_rekey_due(const struct kex *k, const struct packet *p, time_t now)
+{
+	if (!k->done_first || kex_in_progress(k))
+		return 0;
+	uint64_t limit = k->cfg->rekey_bytes ? k->cfg->rekey_bytes : DEFAULT_REKEY_BYTES;
+	if (p->rekey_in >= limit || p->rekey_out >= limit)
+		return 1;
+	return k->cfg->rekey_seconds > 0 && now - k->last_kex_time >= k->cfg->rekey_seconds;
+}

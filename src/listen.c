@@ -1,0 +1,214 @@
+/* listen: sockets, accept, one forked process per connection. */
+#include "listen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+static volatile sig_atomic_t got_term, got_child;
+static int n_children;
+
+int listen_from_systemd(int *fds, int max)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	if (!pid || !nfds || atol(pid) != (long)getpid())
+		return 0;
+	int n = atoi(nfds);
+	if (n <= 0)
+		return 0;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		fds[i] = 3 + i;
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return n;
+}
+
+static int bind_one(const char *host, int port, int *fds, int *n, int max)
+{
+	struct addrinfo hints, *res, *ai;
+	char portstr[16];
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	int rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		error("ListenAddress %s: %s", host ? host : "*", gai_strerror(rc));
+		return -1;
+	}
+	int bound = 0;
+	for (ai = res; ai && *n < max; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		char shown[64] = "?";
+		getnameinfo(ai->ai_addr, ai->ai_addrlen, shown, sizeof(shown), NULL, 0, NI_NUMERICHOST);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+			error("Bind to port %d on %s failed: %s", port, shown, strerror(errno));
+			close(fd);
+			continue;
+		}
+		logit("Server listening on %s port %d.", shown, port);
+		fds[(*n)++] = fd;
+		bound++;
+	}
+	freeaddrinfo(res);
+	return bound ? 0 : -1;
+}
+
+/* "addr", "addr:port", "[v6]:port" */
+static void split_listen_addr(const char *spec, char *host, size_t hsz, int *port)
+{
+	const char *colon = strrchr(spec, ':');
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		size_t len = end ? (size_t)(end - spec - 1) : strlen(spec + 1);
+		snprintf(host, hsz, "%.*s", (int)len, spec + 1);
+		if (end && end[1] == ':')
+			*port = atoi(end + 2);
+	} else if (colon && strchr(spec, ':') == colon) {
+		snprintf(host, hsz, "%.*s", (int)(colon - spec), spec);
+		*port = atoi(colon + 1);
+	} else {
+		snprintf(host, hsz, "%s", spec);
+	}
+}
+
+int listen_open(const struct config *cfg, int *fds, int max)
+{
+	int n = 0, failed = 0;
+	int n_ports = cfg->n_ports ? cfg->n_ports : 1;
+	for (int p = 0; p < n_ports; p++) {
+		int port = cfg->n_ports ? cfg->ports[p] : 22;
+		if (cfg->n_listen_addrs == 0) {
+			if (bind_one("0.0.0.0", port, fds, &n, max) < 0)
+				failed = 1;
+			bind_one("::", port, fds, &n, max);   /* IPv6 may be absent */
+			continue;
+		}
+		for (int a = 0; a < cfg->n_listen_addrs; a++) {
+			char host[128];
+			int aport = port;
+			split_listen_addr(cfg->listen_addrs[a], host, sizeof(host), &aport);
+			if (strchr(cfg->listen_addrs[a] + (cfg->listen_addrs[a][0] == '['), ':') &&
+			    p > 0 && aport != port)
+				continue;  /* an address with its own port is bound once */
+			if (bind_one(host, aport, fds, &n, max) < 0)
+				failed = 1;
+		}
+	}
+	if (n == 0 || failed)
+		return -1;
+	return n;
+}
+
+void listen_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || !path[0])
+		return;
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	size_t len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = 0;      /* abstract namespace */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	socklen_t sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sl) < 0)
+		debug("sd_notify %s: %s", state, strerror(errno));
+	close(fd);
+}
+
+static void on_term(int sig) { (void)sig; got_term = 1; }
+static void on_child(int sig) { (void)sig; got_child = 1; }
+
+static void reap(void)
+{
+	int status;
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		n_children--;
+	got_child = 0;
+}
+
+static void serve_child(int fd, int *fds, int n, struct config *cfg,
+			struct sshkey **hostkeys, int n_hostkeys)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	conn_run(fd, fd, cfg, hostkeys, n_hostkeys);
+	_exit(0);
+}
+
+void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
+		 int n_hostkeys)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct pollfd pfd[LISTEN_MAX];
+	for (int i = 0; i < n; i++) {
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLIN;
+	}
+	while (!got_term) {
+		if (got_child)
+			reap();
+		if (poll(pfd, (nfds_t)n, 1000) <= 0)
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			int fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			pid_t pid = fork();
+			if (pid == 0)
+				serve_child(fd, fds, n, cfg, hostkeys, n_hostkeys);
+			if (pid > 0)
+				n_children++;
+			else
+				error("fork: %s", strerror(errno));
+			close(fd);
+		}
+	}
+	logit("Received signal; terminating (sessions keep running).");
+	listen_notify("STOPPING=1");
+}

@@ -1,0 +1,21 @@
+/* listen: listening sockets (config or systemd LISTEN_FDS), the accept +
+ * fork loop, sd_notify readiness. */
+#ifndef WOMBAT_LISTEN_H
+#define WOMBAT_LISTEN_H
+
+#include "config.h"
+#include "hostkey.h"
+
+#define LISTEN_MAX 32
+
+/* Sockets passed by systemd (LISTEN_PID/LISTEN_FDS, Accept=no); 0 if none. */
+int listen_from_systemd(int *fds, int max);
+/* Bind every Port x ListenAddress; -1 with a logged reason on failure. */
+int listen_open(const struct config *cfg, int *fds, int max);
+/* Send a datagram to $NOTIFY_SOCKET if set (sd_notify(3) protocol). */
+void listen_notify(const char *state);
+/* Accept and fork forever (returns on SIGTERM). */
+void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
+		 int n_hostkeys);
+
+#endif

@@ -1,0 +1,59 @@
+/* packet: the binary packet protocol (RFC 4253 s6) over a pair of fds —
+ * framing, padding, sequence numbers, cipher/MAC through crypto/cipher.h,
+ * zlib@openssh.com compression, and the byte counts that drive rekeying.
+ * One input and one output buffer; packets are opened and sealed in place. */
+#ifndef WOMBAT_PACKET_H
+#define WOMBAT_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+#include "buf.h"
+#include "cipher.h"
+
+/* Largest packet_length accepted or produced (OpenSSH uses 256 KiB). */
+#define PACKET_MAX_LEN (256u * 1024u)
+/* Largest payload after decompression. */
+#define PACKET_MAX_PAYLOAD (256u * 1024u)
+
+struct packet {
+	int in_fd, out_fd;
+	buf_t in;              /* raw bytes from the peer */
+	buf_t out;             /* sealed bytes waiting for the socket */
+	buf_t payload;         /* the current incoming payload (decompressed) */
+	buf_t zbuf;            /* scratch for compression */
+	uint32_t seq_in, seq_out;
+	tcrypt_t *rx, *tx;
+	size_t consume_pending; /* bytes of the packet last returned */
+	int len_known;         /* tcrypt_open_len done for the packet at in */
+	uint32_t cur_len;
+	z_stream zin, zout;
+	int zin_on, zout_on;
+	uint64_t rekey_in, rekey_out;     /* bytes since the last NEWKEYS */
+	uint64_t total_in, total_out;     /* whole connection, on the wire */
+	uint64_t packets_in, packets_out;
+	int eof;               /* peer closed its side */
+	char err[160];         /* why pkt_next, pkt_fill or pkt_flush failed */
+};
+
+int pkt_init(struct packet *p, int in_fd, int out_fd);
+void pkt_free(struct packet *p);
+/* Read what is available (non-blocking). 0 ok (maybe no data), -1 error or
+ * EOF (p->eof set, p->err says which). */
+int pkt_fill(struct packet *p);
+/* Next complete incoming packet: 1 and payload, len set (valid until the
+ * next call), 0 when more bytes are needed, -1 on a framing, MAC or
+ * decompression error (p->err). */
+int pkt_next(struct packet *p, const uint8_t **payload, size_t *len);
+/* Seal and queue one payload. */
+int pkt_send(struct packet *p, const uint8_t *payload, size_t len);
+/* Write queued bytes (non-blocking). -1 on a write error (p->err). */
+int pkt_flush(struct packet *p);
+static inline size_t pkt_out_queued(const struct packet *p) { return buf_used(&p->out); }
+/* Install new protection for one direction (takes ownership). */
+void pkt_set_rx(struct packet *p, tcrypt_t *t);
+void pkt_set_tx(struct packet *p, tcrypt_t *t);
+/* Turn zlib@openssh.com on for a direction (at NEWKEYS, or after auth). */
+int pkt_start_compression(struct packet *p, int in, int out);
+
+#endif
