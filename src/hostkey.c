@@ -1,0 +1,1258 @@
+/* hostkey: SSH public keys, signatures and openssh-key-v1 private key files.
+ *
+ * Wire formats: RFC 4253 s6.6 (blobs), RFC 8709 (ssh-ed25519), RFC 5656 s3
+ * (ecdsa-sha2-nistp*), RFC 8332 (rsa-sha2-256/512); private key files per
+ * OpenSSH PROTOCOL.key. ECDSA and RSA arithmetic is libtomcrypt's, with
+ * libtommath (LTM_DESC) for the checks done here; Ed25519 is crypto/ed25519.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tomcrypt.h>
+#include <tommath.h>
+
+#include "hostkey.h"
+#include "crypto.h"
+#include "ed25519.h"
+
+#define RSA_MIN_BITS 1024
+#define RSA_MAX_BITS 16384
+#define RSA_DEFAULT_BITS 3072
+#define RSA_MAX_BYTES (RSA_MAX_BITS / 8)
+#define KEY_BLOB_MAX 8192          /* largest public key blob we accept */
+#define KEY_FILE_MAX (64 * 1024)   /* largest private key file we read */
+#define KEY_COMMENT_MAX 1024
+#define ECC_MAX_SIZE 66            /* P-521 coordinate bytes */
+
+static const char PEM_BEGIN[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+static const char PEM_END[] = "-----END OPENSSH PRIVATE KEY-----";
+static const uint8_t AUTH_MAGIC[] = "openssh-key-v1";  /* NUL included */
+#define PRIV_BLOCK 8               /* padding block for cipher "none" */
+
+struct sshkey {
+	enum key_type type;
+	int has_private;
+	uint8_t ed_pk[32];
+	uint8_t ed_seed[32];
+	int ecc_ready;
+	ecc_key ecc;
+	int rsa_ready;
+	rsa_key rsa;
+};
+
+struct curve_info {
+	enum key_type type;
+	const char *keyname;   /* key and signature algorithm name */
+	const char *curve;     /* curve identifier inside the blob */
+	int size;              /* coordinate bytes (ltc_ecc_sets[].size) */
+	enum hash_alg hash;
+};
+
+static const struct curve_info curves[] = {
+	{ KEY_ECDSA_P256, "ecdsa-sha2-nistp256", "nistp256", 32, HASH_SHA256 },
+	{ KEY_ECDSA_P384, "ecdsa-sha2-nistp384", "nistp384", 48, HASH_SHA384 },
+	{ KEY_ECDSA_P521, "ecdsa-sha2-nistp521", "nistp521", 66, HASH_SHA512 },
+};
+
+static const struct curve_info *curve_of(enum key_type t)
+{
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (curves[i].type == t)
+			return &curves[i];
+	return NULL;
+}
+
+/* Index into libtomcrypt's curve table for a NIST curve of this size. */
+static int ltc_curve_idx(int size)
+{
+	for (int i = 0; ltc_ecc_sets[i].size; i++)
+		if (ltc_ecc_sets[i].size == size)
+			return i;
+	return -1;
+}
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+	if (!err || !errsz)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- base64 */
+
+static const char B64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Returns the number of characters written (NUL not counted), -1 if out is
+ * too small. */
+int b64_encode(const uint8_t *in, size_t n, char *out, size_t outsz, int pad)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		size_t left = n - i;
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (left > 1)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (left > 2)
+			v |= in[i + 2];
+		size_t chars = left >= 3 ? 4 : left + 1;
+		size_t total = pad ? 4 : chars;
+		if (o + total + 1 > outsz)
+			return -1;
+		for (size_t c = 0; c < 4; c++) {
+			if (c < chars)
+				out[o++] = B64[(v >> (18 - 6 * c)) & 63];
+			else if (pad)
+				out[o++] = '=';
+		}
+	}
+	if (o + 1 > outsz)
+		return -1;
+	out[o] = 0;
+	return (int)o;
+}
+
+static int b64_value(char c)
+{
+	const char *p = c ? strchr(B64, c) : NULL;
+	return p ? (int)(p - B64) : -1;
+}
+
+/* Decode n characters. *outlen is the capacity of out on entry and the
+ * decoded length on return. '=' padding is optional but must be correct if
+ * present; any other character is an error. */
+int b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	size_t cap = *outlen, o = 0;
+	size_t pads = 0;
+	while (pads < 2 && n > 0 && in[n - 1] == '=') {
+		n--;
+		pads++;
+	}
+	if (pads && (n + pads) % 4 != 0)
+		return -1;
+	if (n % 4 == 1)
+		return -1;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return -1;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* ------------------------------------------------------------- basics */
+
+static struct sshkey *key_new(enum key_type t)
+{
+	struct sshkey *k = calloc(1, sizeof(*k));
+	if (k)
+		k->type = t;
+	return k;
+}
+
+void key_free(struct sshkey *k)
+{
+	if (!k)
+		return;
+	if (k->ecc_ready)
+		ecc_free(&k->ecc);      /* mp_clear zeroes the digits */
+	if (k->rsa_ready)
+		rsa_free(&k->rsa);
+	wipe(k, sizeof(*k));
+	free(k);
+}
+
+enum key_type key_get_type(const struct sshkey *k) { return k->type; }
+int key_has_private(const struct sshkey *k) { return k->has_private; }
+
+const char *key_type_name(const struct sshkey *k)
+{
+	if (k->type == KEY_ED25519)
+		return "ssh-ed25519";
+	if (k->type == KEY_RSA)
+		return "ssh-rsa";
+	const struct curve_info *c = curve_of(k->type);
+	return c ? c->keyname : "unknown";
+}
+
+int key_type_from_name(const char *name, enum key_type *t)
+{
+	if (strcmp(name, "ssh-ed25519") == 0) {
+		*t = KEY_ED25519;
+		return 0;
+	}
+	if (strcmp(name, "ssh-rsa") == 0) {
+		*t = KEY_RSA;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		if (strcmp(name, curves[i].keyname) == 0) {
+			*t = curves[i].type;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Append an mpint from a libtommath value. */
+static int put_mp(buf_t *b, void *mp)
+{
+	size_t n = mp_ubin_size(mp);
+	uint8_t *tmp = malloc(n ? n : 1);
+	size_t w = 0;
+	int rc = -1;
+	if (tmp && mp_to_ubin(mp, tmp, n, &w) == MP_OKAY)
+		rc = buf_put_mpint_be(b, tmp, w);
+	if (tmp) {
+		wipe(tmp, n);
+		free(tmp);
+	}
+	return rc;
+}
+
+/* Big-endian value left-padded to exactly n bytes. */
+static int mp_to_fixed(void *mp, uint8_t *out, size_t n)
+{
+	size_t len = mp_ubin_size(mp), w = 0;
+	if (len > n)
+		return -1;
+	memset(out, 0, n);
+	return mp_to_ubin(mp, out + (n - len), len, &w) == MP_OKAY ? 0 : -1;
+}
+
+static int mp_from_hex(mp_int *m, const char *hex)
+{
+	return mp_read_radix(m, hex, 16) == MP_OKAY ? 0 : -1;
+}
+
+/* ----------------------------------------------------------------- ECDSA */
+
+/* Is (x, y) on y^2 = x^3 - 3x + b over the curve's prime field? */
+static int ecc_on_curve(const ltc_ecc_set_type *dp, mp_int *x, mp_int *y)
+{
+	mp_int p, b, lhs, rhs, t;
+	int ok = 0;
+	if (mp_init_multi(&p, &b, &lhs, &rhs, &t, NULL) != MP_OKAY)
+		return 0;
+	if (mp_from_hex(&p, dp->prime) < 0 || mp_from_hex(&b, dp->B) < 0)
+		goto out;
+	if (mp_cmp(x, &p) != MP_LT || mp_cmp(y, &p) != MP_LT)
+		goto out;
+	if (mp_sqrmod(y, &p, &lhs) != MP_OKAY ||
+	    mp_sqrmod(x, &p, &rhs) != MP_OKAY ||
+	    mp_mulmod(&rhs, x, &p, &rhs) != MP_OKAY ||
+	    mp_add(x, x, &t) != MP_OKAY || mp_add(&t, x, &t) != MP_OKAY ||
+	    mp_submod(&rhs, &t, &p, &rhs) != MP_OKAY ||
+	    mp_addmod(&rhs, &b, &p, &rhs) != MP_OKAY)
+		goto out;
+	ok = mp_cmp(&lhs, &rhs) == MP_EQ;
+out:
+	mp_clear_multi(&p, &b, &lhs, &rhs, &t, NULL);
+	return ok;
+}
+
+/* Fill k->ecc from an uncompressed point Q (0x04 || X || Y), checked to lie
+ * on the curve. */
+static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
+{
+	const struct curve_info *c = curve_of(k->type);
+	int idx = ltc_curve_idx(c->size);
+	if (idx < 0 || qn != 1 + 2 * (size_t)c->size || q[0] != 0x04)
+		return -1;
+	ecc_key *e = &k->ecc;
+	memset(e, 0, sizeof(*e));
+	if (ltc_init_multi(&e->pubkey.x, &e->pubkey.y, &e->pubkey.z, &e->k,
+			   NULL) != CRYPT_OK)
+		return -1;
+	k->ecc_ready = 1;
+	e->type = PK_PUBLIC;
+	e->idx = idx;
+	e->dp = &ltc_ecc_sets[idx];
+	if (mp_from_ubin(e->pubkey.x, q + 1, (size_t)c->size) != MP_OKAY ||
+	    mp_from_ubin(e->pubkey.y, q + 1 + c->size, (size_t)c->size) != MP_OKAY)
+		return -1;
+	mp_set(e->pubkey.z, 1);
+	return ecc_on_curve(e->dp, e->pubkey.x, e->pubkey.y) ? 0 : -1;
+}
+
+/* Set the private scalar d, checking 0 < d < order and d*G == Q. */
+static int ecc_load_private(struct sshkey *k, const uint8_t *d, size_t dn)
+{
+	ecc_key *e = &k->ecc;
+	const ltc_ecc_set_type *dp = e->dp;
+	mp_int order, prime;
+	ecc_point *g = NULL, *r = NULL;
+	int ok = 0;
+	if (mp_init_multi(&order, &prime, NULL) != MP_OKAY)
+		return -1;
+	g = ltc_ecc_new_point();
+	r = ltc_ecc_new_point();
+	if (!g || !r || mp_from_ubin(e->k, d, dn) != MP_OKAY ||
+	    mp_from_hex(&order, dp->order) < 0 || mp_from_hex(&prime, dp->prime) < 0 ||
+	    mp_from_hex(g->x, dp->Gx) < 0 || mp_from_hex(g->y, dp->Gy) < 0)
+		goto out;
+	mp_set(g->z, 1);
+	if (mp_iszero((mp_int *)e->k) || mp_cmp(e->k, &order) != MP_LT)
+		goto out;
+	if (ltc_ecc_mulmod(e->k, g, r, &prime, 1) != CRYPT_OK)
+		goto out;
+	ok = mp_cmp(r->x, e->pubkey.x) == MP_EQ && mp_cmp(r->y, e->pubkey.y) == MP_EQ;
+out:
+	if (g)
+		ltc_ecc_del_point(g);
+	if (r)
+		ltc_ecc_del_point(r);
+	mp_clear_multi(&order, &prime, NULL);
+	if (!ok)
+		return -1;
+	e->type = PK_PRIVATE;
+	k->has_private = 1;
+	return 0;
+}
+
+static int ecc_put_point(const struct sshkey *k, buf_t *b)
+{
+	const struct curve_info *c = curve_of(k->type);
+	uint8_t q[1 + 2 * ECC_MAX_SIZE];
+	q[0] = 0x04;
+	if (mp_to_fixed(k->ecc.pubkey.x, q + 1, (size_t)c->size) < 0 ||
+	    mp_to_fixed(k->ecc.pubkey.y, q + 1 + c->size, (size_t)c->size) < 0)
+		return -1;
+	return buf_put_string(b, q, 1 + 2 * (size_t)c->size);
+}
+
+/* ------------------------------------------------------------------- RSA */
+
+static int rsa_bits_ok(const uint8_t *n, size_t nn)
+{
+	if (nn == 0 || nn > RSA_MAX_BYTES)
+		return 0;
+	int bits = (int)(nn - 1) * 8;
+	for (uint8_t top = n[0]; top; top >>= 1)
+		bits++;
+	return bits >= RSA_MIN_BITS;
+}
+
+static int rsa_load_public(struct sshkey *k, const uint8_t *e, size_t en,
+			   const uint8_t *n, size_t nn)
+{
+	/* e odd and >= 3, and not wider than 64 bits (OpenSSH keeps it small) */
+	if (!rsa_bits_ok(n, nn) || en == 0 || en > 8 || !(e[en - 1] & 1) ||
+	    (en == 1 && e[0] < 3) || !(n[nn - 1] & 1))
+		return -1;
+	if (rsa_set_key(n, nn, e, en, NULL, 0, &k->rsa) != CRYPT_OK)
+		return -1;
+	k->rsa_ready = 1;
+	return 0;
+}
+
+/* Private part from the OpenSSH fields. libtomcrypt also wants d mod (p-1)
+ * and d mod (q-1), which the file does not carry, so compute them; and check
+ * that the numbers fit together before trusting them for signing. */
+static int rsa_load_private(struct sshkey *k, const uint8_t *n, size_t nn,
+			    const uint8_t *e, size_t en, const uint8_t *d, size_t dn,
+			    const uint8_t *iqmp, size_t iqn, const uint8_t *p,
+			    size_t pn, const uint8_t *q, size_t qn)
+{
+	mp_int mn, me, md, mp_, mq, mi, t, pm1, qm1, dp, dq;
+	uint8_t *dpb = NULL, *dqb = NULL;
+	size_t dpl = 0, dql = 0;
+	int ok = 0;
+	if (!rsa_bits_ok(n, nn) || en == 0 || en > 8 || dn == 0 || pn == 0 ||
+	    qn == 0 || iqn == 0)
+		return -1;
+	if (mp_init_multi(&mn, &me, &md, &mp_, &mq, &mi, &t, &pm1, &qm1, &dp, &dq,
+			  NULL) != MP_OKAY)
+		return -1;
+	if (mp_from_ubin(&mn, n, nn) || mp_from_ubin(&me, e, en) ||
+	    mp_from_ubin(&md, d, dn) || mp_from_ubin(&mp_, p, pn) ||
+	    mp_from_ubin(&mq, q, qn) || mp_from_ubin(&mi, iqmp, iqn))
+		goto out;
+	/* n == p*q */
+	if (mp_mul(&mp_, &mq, &t) || mp_cmp(&t, &mn) != MP_EQ)
+		goto out;
+	/* iqmp * q == 1 (mod p) */
+	if (mp_mulmod(&mi, &mq, &mp_, &t) || mp_cmp_d(&t, 1) != MP_EQ)
+		goto out;
+	if (mp_sub_d(&mp_, 1, &pm1) || mp_sub_d(&mq, 1, &qm1) ||
+	    mp_mod(&md, &pm1, &dp) || mp_mod(&md, &qm1, &dq))
+		goto out;
+	/* e*d == 1 modulo p-1 and q-1 */
+	if (mp_mulmod(&me, &dp, &pm1, &t) || mp_cmp_d(&t, 1) != MP_EQ ||
+	    mp_mulmod(&me, &dq, &qm1, &t) || mp_cmp_d(&t, 1) != MP_EQ)
+		goto out;
+	dpl = mp_ubin_size(&dp);
+	dql = mp_ubin_size(&dq);
+	dpb = malloc(dpl ? dpl : 1);
+	dqb = malloc(dql ? dql : 1);
+	if (!dpb || !dqb || mp_to_ubin(&dp, dpb, dpl, &dpl) ||
+	    mp_to_ubin(&dq, dqb, dql, &dql))
+		goto out;
+	if (rsa_set_key(n, nn, e, en, d, dn, &k->rsa) != CRYPT_OK)
+		goto out;
+	k->rsa_ready = 1;
+	if (rsa_set_factors(p, pn, q, qn, &k->rsa) != CRYPT_OK ||
+	    rsa_set_crt_params(dpb, dpl, dqb, dql, iqmp, iqn, &k->rsa) != CRYPT_OK)
+		goto out;
+	k->has_private = 1;
+	ok = 1;
+out:
+	if (dpb) {
+		wipe(dpb, dpl);
+		free(dpb);
+	}
+	if (dqb) {
+		wipe(dqb, dql);
+		free(dqb);
+	}
+	mp_clear_multi(&mn, &me, &md, &mp_, &mq, &mi, &t, &pm1, &qm1, &dp, &dq, NULL);
+	return ok ? 0 : -1;
+}
+
+static size_t rsa_modulus_bytes(const struct sshkey *k)
+{
+	return mp_ubin_size(k->rsa.N);
+}
+
+/* ---------------------------------------------------------- public blobs */
+
+int key_public_blob(const struct sshkey *k, buf_t *out)
+{
+	size_t mark = out->len;
+	int rc = buf_put_cstring(out, key_type_name(k));
+	if (rc == 0 && k->type == KEY_ED25519) {
+		rc = buf_put_string(out, k->ed_pk, 32);
+	} else if (rc == 0 && k->type == KEY_RSA) {
+		rc = put_mp(out, k->rsa.e);
+		if (rc == 0)
+			rc = put_mp(out, k->rsa.N);
+	} else if (rc == 0) {
+		rc = buf_put_cstring(out, curve_of(k->type)->curve);
+		if (rc == 0)
+			rc = ecc_put_point(k, out);
+	}
+	if (rc < 0)
+		out->len = mark;
+	return rc;
+}
+
+/* Read the type-specific public fields of a blob (after the type name). */
+static int read_public_fields(struct sshkey *k, rd_t *r)
+{
+	const uint8_t *a, *b;
+	size_t an, bn;
+	if (k->type == KEY_ED25519) {
+		if (rd_string(r, &a, &an) < 0 || an != 32)
+			return -1;
+		memcpy(k->ed_pk, a, 32);
+		return 0;
+	}
+	if (k->type == KEY_RSA) {
+		if (rd_mpint_be(r, &a, &an) < 0 || rd_mpint_be(r, &b, &bn) < 0)
+			return -1;
+		return rsa_load_public(k, a, an, b, bn);
+	}
+	char curve[16];
+	if (rd_cstring(r, curve, sizeof(curve)) < 0 ||
+	    strcmp(curve, curve_of(k->type)->curve) != 0 ||
+	    rd_string(r, &a, &an) < 0)
+		return -1;
+	return ecc_load_public(k, a, an);
+}
+
+/* Parse a blob from a reader positioned at it; consumes exactly the blob. */
+static int read_blob(rd_t *r, struct sshkey **out)
+{
+	char name[32];
+	enum key_type t;
+	if (rd_cstring(r, name, sizeof(name)) < 0 || key_type_from_name(name, &t) < 0)
+		return -1;
+	struct sshkey *k = key_new(t);
+	if (!k)
+		return -1;
+	if (read_public_fields(k, r) < 0) {
+		key_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+int key_from_blob(const uint8_t *blob, size_t n, struct sshkey **out)
+{
+	rd_t r;
+	struct sshkey *k;
+	if (n > KEY_BLOB_MAX)
+		return -1;
+	rd_init(&r, blob, n);
+	if (read_blob(&r, &k) < 0)
+		return -1;
+	if (rd_end(&r) < 0) {
+		key_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+int key_equal_public(const struct sshkey *a, const struct sshkey *b)
+{
+	buf_t ba, bb;
+	int eq = 0;
+	if (a->type != b->type)
+		return 0;
+	buf_init(&ba, 256, KEY_BLOB_MAX);
+	buf_init(&bb, 256, KEY_BLOB_MAX);
+	if (key_public_blob(a, &ba) == 0 && key_public_blob(b, &bb) == 0)
+		eq = buf_used(&ba) == buf_used(&bb) &&
+		     memcmp(buf_data(&ba), buf_data(&bb), buf_used(&ba)) == 0;
+	buf_free(&ba);
+	buf_free(&bb);
+	return eq;
+}
+
+/* ------------------------------------------------------------ generation */
+
+static int generate_ed25519(struct sshkey *k)
+{
+	rand_bytes(k->ed_seed, 32);
+	ed25519_pubkey(k->ed_pk, k->ed_seed);
+	return 0;
+}
+
+static int generate_ecdsa(struct sshkey *k)
+{
+	int idx = ltc_curve_idx(curve_of(k->type)->size);
+	if (idx < 0 || ecc_make_key_ex(NULL, crypto_prng_idx(), &k->ecc,
+				       &ltc_ecc_sets[idx]) != CRYPT_OK)
+		return -1;
+	k->ecc_ready = 1;
+	return 0;
+}
+
+static int generate_rsa(struct sshkey *k, int bits)
+{
+	if (bits == 0)
+		bits = RSA_DEFAULT_BITS;
+	if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS || bits % 8)
+		return -1;
+	if (rsa_make_key(NULL, crypto_prng_idx(), bits / 8, 65537, &k->rsa) != CRYPT_OK)
+		return -1;
+	k->rsa_ready = 1;
+	return 0;
+}
+
+int key_generate(enum key_type t, int bits, struct sshkey **out)
+{
+	struct sshkey *k = key_new(t);
+	int rc;
+	if (!k)
+		return -1;
+	if (t == KEY_ED25519)
+		rc = generate_ed25519(k);
+	else if (t == KEY_RSA)
+		rc = generate_rsa(k, bits);
+	else if (curve_of(t))
+		rc = generate_ecdsa(k);
+	else
+		rc = -1;
+	if (rc < 0) {
+		key_free(k);
+		return -1;
+	}
+	k->has_private = 1;
+	*out = k;
+	return 0;
+}
+
+/* ----------------------------------------------------------- signatures */
+
+int key_sigalg_ok(const struct sshkey *k, const char *sigalg)
+{
+	if (!sigalg)
+		return 0;
+	if (k->type == KEY_RSA)
+		return strcmp(sigalg, "rsa-sha2-256") == 0 ||
+		       strcmp(sigalg, "rsa-sha2-512") == 0;
+	return strcmp(sigalg, key_type_name(k)) == 0;
+}
+
+static enum hash_alg rsa_sig_hash(const char *sigalg)
+{
+	return strcmp(sigalg, "rsa-sha2-512") == 0 ? HASH_SHA512 : HASH_SHA256;
+}
+
+/* Raw signature bytes (the inner string of the signature blob) into sig. */
+static int sign_raw(const struct sshkey *k, const char *sigalg, const uint8_t *data,
+		    size_t n, buf_t *sig)
+{
+	uint8_t h[64], raw[RSA_MAX_BYTES];
+	unsigned long rl = sizeof(raw);
+	int rc = -1;
+	if (k->type == KEY_ED25519) {
+		ed25519_sign(raw, data, n, k->ed_seed, k->ed_pk);
+		return buf_put(sig, raw, 64);
+	}
+	if (k->type == KEY_RSA) {
+		enum hash_alg ha = rsa_sig_hash(sigalg);
+		hash_mem(ha, data, n, h);
+		if (rsa_sign_hash_ex(h, hash_len(ha), raw, &rl, LTC_PKCS_1_V1_5, NULL,
+				     crypto_prng_idx(), hash_idx(ha), 0,
+				     (rsa_key *)&k->rsa) == CRYPT_OK)
+			rc = buf_put(sig, raw, rl);
+		return rc;
+	}
+	/* ECDSA: r || s from libtomcrypt, re-encoded as two mpints */
+	const struct curve_info *c = curve_of(k->type);
+	size_t half = (size_t)c->size;
+	hash_mem(c->hash, data, n, h);
+	if (ecc_sign_hash_rfc7518(h, hash_len(c->hash), raw, &rl, NULL,
+				  crypto_prng_idx(), (ecc_key *)&k->ecc) != CRYPT_OK ||
+	    rl != 2 * half)
+		return -1;
+	if (buf_put_mpint_be(sig, raw, half) < 0 ||
+	    buf_put_mpint_be(sig, raw + half, half) < 0)
+		return -1;
+	return 0;
+}
+
+int key_sign(const struct sshkey *k, const char *sigalg, const uint8_t *data,
+	     size_t n, buf_t *out)
+{
+	buf_t sig;
+	int rc = -1;
+	if (!k->has_private || !key_sigalg_ok(k, sigalg))
+		return -1;
+	if (buf_init(&sig, 256, 2 * RSA_MAX_BYTES) < 0)
+		return -1;
+	if (sign_raw(k, sigalg, data, n, &sig) == 0) {
+		size_t mark = out->len;
+		rc = buf_put_cstring(out, sigalg);
+		if (rc == 0)
+			rc = buf_put_string(out, buf_data(&sig), buf_used(&sig));
+		if (rc < 0)
+			out->len = mark;
+	}
+	buf_free(&sig);
+	return rc;
+}
+
+/* EMSA-PKCS1-v1_5 DigestInfo prefixes (RFC 8017 s9.2, note 1). */
+static const uint8_t DI_SHA256[] = {
+	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+static const uint8_t DI_SHA512[] = {
+	0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
+
+/* Build the expected encoded message of k bytes; -1 if k is too small. */
+static int pkcs1_encode(enum hash_alg ha, const uint8_t *h, uint8_t *em, size_t k)
+{
+	const uint8_t *di = ha == HASH_SHA512 ? DI_SHA512 : DI_SHA256;
+	size_t dil = sizeof(DI_SHA256), hl = hash_len(ha), tl = dil + hl;
+	if (k < tl + 11)
+		return -1;
+	em[0] = 0x00;
+	em[1] = 0x01;
+	memset(em + 2, 0xff, k - tl - 3);
+	em[k - tl - 1] = 0x00;
+	memcpy(em + k - tl, di, dil);
+	memcpy(em + k - hl, h, hl);
+	return 0;
+}
+
+/* RSA verification by re-encoding: s^e mod n must equal exactly the
+ * PKCS#1 v1.5 encoding we would have produced (no DER parsing of the
+ * attacker's bytes). Signatures shorter than the modulus are left-padded,
+ * as OpenSSH accepts them. */
+static int verify_rsa(const struct sshkey *k, const char *sigalg, const uint8_t *s,
+		      size_t sn, const uint8_t *data, size_t n)
+{
+	uint8_t sig[RSA_MAX_BYTES], nb[RSA_MAX_BYTES], em[RSA_MAX_BYTES],
+		want[RSA_MAX_BYTES], h[64];
+	size_t mlen = rsa_modulus_bytes(k);
+	unsigned long el = sizeof(em);
+	enum hash_alg ha = rsa_sig_hash(sigalg);
+	if (mlen > RSA_MAX_BYTES || sn == 0 || sn > mlen)
+		return -1;
+	memset(sig, 0, mlen - sn);
+	memcpy(sig + (mlen - sn), s, sn);
+	if (mp_to_fixed(k->rsa.N, nb, mlen) < 0 || memcmp(sig, nb, mlen) >= 0)
+		return -1;
+	if (rsa_exptmod(sig, mlen, em, &el, PK_PUBLIC, (rsa_key *)&k->rsa) != CRYPT_OK ||
+	    el != mlen)
+		return -1;
+	hash_mem(ha, data, n, h);
+	if (pkcs1_encode(ha, h, want, mlen) < 0)
+		return -1;
+	return ct_memcmp(em, want, mlen) == 0 ? 0 : -1;
+}
+
+static int verify_ecdsa(const struct sshkey *k, const uint8_t *s, size_t sn,
+			const uint8_t *data, size_t n)
+{
+	const struct curve_info *c = curve_of(k->type);
+	size_t half = (size_t)c->size;
+	const uint8_t *rm, *sm;
+	size_t rn, smn;
+	uint8_t rs[2 * ECC_MAX_SIZE], h[64];
+	int stat = 0;
+	rd_t r;
+	rd_init(&r, s, sn);
+	if (rd_mpint_be(&r, &rm, &rn) < 0 || rd_mpint_be(&r, &sm, &smn) < 0 ||
+	    rd_end(&r) < 0)
+		return -1;
+	if (rn == 0 || smn == 0 || rn > half || smn > half)
+		return -1;
+	memset(rs, 0, 2 * half);
+	memcpy(rs + half - rn, rm, rn);
+	memcpy(rs + 2 * half - smn, sm, smn);
+	hash_mem(c->hash, data, n, h);
+	if (ecc_verify_hash_rfc7518(rs, 2 * half, h, hash_len(c->hash), &stat,
+				    (ecc_key *)&k->ecc) != CRYPT_OK)
+		return -1;
+	return stat == 1 ? 0 : -1;
+}
+
+int key_verify(const struct sshkey *k, const char *sigalg, const uint8_t *sig,
+	       size_t sign, const uint8_t *data, size_t n)
+{
+	char name[32];
+	const uint8_t *s;
+	size_t sn;
+	rd_t r;
+	if (!key_sigalg_ok(k, sigalg))
+		return -1;
+	rd_init(&r, sig, sign);
+	if (rd_cstring(&r, name, sizeof(name)) < 0 || rd_string(&r, &s, &sn) < 0 ||
+	    rd_end(&r) < 0 || strcmp(name, sigalg) != 0)
+		return -1;
+	if (k->type == KEY_ED25519)
+		return sn == 64 ? ed25519_verify(s, data, n, k->ed_pk) : -1;
+	if (k->type == KEY_RSA)
+		return verify_rsa(k, sigalg, s, sn, data, n);
+	return verify_ecdsa(k, s, sn, data, n);
+}
+
+/* ------------------------------------------------- fingerprints and lines */
+
+void key_fingerprint(const struct sshkey *k, char *out, size_t outsz)
+{
+	buf_t b;
+	uint8_t h[32];
+	char enc[64];
+	if (!outsz)
+		return;
+	out[0] = 0;
+	if (buf_init(&b, 512, KEY_BLOB_MAX) < 0)
+		return;
+	if (key_public_blob(k, &b) == 0) {
+		hash_mem(HASH_SHA256, buf_data(&b), buf_used(&b), h);
+		if (b64_encode(h, sizeof(h), enc, sizeof(enc), 0) > 0)
+			snprintf(out, outsz, "SHA256:%s", enc);
+	}
+	buf_free(&b);
+}
+
+int key_public_line(const struct sshkey *k, const char *comment, char *out, size_t outsz)
+{
+	buf_t b;
+	int rc = -1;
+	if (buf_init(&b, 512, KEY_BLOB_MAX) < 0)
+		return -1;
+	if (key_public_blob(k, &b) == 0) {
+		const char *name = key_type_name(k);
+		size_t nl = strlen(name);
+		if (nl + 1 < outsz) {
+			memcpy(out, name, nl);
+			out[nl] = ' ';
+			int e = b64_encode(buf_data(&b), buf_used(&b), out + nl + 1,
+					   outsz - nl - 1, 1);
+			if (e > 0) {
+				size_t used = nl + 1 + (size_t)e;
+				rc = 0;
+				if (comment && *comment) {
+					int w = snprintf(out + used, outsz - used, " %s", comment);
+					if (w < 0 || (size_t)w >= outsz - used)
+						rc = -1;
+				}
+			}
+		}
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int key_from_public_line(const char *s, struct sshkey **out)
+{
+	static const char *WS = " \t\r\n";
+	char type[32];
+	uint8_t *blob;
+	size_t tl, bl, cap = KEY_BLOB_MAX;
+	struct sshkey *k = NULL;
+	s += strspn(s, WS);
+	tl = strcspn(s, WS);
+	if (tl == 0 || tl >= sizeof(type))
+		return -1;
+	memcpy(type, s, tl);
+	type[tl] = 0;
+	s += tl;
+	if (!*s || !strchr(WS, *s))
+		return -1;
+	s += strspn(s, WS);
+	bl = strcspn(s, WS);
+	if (bl == 0 || bl > (KEY_BLOB_MAX / 3 + 1) * 4)
+		return -1;
+	blob = malloc(cap);
+	if (!blob)
+		return -1;
+	if (b64_decode(s, bl, blob, &cap) == 0 && key_from_blob(blob, cap, &k) == 0 &&
+	    strcmp(key_type_name(k), type) != 0) {
+		key_free(k);
+		k = NULL;
+	}
+	free(blob);
+	if (!k)
+		return -1;
+	*out = k;
+	return 0;
+}
+
+/* ------------------------------------------------- private key: parsing */
+
+/* Record why parsing failed; returns -1 for the caller to pass on. */
+static int fail(const char **why, const char *msg)
+{
+	*why = msg;
+	return -1;
+}
+
+/* Type-specific private fields (PROTOCOL.key), into k, which already holds
+ * the public key from the file's public section. */
+static int read_private_fields(struct sshkey *k, rd_t *r, const char **why)
+{
+	const uint8_t *a, *b;
+	size_t an, bn;
+	if (k->type == KEY_ED25519) {
+		uint8_t pk[32];
+		if (rd_string(r, &a, &an) < 0 || an != 32 || rd_string(r, &b, &bn) < 0 ||
+		    bn != 64)
+			return fail(why, "bad ed25519 private key fields");
+		if (memcmp(a, k->ed_pk, 32) != 0 || memcmp(b + 32, k->ed_pk, 32) != 0)
+			return fail(why, "ed25519 public key mismatch");
+		memcpy(k->ed_seed, b, 32);
+		ed25519_pubkey(pk, k->ed_seed);
+		if (memcmp(pk, k->ed_pk, 32) != 0)
+			return fail(why, "ed25519 private key does not match public key");
+		k->has_private = 1;
+		return 0;
+	}
+	if (k->type == KEY_RSA) {
+		const uint8_t *n, *e, *d, *iq, *p, *q;
+		size_t nn, en, dn, iqn, pn, qn;
+		if (rd_mpint_be(r, &n, &nn) < 0 || rd_mpint_be(r, &e, &en) < 0 ||
+		    rd_mpint_be(r, &d, &dn) < 0 || rd_mpint_be(r, &iq, &iqn) < 0 ||
+		    rd_mpint_be(r, &p, &pn) < 0 || rd_mpint_be(r, &q, &qn) < 0)
+			return fail(why, "bad RSA private key fields");
+		struct sshkey *priv = key_new(KEY_RSA);
+		int rc = priv ? rsa_load_private(priv, n, nn, e, en, d, dn, iq, iqn,
+						 p, pn, q, qn) : -1;
+		if (rc == 0 && !key_equal_public(priv, k))
+			rc = -1;
+		if (rc == 0) {
+			/* swap the private rsa_key into k */
+			rsa_key tmp = k->rsa;
+			k->rsa = priv->rsa;
+			priv->rsa = tmp;
+			k->has_private = 1;
+		}
+		key_free(priv);
+		return rc == 0 ? 0 : fail(why, "inconsistent RSA private key");
+	}
+	char curve[16];
+	if (rd_cstring(r, curve, sizeof(curve)) < 0 || rd_string(r, &a, &an) < 0 ||
+	    rd_mpint_be(r, &b, &bn) < 0)
+		return fail(why, "bad ECDSA private key fields");
+	if (strcmp(curve, curve_of(k->type)->curve) != 0)
+		return fail(why, "ECDSA curve mismatch");
+	/* the point must repeat the public section's */
+	const struct curve_info *c = curve_of(k->type);
+	buf_t pb;
+	int same = 0;
+	buf_init(&pb, 256, 256);
+	if (ecc_put_point(k, &pb) == 0 && buf_used(&pb) == 4 + an)
+		same = memcmp(buf_data(&pb) + 4, a, an) == 0;
+	buf_free(&pb);
+	if (!same)
+		return fail(why, "ECDSA public key mismatch");
+	if (bn > (size_t)c->size || ecc_load_private(k, b, bn) < 0)
+		return fail(why, "ECDSA private key does not match public key");
+	return 0;
+}
+
+/* The private section: check ints, one key, comment, padding 1, 2, 3... */
+static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
+				char *comment, size_t csz, const char **why)
+{
+	rd_t r;
+	uint32_t c1, c2;
+	char name[32];
+	enum key_type t;
+	if (n % PRIV_BLOCK != 0)
+		return fail(why, "private section is not a multiple of the block size");
+	rd_init(&r, p, n);
+	if (rd_u32(&r, &c1) < 0 || rd_u32(&r, &c2) < 0)
+		return fail(why, "truncated private section");
+	if (c1 != c2)
+		return fail(why, "check ints differ (corrupt file)");
+	if (rd_cstring(&r, name, sizeof(name)) < 0 || key_type_from_name(name, &t) < 0)
+		return fail(why, "unknown private key type");
+	if (t != k->type)
+		return fail(why, "private key type differs from public key");
+	if (read_private_fields(k, &r, why) < 0)
+		return -1;
+	char cbuf[KEY_COMMENT_MAX];
+	if (rd_cstring(&r, cbuf, sizeof(cbuf)) < 0)
+		return fail(why, "bad comment");
+	size_t pad = rd_left(&r);
+	if (pad >= PRIV_BLOCK)
+		return fail(why, "bad padding");
+	for (size_t i = 0; i < pad; i++) {
+		uint8_t v;
+		if (rd_u8(&r, &v) < 0 || v != (uint8_t)(i + 1))
+			return fail(why, "bad padding");
+	}
+	if (rd_end(&r) < 0)
+		return fail(why, "trailing data in private section");
+	if (comment && csz)
+		snprintf(comment, csz, "%s", cbuf);
+	return 0;
+}
+
+/* The decoded binary openssh-key-v1 container. */
+static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
+			char *comment, size_t csz, const char **why)
+{
+	rd_t r;
+	char cipher[64], kdf[64];
+	const uint8_t *kdfopts, *pub, *priv;
+	size_t kn, pn, privn;
+	uint32_t nkeys;
+	struct sshkey *k = NULL;
+	rd_init(&r, bin, n);
+	if (rd_skip(&r, sizeof(AUTH_MAGIC)) < 0 ||
+	    memcmp(bin, AUTH_MAGIC, sizeof(AUTH_MAGIC)) != 0)
+		return fail(why, "bad magic (not openssh-key-v1)");
+	if (rd_cstring(&r, cipher, sizeof(cipher)) < 0 ||
+	    rd_cstring(&r, kdf, sizeof(kdf)) < 0 || rd_string(&r, &kdfopts, &kn) < 0)
+		return fail(why, "truncated header");
+	if (strcmp(cipher, "none") != 0 || strcmp(kdf, "none") != 0)
+		return fail(why, "encrypted keys are not supported; decrypt with ssh-keygen -p");
+	if (kn != 0)
+		return fail(why, "unexpected KDF options");
+	if (rd_u32(&r, &nkeys) < 0 || nkeys != 1)
+		return fail(why, "file must hold exactly one key");
+	if (rd_string(&r, &pub, &pn) < 0 || rd_string(&r, &priv, &privn) < 0 ||
+	    rd_end(&r) < 0)
+		return fail(why, "truncated or oversized key file");
+	if (key_from_blob(pub, pn, &k) < 0)
+		return fail(why, "bad or unsupported public key");
+	if (read_private_section(k, priv, privn, comment, csz, why) < 0) {
+		key_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+static int read_file(const char *path, char **data, size_t *len, char *err, size_t errsz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		set_err(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
+		set_err(err, errsz, "%s: not a regular file of sane size", path);
+		close(fd);
+		return -1;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (!buf || got != (size_t)st.st_size) {
+		set_err(err, errsz, "%s: read failed", path);
+		free(buf);
+		return -1;
+	}
+	buf[got] = 0;
+	*data = buf;
+	*len = got;
+	return 0;
+}
+
+/* Strip the armour and whitespace; decode into a fresh buffer. */
+static int dearmour(const char *text, uint8_t **bin, size_t *binlen, const char **why)
+{
+	const char *b = strstr(text, PEM_BEGIN);
+	if (!b) {
+		if (strstr(text, "-----BEGIN ") && strstr(text, "PRIVATE KEY-----"))
+			*why = "not an OpenSSH-format private key (PEM/PKCS#8); "
+			       "convert it with ssh-keygen -p -f FILE";
+		else
+			*why = "no OpenSSH private key found";
+		return -1;
+	}
+	b += strlen(PEM_BEGIN);
+	const char *e = strstr(b, PEM_END);
+	if (!e)
+		return fail(why, "missing END line");
+	size_t n = (size_t)(e - b), m = 0;
+	char *clean = malloc(n + 1);
+	if (!clean)
+		return fail(why, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(" \t\r\n", b[i]))
+			clean[m++] = b[i];
+	size_t cap = m / 4 * 3 + 3;
+	*bin = malloc(cap);
+	int rc = -1;
+	if (*bin && b64_decode(clean, m, *bin, &cap) == 0) {
+		*binlen = cap;
+		rc = 0;
+	} else {
+		free(*bin);
+		*bin = NULL;
+		*why = "bad base64";
+	}
+	wipe(clean, n + 1);
+	free(clean);
+	return rc;
+}
+
+/* Load and also return the comment; key_load_private drops it. */
+static int load_private_comment(const char *path, struct sshkey **out, char *comment,
+				size_t csz, char *err, size_t errsz)
+{
+	char *text = NULL;
+	uint8_t *bin = NULL;
+	size_t tlen, blen = 0;
+	const char *why = NULL;
+	int rc = -1;
+	if (read_file(path, &text, &tlen, err, errsz) < 0)
+		return -1;
+	if (dearmour(text, &bin, &blen, &why) == 0)
+		rc = parse_key_v1(bin, blen, out, comment, csz, &why);
+	if (rc < 0)
+		set_err(err, errsz, "%s: %s", path, why ? why : "invalid key file");
+	if (bin) {
+		wipe(bin, blen);
+		free(bin);
+	}
+	wipe(text, tlen);
+	free(text);
+	return rc;
+}
+
+int key_load_private(const char *path, struct sshkey **out, char *err, size_t errsz)
+{
+	return load_private_comment(path, out, NULL, 0, err, errsz);
+}
+
+/* ------------------------------------------------- private key: writing */
+
+static int put_private_fields(const struct sshkey *k, buf_t *b)
+{
+	int rc = buf_put_cstring(b, key_type_name(k));
+	if (rc < 0)
+		return -1;
+	if (k->type == KEY_ED25519) {
+		uint8_t sk[64];
+		memcpy(sk, k->ed_seed, 32);
+		memcpy(sk + 32, k->ed_pk, 32);
+		rc = buf_put_string(b, k->ed_pk, 32);
+		if (rc == 0)
+			rc = buf_put_string(b, sk, 64);
+		wipe(sk, sizeof(sk));
+		return rc;
+	}
+	if (k->type == KEY_RSA) {
+		const rsa_key *r = &k->rsa;
+		if (put_mp(b, r->N) || put_mp(b, r->e) || put_mp(b, r->d) ||
+		    put_mp(b, r->qP) || put_mp(b, r->p) || put_mp(b, r->q))
+			return -1;
+		return 0;
+	}
+	if (buf_put_cstring(b, curve_of(k->type)->curve) || ecc_put_point(k, b) ||
+	    put_mp(b, k->ecc.k))
+		return -1;
+	return 0;
+}
+
+/* The binary openssh-key-v1 container for k. */
+static int build_key_v1(const struct sshkey *k, const char *comment, buf_t *out)
+{
+	buf_t pub, priv;
+	uint32_t check = rand_u32();
+	int rc = -1;
+	buf_init(&pub, 1024, KEY_BLOB_MAX);
+	buf_init(&priv, 4096, 4 * KEY_BLOB_MAX);
+	if (key_public_blob(k, &pub) < 0 || buf_put_u32(&priv, check) ||
+	    buf_put_u32(&priv, check) || put_private_fields(k, &priv) ||
+	    buf_put_cstring(&priv, comment ? comment : ""))
+		goto out;
+	for (uint8_t i = 1; buf_used(&priv) % PRIV_BLOCK; i++)
+		if (buf_put_u8(&priv, i) < 0)
+			goto out;
+	if (buf_put(out, AUTH_MAGIC, sizeof(AUTH_MAGIC)) || buf_put_cstring(out, "none") ||
+	    buf_put_cstring(out, "none") || buf_put_string(out, NULL, 0) ||
+	    buf_put_u32(out, 1) || buf_put_string(out, buf_data(&pub), buf_used(&pub)) ||
+	    buf_put_string(out, buf_data(&priv), buf_used(&priv)))
+		goto out;
+	rc = 0;
+out:
+	buf_free(&pub);
+	buf_free(&priv);
+	return rc;
+}
+
+/* PEM-style armour: base64 in 70-column lines. */
+static char *armour(const uint8_t *bin, size_t n)
+{
+	size_t enc = (n + 2) / 3 * 4;
+	size_t cap = strlen(PEM_BEGIN) + strlen(PEM_END) + enc + enc / 70 + 8;
+	char *b64 = malloc(enc + 1), *text = malloc(cap);
+	size_t o = 0;
+	if (!b64 || !text || b64_encode(bin, n, b64, enc + 1, 1) < 0) {
+		free(b64);
+		free(text);
+		return NULL;
+	}
+	o += (size_t)sprintf(text, "%s\n", PEM_BEGIN);
+	for (size_t i = 0; i < enc; i += 70) {
+		size_t l = enc - i < 70 ? enc - i : 70;
+		memcpy(text + o, b64 + i, l);
+		o += l;
+		text[o++] = '\n';
+	}
+	sprintf(text + o, "%s\n", PEM_END);
+	wipe(b64, enc + 1);
+	free(b64);
+	return text;
+}
+
+/* Write data to path via a temporary file in the same directory and an
+ * atomic rename, with the given mode. */
+static int write_atomic(const char *path, const char *data, size_t n, mode_t mode,
+			char *err, size_t errsz)
+{
+	size_t pl = strlen(path);
+	char *tmp = malloc(pl + 8);
+	int fd = -1, ok = 0;
+	if (!tmp)
+		return -1;
+	snprintf(tmp, pl + 8, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);          /* created 0600 */
+	if (fd < 0) {
+		set_err(err, errsz, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, data + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done == n && fchmod(fd, mode) == 0 && fsync(fd) == 0)
+		ok = 1;
+	if (close(fd) < 0)
+		ok = 0;
+	if (ok && rename(tmp, path) < 0)
+		ok = 0;
+	if (!ok) {
+		set_err(err, errsz, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+int key_save_private(const struct sshkey *k, const char *path, const char *comment,
+		     char *err, size_t errsz)
+{
+	buf_t bin;
+	char *text = NULL, line[4 * KEY_BLOB_MAX / 3 + KEY_COMMENT_MAX + 64];
+	int rc = -1;
+	if (!k->has_private) {
+		set_err(err, errsz, "no private key to save");
+		return -1;
+	}
+	if (comment && (strlen(comment) >= KEY_COMMENT_MAX || strchr(comment, '\n'))) {
+		set_err(err, errsz, "comment too long or has a newline");
+		return -1;
+	}
+	buf_init(&bin, 8192, 8 * KEY_BLOB_MAX);
+	if (build_key_v1(k, comment, &bin) < 0 ||
+	    !(text = armour(buf_data(&bin), buf_used(&bin)))) {
+		set_err(err, errsz, "cannot encode key");
+		goto out;
+	}
+	if (write_atomic(path, text, strlen(text), 0600, err, errsz) < 0)
+		goto out;
+	if (key_public_line(k, comment, line, sizeof(line) - 1) < 0) {
+		set_err(err, errsz, "cannot encode public key");
+		goto out;
+	}
+	strcat(line, "\n");
+	size_t pl = strlen(path);
+	char *pubpath = malloc(pl + 5);
+	if (!pubpath)
+		goto out;
+	snprintf(pubpath, pl + 5, "%s.pub", path);
+	rc = write_atomic(pubpath, line, strlen(line), 0644, err, errsz);
+	free(pubpath);
+out:
+	if (text) {
+		wipe(text, strlen(text));
+		free(text);
+	}
+	buf_free(&bin);
+	return rc;
+}
