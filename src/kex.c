@@ -222,8 +222,10 @@ static int make_keys(struct kex *k, struct packet *p, enum hash_alg h,
 	const char *enc[2] = { k->enc_c2s, k->enc_s2c };
 	const char *macn[2] = { k->mac_c2s, k->mac_s2c };
 	for (int d = 0; d < 2; d++) {
+		ml[d] = 0;
 		if (cipher_info(enc[d], &kl[d], &il[d], &aead) < 0 ||
-		    mac_info(macn[d], &ml[d]) < 0 || kl[d] > 64 || il[d] > 64 || ml[d] > 64)
+		    (strcmp(macn[d], "none") != 0 && mac_info(macn[d], &ml[d]) < 0) ||
+		    kl[d] > 64 || il[d] > 64 || ml[d] > 64)
 			return kex_fail(k, "unsupported cipher %s", enc[d]);
 		if (derive_key(k, h, kmp, H, hl, (char)('A' + d), iv[d], il[d] ? il[d] : 1) < 0 ||
 		    derive_key(k, h, kmp, H, hl, (char)('C' + d), key[d], kl[d] ? kl[d] : 1) < 0 ||
@@ -231,8 +233,8 @@ static int make_keys(struct kex *k, struct packet *p, enum hash_alg h,
 			return kex_fail(k, "key derivation failed%s", NULL);
 	}
 	tcrypt_free(k->pending_rx);
-	k->pending_rx = tcrypt_new(enc[0], macn[0], key[0], iv[0], mac[0], 0);
-	tcrypt_t *tx = tcrypt_new(enc[1], macn[1], key[1], iv[1], mac[1], 1);
+	k->pending_rx = tcrypt_new(enc[0], ml[0] ? macn[0] : NULL, key[0], iv[0], mac[0], 0);
+	tcrypt_t *tx = tcrypt_new(enc[1], ml[1] ? macn[1] : NULL, key[1], iv[1], mac[1], 1);
 	wipe(iv, sizeof(iv));
 	wipe(key, sizeof(key));
 	wipe(mac, sizeof(mac));

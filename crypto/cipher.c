@@ -1,0 +1,532 @@
+/* cipher: per-direction SSH packet protection, in place.
+ *
+ * Modes:
+ *  - "none"                              no encryption (optionally a MAC)
+ *  - aes128-ctr / aes256-ctr + HMAC      RFC 4344, RFC 6668 (encrypt-and-MAC)
+ *    ... with hmac-*-etm@openssh.com     OpenSSH PROTOCOL 1.5 (encrypt-then-MAC)
+ *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
+ *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <tomcrypt.h>
+
+#include "cipher.h"
+#include "crypto.h"
+
+enum cmode { CM_NONE, CM_CTR, CM_GCM, CM_CHACHA };
+
+struct cipher_def {
+	const char *name;
+	enum cmode mode;
+	size_t key_len, iv_len, block;
+};
+
+struct mac_def {
+	const char *name;
+	enum hash_alg hash;
+	size_t key_len;      /* = digest length (RFC 6668) */
+	int etm;
+};
+
+static const struct cipher_def ciphers[] = {
+	{ "none", CM_NONE, 0, 0, 8 },
+	{ "aes128-ctr", CM_CTR, 16, 16, 16 },
+	{ "aes256-ctr", CM_CTR, 32, 16, 16 },
+	{ "aes128-gcm@openssh.com", CM_GCM, 16, 12, 16 },
+	{ "aes256-gcm@openssh.com", CM_GCM, 32, 12, 16 },
+	{ "chacha20-poly1305@openssh.com", CM_CHACHA, 64, 0, 8 },
+};
+
+static const struct mac_def macs[] = {
+	{ "hmac-sha2-256", HASH_SHA256, 32, 0 },
+	{ "hmac-sha2-512", HASH_SHA512, 64, 0 },
+	{ "hmac-sha2-256-etm@openssh.com", HASH_SHA256, 32, 1 },
+	{ "hmac-sha2-512-etm@openssh.com", HASH_SHA512, 64, 1 },
+};
+
+#define GCM_TAG_LEN 16
+#define POLY_TAG_LEN 16
+#define CHACHA_HALF 32
+#define HMAC_MAX_BLOCK 128   /* SHA-512 */
+#define HMAC_MAX_OUT 64
+
+/* HMAC with the keyed inner/outer hash states computed once per key. */
+struct hmac_pre {
+	int hidx;
+	size_t len;
+	hash_state inner, outer;
+};
+
+struct tcrypt {
+	const struct cipher_def *c;
+	const struct mac_def *m;      /* NULL: no separate MAC */
+	int encrypt;
+	int first_done;               /* CTR non-etm: first block already decrypted */
+	struct hmac_pre hmac;
+	union {
+		symmetric_CTR ctr;
+		gcm_state gcm;
+		struct { chacha_state main, hdr; } cc;
+	} u;
+	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
+};
+
+static const struct cipher_def *find_cipher_def(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof ciphers / sizeof ciphers[0]; i++)
+		if (strcmp(ciphers[i].name, name) == 0)
+			return &ciphers[i];
+	return NULL;
+}
+
+static const struct mac_def *find_mac_def(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof macs / sizeof macs[0]; i++)
+		if (strcmp(macs[i].name, name) == 0)
+			return &macs[i];
+	return NULL;
+}
+
+static int is_aead(const struct cipher_def *c)
+{
+	return c->mode == CM_GCM || c->mode == CM_CHACHA;
+}
+
+int cipher_info(const char *name, size_t *key_len, size_t *iv_len, int *aead)
+{
+	const struct cipher_def *c = find_cipher_def(name);
+	if (!c)
+		return -1;
+	if (key_len)
+		*key_len = c->key_len;
+	if (iv_len)
+		*iv_len = c->iv_len;
+	if (aead)
+		*aead = is_aead(c);
+	return 0;
+}
+
+int mac_info(const char *name, size_t *key_len)
+{
+	const struct mac_def *m = find_mac_def(name);
+	if (!m)
+		return -1;
+	if (key_len)
+		*key_len = m->key_len;
+	return 0;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- HMAC (RFC 2104) with precomputed pads ---- */
+
+static int hmac_setup(struct hmac_pre *h, enum hash_alg alg, const uint8_t *key,
+		      size_t keylen)
+{
+	uint8_t pad[HMAC_MAX_BLOCK];
+	h->hidx = hash_idx(alg);
+	if (h->hidx < 0)
+		return -1;
+	const struct ltc_hash_descriptor *d = &hash_descriptor[h->hidx];
+	size_t bs = d->blocksize;
+	h->len = d->hashsize;
+	if (bs > sizeof pad || h->len > HMAC_MAX_OUT || keylen > bs)
+		return -1;    /* SSH MAC keys are never longer than a block */
+
+	memset(pad, 0, bs);
+	memcpy(pad, key, keylen);
+	for (size_t i = 0; i < bs; i++)
+		pad[i] ^= 0x36;
+	if (d->init(&h->inner) != CRYPT_OK ||
+	    d->process(&h->inner, pad, bs) != CRYPT_OK)
+		goto fail;
+	for (size_t i = 0; i < bs; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	if (d->init(&h->outer) != CRYPT_OK ||
+	    d->process(&h->outer, pad, bs) != CRYPT_OK)
+		goto fail;
+	wipe(pad, sizeof pad);
+	return 0;
+fail:
+	wipe(pad, sizeof pad);
+	return -1;
+}
+
+/* out = HMAC(key, uint32 seq || data) */
+static int hmac_seq(const struct hmac_pre *h, uint32_t seq, const uint8_t *data,
+		    size_t n, uint8_t *out)
+{
+	const struct ltc_hash_descriptor *d = &hash_descriptor[h->hidx];
+	hash_state st;
+	uint8_t seqb[4], inner[HMAC_MAX_OUT];
+	int ok;
+
+	put_be32(seqb, seq);
+	st = h->inner;
+	ok = d->process(&st, seqb, 4) == CRYPT_OK &&
+	     d->process(&st, data, (unsigned long)n) == CRYPT_OK &&
+	     d->done(&st, inner) == CRYPT_OK;
+	st = h->outer;
+	ok = ok && d->process(&st, inner, (unsigned long)h->len) == CRYPT_OK &&
+	     d->done(&st, out) == CRYPT_OK;
+	wipe(&st, sizeof st);
+	wipe(inner, sizeof inner);
+	return ok ? 0 : -1;
+}
+
+/* Compute the MAC of pkt[0..n) and compare it with the one at pkt+n. */
+static int hmac_verify(const struct hmac_pre *h, uint32_t seq,
+		       const uint8_t *pkt, size_t n)
+{
+	uint8_t mac[HMAC_MAX_OUT];
+	int r = hmac_seq(h, seq, pkt, n, mac);
+	if (r == 0 && ct_memcmp(mac, pkt + n, h->len) != 0)
+		r = -1;
+	wipe(mac, sizeof mac);
+	return r;
+}
+
+/* ---- setup / teardown ---- */
+
+static int setup_cipher(tcrypt_t *t, const uint8_t *key, const uint8_t *iv)
+{
+	int aes = find_cipher("aes");
+
+	switch (t->c->mode) {
+	case CM_NONE:
+		return 0;
+	case CM_CTR:
+		if (aes < 0)
+			return -1;
+		return ctr_start(aes, iv, key, (int)t->c->key_len, 0,
+				 CTR_COUNTER_BIG_ENDIAN, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+	case CM_GCM:
+		if (aes < 0)
+			return -1;
+		memcpy(t->gcm_iv, iv, sizeof t->gcm_iv);
+		return gcm_init(&t->u.gcm, aes, key, (int)t->c->key_len) == CRYPT_OK ? 0 : -1;
+	case CM_CHACHA:
+		/* K_2 (payload) is the first half, K_1 (length) the second. */
+		if (chacha_setup(&t->u.cc.main, key, CHACHA_HALF, 20) != CRYPT_OK ||
+		    chacha_setup(&t->u.cc.hdr, key + CHACHA_HALF, CHACHA_HALF, 20) != CRYPT_OK)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+tcrypt_t *tcrypt_new(const char *cipher, const char *mac, const uint8_t *key,
+		     const uint8_t *iv, const uint8_t *mackey, int encrypt)
+{
+	const struct cipher_def *c = find_cipher_def(cipher);
+	const struct mac_def *m = NULL;
+	int no_mac = mac == NULL || strcmp(mac, "none") == 0;
+
+	if (!c)
+		return NULL;
+	if (!is_aead(c) && !no_mac) {
+		m = find_mac_def(mac);
+		if (!m || !mackey)
+			return NULL;
+	}
+	if (c->mode == CM_CTR && !m)
+		return NULL;    /* unauthenticated CTR is never allowed */
+	if ((c->key_len && !key) || (c->iv_len && !iv))
+		return NULL;
+
+	tcrypt_t *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->c = c;
+	t->m = m;
+	t->encrypt = encrypt;
+	if ((m && hmac_setup(&t->hmac, m->hash, mackey, m->key_len) != 0) ||
+	    setup_cipher(t, key, iv) != 0) {
+		tcrypt_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tcrypt_free(tcrypt_t *t)
+{
+	if (!t)
+		return;
+	wipe(t, sizeof *t);
+	free(t);
+}
+
+size_t tcrypt_blocksize(const tcrypt_t *t)
+{
+	return t->c->block;
+}
+
+size_t tcrypt_taglen(const tcrypt_t *t)
+{
+	switch (t->c->mode) {
+	case CM_GCM:
+		return GCM_TAG_LEN;
+	case CM_CHACHA:
+		return POLY_TAG_LEN;
+	default:
+		return t->m ? t->hmac.len : 0;
+	}
+}
+
+int tcrypt_len_excluded(const tcrypt_t *t)
+{
+	return is_aead(t->c) || (t->m && t->m->etm);
+}
+
+size_t tcrypt_first_len(const tcrypt_t *t)
+{
+	return tcrypt_len_excluded(t) ? 4 : t->c->block;
+}
+
+/* Is n = 4 + packet_length a whole number of blocks for this mode? */
+static int size_ok(const tcrypt_t *t, size_t n)
+{
+	if (n < 4 || n < tcrypt_first_len(t))
+		return 0;
+	size_t covered = tcrypt_len_excluded(t) ? n - 4 : n;
+	return covered % t->c->block == 0;
+}
+
+/* ---- CTR / none with HMAC ---- */
+
+static int stream_crypt(tcrypt_t *t, uint8_t *p, size_t n)
+{
+	if (t->c->mode == CM_NONE || n == 0)
+		return 0;
+	return ctr_encrypt(p, p, (unsigned long)n, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+}
+
+static int mac_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	if (!t->m)
+		return stream_crypt(t, pkt, n);
+	if (t->m->etm) {
+		/* length stays clear; MAC covers length || ciphertext */
+		if (stream_crypt(t, pkt + 4, n - 4) != 0)
+			return -1;
+		return hmac_seq(&t->hmac, seq, pkt, n, pkt + n);
+	}
+	if (hmac_seq(&t->hmac, seq, pkt, n, pkt + n) != 0)
+		return -1;
+	return stream_crypt(t, pkt, n);
+}
+
+static int mac_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	if (t->m && t->m->etm) {
+		if (hmac_verify(&t->hmac, seq, pkt, n) != 0)
+			return -1;
+		return stream_crypt(t, pkt + 4, n - 4);
+	}
+	size_t done = t->first_done ? t->c->block : 0;
+	t->first_done = 0;
+	if (stream_crypt(t, pkt + done, n - done) != 0)
+		return -1;
+	return t->m ? hmac_verify(&t->hmac, seq, pkt, n) : 0;
+}
+
+/* ---- AES-GCM ---- */
+
+static void gcm_next_iv(tcrypt_t *t)
+{
+	/* 64-bit big-endian invocation counter in bytes 4..11 */
+	for (int i = 11; i >= 4; i--)
+		if (++t->gcm_iv[i] != 0)
+			break;
+}
+
+static int gcm_start(tcrypt_t *t, const uint8_t *pkt)
+{
+	gcm_state *g = &t->u.gcm;
+	if (gcm_reset(g) != CRYPT_OK ||
+	    gcm_add_iv(g, t->gcm_iv, sizeof t->gcm_iv) != CRYPT_OK ||
+	    gcm_add_aad(g, pkt, 4) != CRYPT_OK)
+		return -1;
+	return 0;
+}
+
+static int gcm_seal(tcrypt_t *t, uint8_t *pkt, size_t n)
+{
+	unsigned long taglen = GCM_TAG_LEN;
+	if (gcm_start(t, pkt) != 0 ||
+	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
+			GCM_ENCRYPT) != CRYPT_OK ||
+	    gcm_done(&t->u.gcm, pkt + n, &taglen) != CRYPT_OK)
+		return -1;
+	gcm_next_iv(t);
+	return 0;
+}
+
+/* libtomcrypt's GCM decrypts while hashing; on a bad tag the unauthenticated
+ * plaintext is wiped so nothing from it can leak out. */
+static int gcm_open(tcrypt_t *t, uint8_t *pkt, size_t n)
+{
+	uint8_t tag[GCM_TAG_LEN];
+	unsigned long taglen = sizeof tag;
+	int r = -1;
+
+	if (gcm_start(t, pkt) == 0 &&
+	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
+			GCM_DECRYPT) == CRYPT_OK &&
+	    gcm_done(&t->u.gcm, tag, &taglen) == CRYPT_OK &&
+	    taglen == GCM_TAG_LEN && ct_memcmp(tag, pkt + n, GCM_TAG_LEN) == 0)
+		r = 0;
+	if (r == 0)
+		gcm_next_iv(t);
+	else
+		wipe(pkt + 4, n - 4);
+	wipe(tag, sizeof tag);
+	return r;
+}
+
+/* ---- chacha20-poly1305@openssh.com ---- */
+
+static void seq_nonce(uint8_t nonce[8], uint32_t seq)
+{
+	memset(nonce, 0, 4);            /* uint64 seq, big-endian */
+	put_be32(nonce + 4, seq);
+}
+
+/* XOR the 4 length bytes at in with the K_1 stream for seq into out. */
+static int cc_length(tcrypt_t *t, uint32_t seq, const uint8_t *in, uint8_t *out)
+{
+	uint8_t nonce[8];
+	seq_nonce(nonce, seq);
+	if (chacha_ivctr64(&t->u.cc.hdr, nonce, 8, 0) != CRYPT_OK ||
+	    chacha_crypt(&t->u.cc.hdr, in, 4, out) != CRYPT_OK)
+		return -1;
+	return 0;
+}
+
+/* tag = Poly1305(key = K_2 block 0 [0..32), enc length || enc payload) */
+static int cc_tag(tcrypt_t *t, uint32_t seq, const uint8_t *pkt, size_t n,
+		  uint8_t tag[POLY_TAG_LEN])
+{
+	uint8_t nonce[8], pkey[32];
+	poly1305_state ps;
+	unsigned long taglen = POLY_TAG_LEN;
+	int ok;
+
+	seq_nonce(nonce, seq);
+	ok = chacha_ivctr64(&t->u.cc.main, nonce, 8, 0) == CRYPT_OK &&
+	     chacha_keystream(&t->u.cc.main, pkey, sizeof pkey) == CRYPT_OK &&
+	     poly1305_init(&ps, pkey, sizeof pkey) == CRYPT_OK &&
+	     poly1305_process(&ps, pkt, (unsigned long)n) == CRYPT_OK &&
+	     poly1305_done(&ps, tag, &taglen) == CRYPT_OK;
+	wipe(pkey, sizeof pkey);
+	wipe(&ps, sizeof ps);
+	return ok ? 0 : -1;
+}
+
+/* Payload bytes with the K_2 stream from block counter 1. */
+static int cc_payload(tcrypt_t *t, uint32_t seq, uint8_t *p, size_t n)
+{
+	uint8_t nonce[8];
+	seq_nonce(nonce, seq);
+	if (chacha_ivctr64(&t->u.cc.main, nonce, 8, 1) != CRYPT_OK)
+		return -1;
+	if (n && chacha_crypt(&t->u.cc.main, p, (unsigned long)n, p) != CRYPT_OK)
+		return -1;
+	return 0;
+}
+
+static int cc_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	if (cc_length(t, seq, pkt, pkt) != 0 ||
+	    cc_payload(t, seq, pkt + 4, n - 4) != 0)
+		return -1;
+	return cc_tag(t, seq, pkt, n, pkt + n);
+}
+
+static int cc_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	uint8_t tag[POLY_TAG_LEN];
+	int bad = cc_tag(t, seq, pkt, n, tag) != 0 ||
+		  ct_memcmp(tag, pkt + n, POLY_TAG_LEN) != 0;
+	wipe(tag, sizeof tag);
+	if (bad)
+		return -1;
+	if (cc_length(t, seq, pkt, pkt) != 0)
+		return -1;
+	return cc_payload(t, seq, pkt + 4, n - 4);
+}
+
+/* ---- public entry points ---- */
+
+int tcrypt_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	if (!t || !t->encrypt || !size_ok(t, n))
+		return -1;
+	switch (t->c->mode) {
+	case CM_GCM:
+		return gcm_seal(t, pkt, n);
+	case CM_CHACHA:
+		return cc_seal(t, seq, pkt, n);
+	default:
+		return mac_seal(t, seq, pkt, n);
+	}
+}
+
+int tcrypt_open_len(tcrypt_t *t, uint32_t seq, uint8_t *first, uint32_t *plen)
+{
+	uint8_t len[4];
+
+	if (!t || t->encrypt)
+		return -1;
+	switch (t->c->mode) {
+	case CM_CHACHA:
+		/* decrypt a copy: the tag covers the encrypted length */
+		if (cc_length(t, seq, first, len) != 0)
+			return -1;
+		*plen = get_be32(len);
+		wipe(len, sizeof len);
+		return 0;
+	case CM_CTR:
+		if (!tcrypt_len_excluded(t)) {
+			if (stream_crypt(t, first, t->c->block) != 0)
+				return -1;
+			t->first_done = 1;
+		}
+		break;
+	default:
+		break;
+	}
+	*plen = get_be32(first);
+	return 0;
+}
+
+int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
+{
+	if (!t || t->encrypt || !size_ok(t, n))
+		return -1;
+	switch (t->c->mode) {
+	case CM_GCM:
+		return gcm_open(t, pkt, n);
+	case CM_CHACHA:
+		return cc_open(t, seq, pkt, n);
+	default:
+		return mac_open(t, seq, pkt, n);
+	}
+}
