@@ -8,7 +8,9 @@
 #include <stdio.h>
 
 #define CFG_MAX_LIST 32
+#define CFG_N_KEYWORDS 128
 
+struct cfg_match;
 enum permit_root { PERMIT_ROOT_NO, PERMIT_ROOT_YES, PERMIT_ROOT_PROHIBIT_PASSWORD,
 		   PERMIT_ROOT_FORCED_COMMANDS_ONLY };
 enum kill_mode { KILL_PROCESS, KILL_CONTROL_GROUP, KILL_MIXED, KILL_NONE };
@@ -20,6 +22,8 @@ struct config {
 	char *host_keys[CFG_MAX_LIST];       int n_host_keys;
 	char *pid_file;
 	int max_startups;                    /* start of random early drop; simple form */
+	int max_startups_rate, max_startups_full; /* MaxStartups a:rate:full */
+	int address_family;                  /* AF_UNSPEC (any), AF_INET, AF_INET6 */
 	/* logging */
 	int log_level;                       /* enum log_level */
 	int syslog_facility;
@@ -39,8 +43,10 @@ struct config {
 	char *deny_groups[CFG_MAX_LIST];     int n_deny_groups;
 	char *banner;                        /* path or NULL ("none") */
 	int permit_user_environment;
+	char *permit_user_env_pattern;       /* PermitUserEnvironment pattern-list, or NULL */
 	/* algorithms (comma lists, already validated) */
 	char *ciphers, *macs, *kex_algorithms, *host_key_algorithms;
+	char *pubkey_accepted_algorithms, *ca_signature_algorithms;
 	int compression;                     /* 0 no, 1 yes (delayed) */
 	uint64_t rekey_bytes;                /* 0 = default (1 GiB) */
 	int rekey_seconds;                   /* 0 = none */
@@ -62,30 +68,50 @@ struct config {
 	int unused_connection_timeout;       /* seconds, 0 = none */
 	/* forwarding */
 	int allow_tcp_forwarding;            /* 0 no, 1 yes, 2 local, 3 remote */
-	char *permit_open[CFG_MAX_LIST];     int n_permit_open;
-	char *permit_listen[CFG_MAX_LIST];   int n_permit_listen;
-	int gateway_ports;
+	/* n == 0 means "any"; a single entry "none" means none */
+	char *permit_open[CFG_MAX_LIST];     int n_permit_open;   /* host:port */
+	char *permit_listen[CFG_MAX_LIST];   int n_permit_listen; /* [host:]port */
+	int gateway_ports;                   /* 0 no, 1 yes, 2 clientspecified */
+	int allow_agent_forwarding;
+	/* accepted from OpenSSH configs, not supported by wombat: "yes" is
+	 * logged as ignored when the file is loaded */
+	int x11_forwarding;
+	int use_pam;
+	int use_dns;
 	/* wombat */
 	int close_on_child_exit;
 	int session_kill_mode;               /* enum kill_mode */
-	int session_kill_signal;
-	int session_kill_timeout;
-	char *session_cgroup_root;
+	int session_kill_signal;             /* signal number */
+	int session_kill_timeout;            /* seconds */
+	char *session_cgroup_root;           /* NULL: under the daemon's own cgroup */
 	int session_kill_fallback_pgrp;
+	/* internal: Match blocks kept for config_match, and which keywords have
+	 * been set (first value wins) */
+	struct cfg_match *matches;           int n_matches;
+	unsigned char seen[CFG_N_KEYWORDS];
 };
 
-/* Fill with built-in defaults (OpenSSH's, plus wombat's). */
+/* Fill with built-in defaults (OpenSSH's, plus wombat's). c need not be
+ * initialised (nothing is freed). */
 void config_defaults(struct config *c);
 void config_free(struct config *c);
+/* dst is overwritten without being freed first. */
 void config_copy(struct config *dst, const struct config *src);
+/* 1 if every option value is equal (Match blocks are not compared). */
+int config_equal(const struct config *a, const struct config *b);
 
 /* Parse a file (Include and Match blocks recorded for config_match).
  * Errors go to err as "FILE:LINE: OPTION: reason"; returns -1. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errsz);
-/* One "Key=Value" or "Key Value" from -o. Same error rules ("command line"). */
+/* One "Key=Value" or "Key Value" from -o. Same error rules ("command line").
+ * A keyword given with -o overrides the file's value for it, whether applied
+ * before or after config_load_file; for list options (Port, AcceptEnv, ...)
+ * the -o values replace the file's (repeated -o values accumulate). */
 int config_apply_option(struct config *c, const char *line, char *err, size_t errsz);
 /* Apply Match blocks for this connection: user, group list of the user (may
- * be NULL), client address, host name (may be NULL). */
+ * be NULL; NULL-terminated), client address, host name (may be NULL). Call
+ * once, on a per-connection copy (config_copy). Returns -1 only if a stored
+ * line no longer parses (they are validated at load), after logging it. */
 int config_match(struct config *c, const char *user, const char *const *groups,
 		 const char *addr, const char *host);
 /* -T output: one "keyword value" line per option, lowercase keywords, as

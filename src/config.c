@@ -1,0 +1,1956 @@
+/* config: sshd_config(5) syntax and keywords plus wombat's own options.
+ *
+ * Every keyword is one row of a table (name, how to parse it, where it is
+ * stored, how -T prints it); copy, free, compare and dump walk that table.
+ * As in OpenSSH the first value obtained for a single-valued option wins;
+ * list options accumulate. Match blocks are validated when the file is read
+ * and their lines kept; config_match() re-parses the matching ones over the
+ * global values. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#include "cipher.h"
+#include "config.h"
+#include "log.h"
+
+#define KEX_SUPPORTED "curve25519-sha256,curve25519-sha256@libssh.org," \
+	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
+	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512"
+#define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+#define DEFAULT_PID_FILE "/run/wombatd.pid"
+
+#define MAX_INCLUDE_DEPTH 16
+#define MAX_WORDS 256
+#define MAX_LINE 65536
+#define MAX_CRITERIA 8
+#define MAX_ALGS 32
+
+/* One line of a Match block, kept verbatim with where it came from. */
+struct cfg_line {
+	char *file;
+	int line;
+	char *text;
+};
+
+struct cfg_match {
+	char *file;
+	int line;
+	int all;                          /* "Match all" */
+	int n_crit;
+	char *crit_kw[MAX_CRITERIA];      /* "user" "group" "address" "host" */
+	char *crit_val[MAX_CRITERIA];     /* pattern lists */
+	struct cfg_line *lines;
+	int n_lines;
+};
+
+enum pmode {
+	PM_LOAD,      /* reading files: first value wins */
+	PM_CMDLINE,   /* -o: overrides the file's value */
+	PM_MATCH,     /* config_match: matching blocks over the global values */
+	PM_CHECK,     /* validating a Match line into a scratch config */
+};
+
+struct pctx {
+	struct config *c;                 /* where values go */
+	struct config *scratch;           /* Match lines are validated here */
+	const char *file;                 /* NULL for the command line */
+	int line;
+	const char *opt;                  /* option name for messages */
+	enum pmode mode;
+	int depth;                        /* Include nesting */
+	char *err;
+	size_t errsz;
+};
+
+struct keyword;
+typedef int (*parse_fn)(struct pctx *p, const struct keyword *k, char **av, int ac);
+typedef void (*dump_fn)(const struct config *c, const struct keyword *k, FILE *out);
+typedef int (*conv_fn)(const char *arg, char **out, const char **why);
+
+enum storage { ST_NONE, ST_INT, ST_STR, ST_LIST, ST_PORTS };
+
+/* keyword flags */
+#define KW_MATCH   0x01   /* allowed inside Match */
+#define KW_ALIAS   0x02   /* another name for the keyword in `word` */
+#define KW_WARNYES 0x04   /* "yes" accepted but unsupported: log it */
+#define KW_REJECT  0x08   /* ignored keyword: a non-harmless value is an error */
+#define KW_INCLUDE 0x10
+#define KW_MATCHKW 0x20
+#define KW_SIGNAL  0x40   /* enum of signal names, "SIG" prefix optional */
+#define KW_NONE    0x80   /* time value: "none" means 0 */
+#define KW_ONE     0x100  /* list option taking one value per line */
+
+struct name_val {
+	const char *name;
+	int val;
+};
+
+struct keyword {
+	const char *name;
+	parse_fn parse;
+	dump_fn dump;                     /* NULL: not printed by -T */
+	enum storage st;
+	size_t off, count_off;
+	unsigned flags;
+	const struct name_val *names;     /* enums */
+	long min, max;                    /* integers */
+	const char *word;                 /* algs: supported list; line lists: the
+	                                   * word meaning empty; ignored: harmless
+	                                   * values ("a|b", "*" any); alias target */
+	conv_fn conv;                     /* list element check/normalisation */
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+/* Out of memory while configuring: nothing sensible can go on. */
+static char *xstrdup(const char *s)
+{
+	char *r = strdup(s);
+	if (!r)
+		abort();
+	return r;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *r = realloc(p, n ? n : 1);
+	if (!r)
+		abort();
+	return r;
+}
+
+static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (!p->err || !p->errsz)
+		return -1;
+	if (p->file)
+		snprintf(p->err, p->errsz, "%s:%d: %s: %s", p->file, p->line, opt, reason);
+	else
+		snprintf(p->err, p->errsz, "command line: %s: %s", opt, reason);
+	return -1;
+}
+
+/* A recognised value wombat does not act on: say so when the config is read. */
+static void pwarn(struct pctx *p, const char *value)
+{
+	if (p->mode == PM_MATCH)
+		return;
+	if (p->file)
+		logit("%s:%d: %s: '%s' is not supported by wombat, ignored",
+		      p->file, p->line, p->opt, value);
+	else
+		logit("command line: %s: '%s' is not supported by wombat, ignored",
+		      p->opt, value);
+}
+
+static int one_arg(struct pctx *p, int ac)
+{
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	if (ac > 1)
+		return perr(p, p->opt, "too many arguments");
+	return 0;
+}
+
+static char *join_words(char **av, int ac)
+{
+	size_t n = 1;
+	for (int i = 0; i < ac; i++)
+		n += strlen(av[i]) + 1;
+	char *s = xrealloc(NULL, n), *o = s;
+	for (int i = 0; i < ac; i++) {
+		if (i)
+			*o++ = ' ';
+		size_t l = strlen(av[i]);
+		memcpy(o, av[i], l);
+		o += l;
+	}
+	*o = 0;
+	return s;
+}
+
+/* Decimal integer in [min, max], whole string. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m". */
+static int parse_time(const char *s, int *out)
+{
+	long long total = 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		long long v = 0;
+		while (isdigit((unsigned char)*s)) {
+			v = v * 10 + (*s++ - '0');
+			if (v > INT_MAX)
+				return -1;
+		}
+		long long mul = 1;
+		switch (tolower((unsigned char)*s)) {
+		case 0: break;
+		case 's': mul = 1; s++; break;
+		case 'm': mul = 60; s++; break;
+		case 'h': mul = 3600; s++; break;
+		case 'd': mul = 86400; s++; break;
+		case 'w': mul = 604800; s++; break;
+		default: return -1;
+		}
+		total += v * mul;
+		if (total > INT_MAX)
+			return -1;
+	}
+	*out = (int)total;
+	return 0;
+}
+
+/* RekeyLimit size: NUMBER with an optional K, M, G or T suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	while (isdigit((unsigned char)*s)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	}
+	int shift = 0;
+	switch (toupper((unsigned char)*s)) {
+	case 0: break;
+	case 'K': shift = 10; s++; break;
+	case 'M': shift = 20; s++; break;
+	case 'G': shift = 30; s++; break;
+	case 'T': shift = 40; s++; break;
+	default: return -1;
+	}
+	if (*s || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_port(const char *s)
+{
+	long v;
+	if (parse_long(s, 1, 65535, &v) < 0)
+		return -1;
+	return (int)v;
+}
+
+/* "host", "host:port", "[host]:port", "[host]", or a bare IPv6 address.
+ * *host and *port (NULL when absent) point into buf. */
+static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host, char **port)
+{
+	if (strlen(arg) >= bufsz)
+		return -1;
+	strcpy(buf, arg);
+	*port = NULL;
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+		if (!close)
+			return -1;
+		*close = 0;
+		*host = buf + 1;
+		if (close[1] == ':')
+			*port = close + 2;
+		else if (close[1])
+			return -1;
+	} else {
+		char *colon = strchr(buf, ':');
+		*host = buf;
+		if (colon && !strchr(colon + 1, ':')) {
+			*colon = 0;
+			*port = colon + 1;
+		}
+	}
+	return **host ? 0 : -1;
+}
+
+/* -------------------------------------------------------- pattern matching
+ * OpenSSH's pattern lists: '*' and '?' wildcards, comma-separated entries,
+ * a '!' entry that matches makes the whole list fail. Private here so that
+ * config does not depend on authfile. */
+
+static int glob_match(const char *s, const char *pat, int nocase)
+{
+	for (;;) {
+		if (*pat == 0)
+			return *s == 0;
+		if (*pat == '*') {
+			while (*pat == '*')
+				pat++;
+			if (*pat == 0)
+				return 1;
+			for (; *s; s++)
+				if (glob_match(s, pat, nocase))
+					return 1;
+			return 0;
+		}
+		if (*s == 0)
+			return 0;
+		if (*pat != '?') {
+			int a = (unsigned char)*pat, b = (unsigned char)*s;
+			if (nocase ? tolower(a) != tolower(b) : a != b)
+				return 0;
+		}
+		s++;
+		pat++;
+	}
+}
+
+/* Calls fn on each entry of a comma list with its negation stripped.
+ * Returns 1 if a positive entry matched, -1 if a negated one did, else 0. */
+static int list_match(const char *s, const char *list,
+		      int (*fn)(const char *s, const char *entry, int nocase), int nocase)
+{
+	int found = 0;
+	while (*list) {
+		size_t len = strcspn(list, ",");
+		char entry[1024];
+		if (len > 0 && len < sizeof entry) {
+			memcpy(entry, list, len);
+			entry[len] = 0;
+			int neg = entry[0] == '!';
+			if (fn(s, entry + neg, nocase) == 1) {
+				if (neg)
+					return -1;
+				found = 1;
+			}
+		}
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return found;
+}
+
+static int glob_entry(const char *s, const char *entry, int nocase)
+{
+	return glob_match(s, entry, nocase);
+}
+
+static int match_list(const char *s, const char *list, int nocase)
+{
+	return list_match(s, list, glob_entry, nocase);
+}
+
+/* Address in 16 bytes; IPv4 (and v4-mapped IPv6) use the first 4. */
+struct net_addr {
+	int family;
+	unsigned char b[16];
+};
+
+static int parse_addr(const char *s, struct net_addr *a)
+{
+	if (inet_pton(AF_INET, s, a->b) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->b) == 1) {
+		static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+		a->family = AF_INET6;
+		if (memcmp(a->b, mapped, 12) == 0) {
+			memmove(a->b, a->b + 12, 4);
+			a->family = AF_INET;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* "addr/bits" -> network and prefix length; -1 if malformed. */
+static int parse_cidr(const char *entry, struct net_addr *net, int *bits)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(entry, '/');
+	long b;
+	if (!slash || (size_t)(slash - entry) >= sizeof buf)
+		return -1;
+	memcpy(buf, entry, (size_t)(slash - entry));
+	buf[slash - entry] = 0;
+	if (parse_addr(buf, net) < 0)
+		return -1;
+	if (parse_long(slash + 1, 0, net->family == AF_INET ? 32 : 128, &b) < 0)
+		return -1;
+	*bits = (int)b;
+	return 0;
+}
+
+static int cidr_contains(const struct net_addr *net, int bits, const struct net_addr *a)
+{
+	if (net->family != a->family)
+		return 0;
+	int whole = bits / 8, rest = bits % 8;
+	if (memcmp(net->b, a->b, (size_t)whole) != 0)
+		return 0;
+	if (rest) {
+		unsigned char mask = (unsigned char)(0xff << (8 - rest));
+		if ((net->b[whole] & mask) != (a->b[whole] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int addr_entry(const char *addr, const char *entry, int nocase)
+{
+	(void)nocase;
+	if (!strchr(entry, '/'))
+		return glob_match(addr, entry, 0);
+	struct net_addr net, a;
+	int bits;
+	if (parse_cidr(entry, &net, &bits) < 0 || parse_addr(addr, &a) < 0)
+		return 0;
+	return cidr_contains(&net, bits, &a);
+}
+
+static int addr_match_list(const char *addr, const char *list)
+{
+	return list_match(addr, list, addr_entry, 0);
+}
+
+/* Every CIDR entry of an address list must parse. */
+static int addr_list_valid(const char *list, const char **bad_out, char *bad, size_t badsz)
+{
+	while (*list) {
+		size_t len = strcspn(list, ",");
+		snprintf(bad, badsz, "%.*s", (int)len, list);
+		const char *e = bad + (bad[0] == '!');
+		struct net_addr net;
+		int bits;
+		if (len == 0 || (strchr(e, '/') && parse_cidr(e, &net, &bits) < 0)) {
+			*bad_out = bad;
+			return -1;
+		}
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/* Any of the user's groups matches (and none is excluded by a '!'). */
+static int groups_match(const char *const *groups, const char *list)
+{
+	int found = 0;
+	for (; *groups; groups++) {
+		int r = match_list(*groups, list, 0);
+		if (r < 0)
+			return 0;
+		if (r > 0)
+			found = 1;
+	}
+	return found;
+}
+
+/* ---------------------------------------------------------------- tokenizer */
+
+static void free_words(char **av, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(av[i]);
+}
+
+/* Split a line into words: the keyword (ended by a blank or '='), then
+ * blank-separated arguments. Double quotes group, with \" and \\ escapes
+ * inside; an unquoted '#' starting a word begins a comment. Returns the
+ * word count (0 for a blank or comment line) or -1 with *why set. */
+static int split_line(const char *q, char **av, int max, const char **why)
+{
+	int n = 0;
+	for (;;) {
+		while (isspace((unsigned char)*q))
+			q++;
+		if (!*q || *q == '#')
+			return n;
+		if (n == max) {
+			*why = "too many arguments";
+			goto fail;
+		}
+		char *w = xrealloc(NULL, strlen(q) + 1), *o = w;
+		int quoted = 0;
+		while (*q) {
+			if (quoted) {
+				if (*q == '\\' && (q[1] == '"' || q[1] == '\\')) {
+					*o++ = q[1];
+					q += 2;
+				} else if (*q == '"') {
+					quoted = 0;
+					q++;
+				} else {
+					*o++ = *q++;
+				}
+				continue;
+			}
+			if (isspace((unsigned char)*q) || (n == 0 && *q == '='))
+				break;
+			if (*q == '"') {
+				quoted = 1;
+				q++;
+			} else {
+				*o++ = *q++;
+			}
+		}
+		*o = 0;
+		av[n++] = w;
+		if (quoted) {
+			*why = "unterminated quote";
+			goto fail;
+		}
+		if (n == 1) {          /* "Keyword = value" / "Keyword=value" */
+			while (isspace((unsigned char)*q))
+				q++;
+			if (*q == '=')
+				q++;
+		}
+	}
+fail:
+	free_words(av, n);
+	return -1;
+}
+
+/* The keyword of a line that did not split, for the error message. */
+static void first_word(const char *s, char *out, size_t outsz)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strcspn(s, " \t\r\n=");
+	snprintf(out, outsz, "%.*s", (int)n, s);
+}
+
+/* ------------------------------------------------------- field access */
+
+#define FIELD(c, k, type) ((type *)(void *)((char *)(c) + (k)->off))
+#define CFIELD(c, k, type) ((type const *)(const void *)((const char *)(c) + (k)->off))
+#define COUNT(c, k) ((int *)(void *)((char *)(c) + (k)->count_off))
+#define CCOUNT(c, k) ((const int *)(const void *)((const char *)(c) + (k)->count_off))
+
+static const struct keyword *kw_table(void);
+static int kw_index(const struct keyword *k)
+{
+	return (int)(k - kw_table());
+}
+
+/* seen[] levels: set by a file (or Match block), or from the command line */
+#define SEEN_FILE 1
+#define SEEN_CMDLINE 2
+
+/* Should a single-valued option be written? First value wins, except that
+ * the command line overrides whatever a file said. Marks the keyword set. */
+static int take(struct pctx *p, const struct keyword *k)
+{
+	unsigned char *seen = &p->c->seen[kw_index(k)];
+	if (p->mode == PM_CMDLINE) {
+		*seen = SEEN_CMDLINE;
+		return 1;
+	}
+	if (*seen)
+		return 0;
+	*seen = SEEN_FILE;
+	return 1;
+}
+
+static void list_clear(char **v, int *n)
+{
+	for (int i = 0; i < *n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+	*n = 0;
+}
+
+static void acc_clear(struct config *c, const struct keyword *k)
+{
+	if (k->st == ST_PORTS)
+		*COUNT(c, k) = 0;
+	else
+		list_clear(FIELD(c, k, char *), COUNT(c, k));
+}
+
+/* Accumulating lists: the first value of a pass replaces the default (or,
+ * inside Match, the global value); later ones append. A list given on the
+ * command line replaces the file's entirely. Returns 1 if values are to be
+ * appended, 0 if this line is to be ignored (after validation). */
+static int acc_begin(struct pctx *p, const struct keyword *k)
+{
+	unsigned char *seen = &p->c->seen[kw_index(k)];
+	if (p->mode == PM_CMDLINE) {
+		if (*seen != SEEN_CMDLINE)
+			acc_clear(p->c, k);
+		*seen = SEEN_CMDLINE;
+		return 1;
+	}
+	if (*seen == SEEN_CMDLINE)
+		return 0;
+	if (!*seen)
+		acc_clear(p->c, k);
+	*seen = SEEN_FILE;
+	return 1;
+}
+
+static int list_add(struct pctx *p, char **v, int *n, char *s)
+{
+	if (*n >= CFG_MAX_LIST) {
+		free(s);
+		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
+	}
+	v[(*n)++] = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------ value parsers */
+
+static int lookup_name(const struct name_val *t, const char *s, int *out)
+{
+	for (; t->name; t++) {
+		if (strcasecmp(t->name, s) == 0) {
+			*out = t->val;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *name_of(const struct name_val *t, int v)
+{
+	for (; t->name; t++)
+		if (t->val == v)
+			return t->name;
+	return "?";
+}
+
+static int p_flag(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	int v;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if (strcasecmp(av[0], "yes") == 0)
+		v = 1;
+	else if (strcasecmp(av[0], "no") == 0)
+		v = 0;
+	else
+		return perr(p, p->opt, "bad value '%s' (expected yes or no)", av[0]);
+	if (v && (k->flags & KW_WARNYES))
+		pwarn(p, av[0]);
+	if (take(p, k))
+		*FIELD(p->c, k, int) = v;
+	return 0;
+}
+
+static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	long v;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if (parse_long(av[0], k->min, k->max, &v) < 0)
+		return perr(p, p->opt, "bad number '%s' (expected %ld to %ld)", av[0],
+			    k->min, k->max);
+	if (take(p, k))
+		*FIELD(p->c, k, int) = (int)v;
+	return 0;
+}
+
+static int p_time(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	int v;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if ((k->flags & KW_NONE) && strcasecmp(av[0], "none") == 0)
+		v = 0;
+	else if (parse_time(av[0], &v) < 0)
+		return perr(p, p->opt, "bad time value '%s'", av[0]);
+	if (take(p, k))
+		*FIELD(p->c, k, int) = v;
+	return 0;
+}
+
+static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	int v;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	const char *s = av[0];
+	if ((k->flags & KW_SIGNAL) && strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (lookup_name(k->names, s, &v) < 0) {
+		char allowed[256] = "";
+		for (const struct name_val *t = k->names; t->name; t++) {
+			size_t l = strlen(allowed);
+			snprintf(allowed + l, sizeof allowed - l, "%s%s", l ? " " : "", t->name);
+		}
+		return perr(p, p->opt, "bad value '%s' (expected one of: %s)", av[0], allowed);
+	}
+	if (take(p, k))
+		*FIELD(p->c, k, int) = v;
+	return 0;
+}
+
+/* A path (or other single string); "none" means unset. */
+static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	char *v = NULL;
+	const char *why = NULL;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if (!*av[0])
+		return perr(p, p->opt, "empty value");
+	if (strcasecmp(av[0], "none") != 0) {
+		if (k->conv && k->conv(av[0], &v, &why) < 0)
+			return perr(p, p->opt, "%s '%s'", why, av[0]);
+		if (!v)
+			v = xstrdup(av[0]);
+	}
+	if (take(p, k)) {
+		char **f = FIELD(p->c, k, char *);
+		free(*f);
+		*f = v;
+	} else {
+		free(v);
+	}
+	return 0;
+}
+
+/* ForceCommand: the rest of the line is the command; "none" unsets. */
+static int p_command(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	char *v = (ac == 1 && strcasecmp(av[0], "none") == 0) ? NULL : join_words(av, ac);
+	if (take(p, k)) {
+		char **f = FIELD(p->c, k, char *);
+		free(*f);
+		*f = v;
+	} else {
+		free(v);
+	}
+	return 0;
+}
+
+static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out)
+{
+	const char *why = "bad value";
+	*out = NULL;
+	if (!*arg)
+		return perr(p, p->opt, "empty value");
+	if (k->conv && k->conv(arg, out, &why) < 0)
+		return perr(p, p->opt, "%s '%s'", why, arg);
+	if (!*out)
+		*out = xstrdup(arg);
+	return 0;
+}
+
+/* Accumulating string list (HostKey, AllowUsers, AcceptEnv, ...). */
+static int p_acc(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	char *vals[MAX_WORDS];
+	int n = 0;
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	if ((k->flags & KW_ONE) && ac > 1)
+		return perr(p, p->opt, "too many arguments");
+	for (; n < ac; n++) {
+		if (convert(p, k, av[n], &vals[n]) < 0) {
+			free_words(vals, n);
+			return -1;
+		}
+	}
+	if (!acc_begin(p, k)) {
+		free_words(vals, n);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (list_add(p, FIELD(p->c, k, char *), COUNT(p->c, k), vals[i]) < 0) {
+			free_words(vals + i + 1, n - i - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A list given whole on one line, first line wins (AuthorizedKeysFile,
+ * PermitOpen, ...). k->word alone means the empty list. */
+static int p_line(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	char *vals[CFG_MAX_LIST];
+	int n = 0;
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	if (ac > CFG_MAX_LIST)
+		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
+	for (int i = 0; i < ac; i++) {
+		int special = strcasecmp(av[i], k->word) == 0 || strcasecmp(av[i], "none") == 0;
+		if (special && ac > 1)
+			return perr(p, p->opt, "'%s' must stand alone", av[i]);
+	}
+	if (!(ac == 1 && strcasecmp(av[0], k->word) == 0)) {
+		for (int i = 0; i < ac; i++) {
+			if (convert(p, k, av[i], &vals[n]) < 0) {
+				free_words(vals, n);
+				return -1;
+			}
+			n++;
+		}
+	}
+	if (take(p, k)) {
+		char **f = FIELD(p->c, k, char *);
+		int *cnt = COUNT(p->c, k);
+		list_clear(f, cnt);
+		for (int i = 0; i < n; i++)
+			f[i] = vals[i];
+		*cnt = n;
+	} else {
+		free_words(vals, n);
+	}
+	return 0;
+}
+
+static int p_ports(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	if (one_arg(p, ac) < 0)
+		return -1;
+	int port = parse_port(av[0]);
+	if (port < 0)
+		return perr(p, p->opt, "bad port number '%s'", av[0]);
+	if (!acc_begin(p, k))
+		return 0;
+	int *n = COUNT(p->c, k);
+	if (*n >= CFG_MAX_LIST)
+		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
+	FIELD(p->c, k, int)[(*n)++] = port;
+	return 0;
+}
+
+/* Split a comma list into words (pointers into buf). -1 on an empty entry. */
+static int split_commas(char *buf, char **out, int max)
+{
+	int n = 0;
+	char *s = buf;
+	for (;;) {
+		char *comma = strchr(s, ',');
+		if (comma)
+			*comma = 0;
+		if (!*s || n == max)
+			return -1;
+		out[n++] = s;
+		if (!comma)
+			return n;
+		s = comma + 1;
+	}
+}
+
+/* Resolve an algorithm list: a plain list, or OpenSSH's "+list" (append to
+ * the default), "-list" (remove from it) and "^list" (move to the front).
+ * The default is the whole supported list. Entries may be wildcard patterns
+ * but each must match a supported name. Returns a malloc'd comma list, or
+ * NULL with *why and bad (the offending entry) set. */
+static char *algs_resolve(const char *val, const char *supported, const char **why,
+			  char *bad, size_t badsz)
+{
+	char supbuf[1024], valbuf[1024];
+	char *sup[MAX_ALGS], *want[MAX_ALGS];
+	int use[MAX_ALGS] = { 0 };
+	int order[MAX_ALGS], n_order = 0;
+	char mode = (val[0] == '+' || val[0] == '-' || val[0] == '^') ? val[0] : 0;
+	const char *list = mode ? val + 1 : val;
+
+	snprintf(bad, badsz, "%s", val);
+	*why = "bad algorithm list";
+	if (strlen(supported) >= sizeof supbuf || strlen(list) >= sizeof valbuf)
+		return NULL;
+	strcpy(supbuf, supported);
+	strcpy(valbuf, list);
+	int n_sup = split_commas(supbuf, sup, MAX_ALGS);
+	int n_want = split_commas(valbuf, want, MAX_ALGS);
+	if (n_sup < 0 || n_want < 0)
+		return NULL;
+	for (int w = 0; w < n_want; w++) {
+		int hit = 0;
+		for (int s = 0; s < n_sup; s++) {
+			if (!glob_match(sup[s], want[w], 0))
+				continue;
+			hit = 1;
+			if (!use[s] && mode != '-' && mode != '+')
+				order[n_order++] = s;
+			use[s] = 1;
+		}
+		if (!hit) {
+			*why = "unsupported algorithm";
+			snprintf(bad, badsz, "%s", want[w]);
+			return NULL;
+		}
+	}
+	if (mode == '+' || mode == '-' || mode == '^') {
+		if (mode == '+')
+			n_order = 0;
+		for (int s = 0; s < n_sup; s++) {
+			if (mode == '-' && use[s])
+				continue;
+			if (mode == '^' && use[s])
+				continue;
+			order[n_order++] = s;
+		}
+	}
+	if (n_order == 0) {
+		*why = "no algorithms left in";
+		return NULL;
+	}
+	char *out = xrealloc(NULL, strlen(supported) + 1), *o = out;
+	for (int i = 0; i < n_order; i++) {
+		size_t l = strlen(sup[order[i]]);
+		if (i)
+			*o++ = ',';
+		memcpy(o, sup[order[i]], l);
+		o += l;
+	}
+	*o = 0;
+	return out;
+}
+
+static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	char bad[256];
+	const char *why;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	char *v = algs_resolve(av[0], k->word, &why, bad, sizeof bad);
+	if (!v)
+		return perr(p, p->opt, "%s '%s'", why, bad);
+	if (take(p, k)) {
+		char **f = FIELD(p->c, k, char *);
+		free(*f);
+		*f = v;
+	} else {
+		free(v);
+	}
+	return 0;
+}
+
+/* Keywords wombat recognises but does not implement. A harmless value (one
+ * of k->word, "*" for any) is accepted silently; others are logged, or an
+ * error for KW_REJECT keywords, where ignoring them would weaken security. */
+static int p_ignored(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	if (strcmp(k->word, "*") == 0)
+		return 0;
+	const char *w = k->word;
+	while (*w) {
+		size_t l = strcspn(w, "|");
+		if (strlen(av[0]) == l && strncasecmp(av[0], w, l) == 0)
+			return 0;
+		w += l;
+		if (*w == '|')
+			w++;
+	}
+	if (k->flags & KW_REJECT)
+		return perr(p, p->opt, "'%s' is not supported by wombat", av[0]);
+	pwarn(p, av[0]);
+	return 0;
+}
+
+static int p_subsystem(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	struct config *c = p->c;
+	if (ac < 2)
+		return perr(p, p->opt, "missing %s", ac ? "command" : "value");
+	if (!acc_begin(p, k))
+		return 0;
+	for (int i = 0; i < c->n_subsystems; i++)
+		if (strcmp(c->subsystem_names[i], av[0]) == 0)
+			return perr(p, p->opt, "subsystem '%s' already defined", av[0]);
+	if (c->n_subsystems >= CFG_MAX_LIST)
+		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
+	c->subsystem_names[c->n_subsystems] = xstrdup(av[0]);
+	c->subsystem_cmds[c->n_subsystems] = join_words(av + 1, ac - 1);
+	c->n_subsystems++;
+	return 0;
+}
+
+static int p_rekey(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	uint64_t bytes = 0;
+	int secs = 0;
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	if (ac > 2)
+		return perr(p, p->opt, "too many arguments");
+	if (strcasecmp(av[0], "default") != 0) {
+		if (parse_size(av[0], &bytes) < 0)
+			return perr(p, p->opt, "bad size '%s'", av[0]);
+		if (bytes != 0 && bytes < 16)
+			return perr(p, p->opt, "size '%s' too small (at least 16)", av[0]);
+	}
+	if (ac == 2 && strcasecmp(av[1], "none") != 0 && parse_time(av[1], &secs) < 0)
+		return perr(p, p->opt, "bad time value '%s'", av[1]);
+	if (take(p, k)) {
+		p->c->rekey_bytes = bytes;
+		p->c->rekey_seconds = secs;
+	}
+	return 0;
+}
+
+/* MaxStartups start[:rate:full]; a single number means full = start. */
+static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	long start, rate = 100, full;
+	char buf[64];
+	if (one_arg(p, ac) < 0)
+		return -1;
+	char *c1 = strchr(av[0], ':');
+	int ok;
+	if (!c1) {
+		ok = parse_long(av[0], 1, INT_MAX, &start) == 0;
+		full = start;
+	} else {
+		char *parts[3];
+		ok = strlen(av[0]) < sizeof buf;
+		if (ok) {
+			strcpy(buf, av[0]);
+			parts[0] = buf;
+			parts[1] = strchr(buf, ':');
+			*parts[1]++ = 0;
+			parts[2] = strchr(parts[1], ':');
+			ok = parts[2] != NULL;
+			if (ok)
+				*parts[2]++ = 0;
+		}
+		ok = ok && parse_long(parts[0], 1, INT_MAX, &start) == 0 &&
+		     parse_long(parts[1], 1, 100, &rate) == 0 &&
+		     parse_long(parts[2], start, INT_MAX, &full) == 0;
+	}
+	if (!ok)
+		return perr(p, p->opt, "bad value '%s' (expected start or start:rate:full)", av[0]);
+	if (take(p, k)) {
+		p->c->max_startups = (int)start;
+		p->c->max_startups_rate = (int)rate;
+		p->c->max_startups_full = (int)full;
+	}
+	return 0;
+}
+
+/* PermitUserEnvironment yes|no|pattern-list */
+static int p_userenv(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	int v = 1;
+	char *pat = NULL;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if (strcasecmp(av[0], "no") == 0)
+		v = 0;
+	else if (strcasecmp(av[0], "yes") != 0)
+		pat = xstrdup(av[0]);
+	if (take(p, k)) {
+		p->c->permit_user_environment = v;
+		free(p->c->permit_user_env_pattern);
+		p->c->permit_user_env_pattern = pat;
+	} else {
+		free(pat);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------- list element checks */
+
+static int conv_listen(const char *arg, char **out, const char **why)
+{
+	char buf[512], *host, *port;
+	(void)out;
+	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0) {
+		*why = "bad address";
+		return -1;
+	}
+	if (port && parse_port(port) < 0) {
+		*why = "bad port in";
+		return -1;
+	}
+	return 0;
+}
+
+static int conv_permitopen(const char *arg, char **out, const char **why)
+{
+	char buf[512], *host, *port;
+	(void)out;
+	if (strcasecmp(arg, "none") == 0)
+		return 0;
+	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port) {
+		*why = "expected host:port, got";
+		return -1;
+	}
+	if (strcmp(port, "*") != 0 && parse_port(port) < 0) {
+		*why = "bad port in";
+		return -1;
+	}
+	return 0;
+}
+
+static int conv_permitlisten(const char *arg, char **out, const char **why)
+{
+	char buf[512], *host, *port;
+	(void)out;
+	if (strcasecmp(arg, "none") == 0)
+		return 0;
+	if (!strchr(arg, ':'))
+		port = (char *)arg;
+	else if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port)
+		port = NULL;
+	if (!port || (strcmp(port, "*") != 0 && parse_port(port) < 0)) {
+		*why = "expected [host:]port, got";
+		return -1;
+	}
+	return 0;
+}
+
+static int conv_acceptenv(const char *arg, char **out, const char **why)
+{
+	(void)out;
+	if (strchr(arg, '=')) {
+		*why = "'=' not allowed in pattern";
+		return -1;
+	}
+	return 0;
+}
+
+static int conv_setenv(const char *arg, char **out, const char **why)
+{
+	(void)out;
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		*why = "expected NAME=VALUE, got";
+		return -1;
+	}
+	return 0;
+}
+
+/* "type=interval" -> "type=seconds" */
+static int conv_chantimeout(const char *arg, char **out, const char **why)
+{
+	const char *eq = strchr(arg, '=');
+	int secs;
+	if (!eq || eq == arg ||
+	    (strcasecmp(eq + 1, "none") != 0 && parse_time(eq + 1, &secs) < 0)) {
+		*why = "expected type=interval, got";
+		return -1;
+	}
+	if (strcasecmp(eq + 1, "none") == 0)
+		secs = 0;
+	size_t n = (size_t)(eq - arg) + 16;
+	*out = xrealloc(NULL, n);
+	snprintf(*out, n, "%.*s=%d", (int)(eq - arg), arg, secs);
+	return 0;
+}
+
+static int conv_absolute(const char *arg, char **out, const char **why)
+{
+	(void)out;
+	if (arg[0] != '/') {
+		*why = "expected an absolute path, got";
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- dumps */
+
+static void dump_kw(FILE *out, const char *name)
+{
+	for (; *name; name++)
+		fputc(tolower((unsigned char)*name), out);
+}
+
+/* One argument, quoted if it would not read back as one word. */
+static void dump_arg(FILE *out, const char *s)
+{
+	int plain = *s && *s != '#';
+	for (const char *q = s; *q && plain; q++)
+		if (isspace((unsigned char)*q) || *q == '"' || *q == '\\')
+			plain = 0;
+	if (plain) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void dump_line(FILE *out, const struct keyword *k, const char *val, int quote)
+{
+	dump_kw(out, k->name);
+	fputc(' ', out);
+	if (quote)
+		dump_arg(out, val);
+	else
+		fputs(val, out);
+	fputc('\n', out);
+}
+
+static void d_flag(const struct config *c, const struct keyword *k, FILE *out)
+{
+	dump_line(out, k, *CFIELD(c, k, int) ? "yes" : "no", 0);
+}
+
+static void d_int(const struct config *c, const struct keyword *k, FILE *out)
+{
+	char num[32];
+	snprintf(num, sizeof num, "%d", *CFIELD(c, k, int));
+	dump_line(out, k, num, 0);
+}
+
+static void d_enum(const struct config *c, const struct keyword *k, FILE *out)
+{
+	dump_line(out, k, name_of(k->names, *CFIELD(c, k, int)), 0);
+}
+
+static void d_str(const struct config *c, const struct keyword *k, FILE *out)
+{
+	const char *s = *CFIELD(c, k, char *);
+	dump_line(out, k, s ? s : "none", s != NULL);
+}
+
+static void d_command(const struct config *c, const struct keyword *k, FILE *out)
+{
+	const char *s = *CFIELD(c, k, char *);
+	dump_line(out, k, s ? s : "none", 0);
+}
+
+static void d_acc(const struct config *c, const struct keyword *k, FILE *out)
+{
+	char *const *v = CFIELD(c, k, char *);
+	for (int i = 0; i < *CCOUNT(c, k); i++)
+		dump_line(out, k, v[i], 1);
+}
+
+static void d_line(const struct config *c, const struct keyword *k, FILE *out)
+{
+	char *const *v = CFIELD(c, k, char *);
+	int n = *CCOUNT(c, k);
+	dump_kw(out, k->name);
+	if (n == 0)
+		fprintf(out, " %s", k->word);
+	for (int i = 0; i < n; i++) {
+		fputc(' ', out);
+		dump_arg(out, v[i]);
+	}
+	fputc('\n', out);
+}
+
+static void d_ports(const struct config *c, const struct keyword *k, FILE *out)
+{
+	const int *v = CFIELD(c, k, int);
+	for (int i = 0; i < *CCOUNT(c, k); i++) {
+		dump_kw(out, k->name);
+		fprintf(out, " %d\n", v[i]);
+	}
+}
+
+static void d_subsystem(const struct config *c, const struct keyword *k, FILE *out)
+{
+	for (int i = 0; i < c->n_subsystems; i++) {
+		dump_kw(out, k->name);
+		fputc(' ', out);
+		dump_arg(out, c->subsystem_names[i]);
+		fprintf(out, " %s\n", c->subsystem_cmds[i]);
+	}
+}
+
+static void d_rekey(const struct config *c, const struct keyword *k, FILE *out)
+{
+	dump_kw(out, k->name);
+	fprintf(out, " %llu %d\n", (unsigned long long)c->rekey_bytes, c->rekey_seconds);
+}
+
+static void d_maxstartups(const struct config *c, const struct keyword *k, FILE *out)
+{
+	dump_kw(out, k->name);
+	fprintf(out, " %d:%d:%d\n", c->max_startups, c->max_startups_rate,
+		c->max_startups_full);
+}
+
+static void d_userenv(const struct config *c, const struct keyword *k, FILE *out)
+{
+	if (c->permit_user_env_pattern)
+		dump_line(out, k, c->permit_user_env_pattern, 1);
+	else
+		d_flag(c, k, out);
+}
+
+/* ------------------------------------------------------------ the keywords */
+
+static const struct name_val permit_root_names[] = {
+	{ "prohibit-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
+	{ "without-password", PERMIT_ROOT_PROHIBIT_PASSWORD },
+	{ "yes", PERMIT_ROOT_YES }, { "no", PERMIT_ROOT_NO },
+	{ "forced-commands-only", PERMIT_ROOT_FORCED_COMMANDS_ONLY }, { NULL, 0 } };
+static const struct name_val compression_names[] = {
+	{ "yes", 1 }, { "delayed", 1 }, { "no", 0 }, { NULL, 0 } };
+static const struct name_val tcpfwd_names[] = {
+	{ "yes", 1 }, { "all", 1 }, { "no", 0 }, { "local", 2 }, { "remote", 3 }, { NULL, 0 } };
+static const struct name_val gateway_names[] = {
+	{ "no", 0 }, { "yes", 1 }, { "clientspecified", 2 }, { NULL, 0 } };
+static const struct name_val loglevel_names[] = {
+	{ "QUIET", LOG_L_QUIET }, { "FATAL", LOG_L_FATAL }, { "ERROR", LOG_L_ERROR },
+	{ "INFO", LOG_L_INFO }, { "VERBOSE", LOG_L_VERBOSE }, { "DEBUG1", LOG_L_DEBUG1 },
+	{ "DEBUG", LOG_L_DEBUG1 }, { "DEBUG2", LOG_L_DEBUG2 }, { "DEBUG3", LOG_L_DEBUG3 },
+	{ NULL, 0 } };
+static const struct name_val facility_names[] = {
+	{ "DAEMON", LOG_DAEMON }, { "USER", LOG_USER }, { "AUTH", LOG_AUTH },
+	{ "AUTHPRIV", LOG_AUTHPRIV }, { "LOCAL0", LOG_LOCAL0 }, { "LOCAL1", LOG_LOCAL1 },
+	{ "LOCAL2", LOG_LOCAL2 }, { "LOCAL3", LOG_LOCAL3 }, { "LOCAL4", LOG_LOCAL4 },
+	{ "LOCAL5", LOG_LOCAL5 }, { "LOCAL6", LOG_LOCAL6 }, { "LOCAL7", LOG_LOCAL7 },
+	{ NULL, 0 } };
+static const struct name_val killmode_names[] = {
+	{ "process", KILL_PROCESS }, { "control-group", KILL_CONTROL_GROUP },
+	{ "mixed", KILL_MIXED }, { "none", KILL_NONE }, { NULL, 0 } };
+static const struct name_val fallback_names[] = {
+	{ "none", 0 }, { "process-group", 1 }, { NULL, 0 } };
+static const struct name_val signal_names[] = {
+	{ "TERM", SIGTERM }, { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	{ "ALRM", SIGALRM }, { "ABRT", SIGABRT }, { "PIPE", SIGPIPE },
+	{ "CONT", SIGCONT }, { NULL, 0 } };
+static const struct name_val family_names[] = {
+	{ "any", AF_UNSPEC }, { "inet", AF_INET }, { "inet6", AF_INET6 }, { NULL, 0 } };
+
+#define OFF(f) offsetof(struct config, f)
+#define M KW_MATCH
+#define FLAG(n, f, fl) { .name = n, .parse = p_flag, .dump = d_flag, .st = ST_INT, .off = OFF(f), .flags = fl }
+#define INT(n, f, lo, hi, fl) { .name = n, .parse = p_int, .dump = d_int, .st = ST_INT, .off = OFF(f), .flags = fl, .min = lo, .max = hi }
+#define TIME(n, f, fl) { .name = n, .parse = p_time, .dump = d_int, .st = ST_INT, .off = OFF(f), .flags = fl }
+#define ENUM(n, f, t, fl) { .name = n, .parse = p_enum, .dump = d_enum, .st = ST_INT, .off = OFF(f), .flags = fl, .names = t }
+#define PATH(n, f, cv, fl) { .name = n, .parse = p_path, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .conv = cv }
+#define ACC(n, f, cv, fl) { .name = n, .parse = p_acc, .dump = d_acc, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .conv = cv }
+#define LINE(n, f, empty, cv, fl) { .name = n, .parse = p_line, .dump = d_line, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .conv = cv }
+#define ALGS(n, f, sup, fl) { .name = n, .parse = p_algs, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .word = sup }
+#define IGNORED(n, harmless, fl) { .name = n, .parse = p_ignored, .flags = fl, .word = harmless }
+#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+
+static const struct keyword keywords[] = {
+	{ .name = "Port", .parse = p_ports, .dump = d_ports, .st = ST_PORTS,
+	  .off = OFF(ports), .count_off = OFF(n_ports) },
+	ACC("ListenAddress", listen_addrs, conv_listen, KW_ONE),
+	ENUM("AddressFamily", address_family, family_names, 0),
+	ACC("HostKey", host_keys, NULL, KW_ONE),
+	PATH("PidFile", pid_file, NULL, 0),
+	{ .name = "MaxStartups", .parse = p_maxstartups, .dump = d_maxstartups,
+	  .st = ST_INT, .off = OFF(max_startups) },
+	ENUM("LogLevel", log_level, loglevel_names, M),
+	ENUM("SyslogFacility", syslog_facility, facility_names, 0),
+	ENUM("PermitRootLogin", permit_root_login, permit_root_names, M),
+	FLAG("PubkeyAuthentication", pubkey_authentication, M),
+	FLAG("PasswordAuthentication", password_authentication, M),
+	FLAG("PermitEmptyPasswords", permit_empty_passwords, M),
+	FLAG("KbdInteractiveAuthentication", kbd_interactive_authentication, M),
+	ALIAS("ChallengeResponseAuthentication", "KbdInteractiveAuthentication"),
+	LINE("AuthorizedKeysFile", authorized_keys_files, "none", NULL, M),
+	FLAG("StrictModes", strict_modes, 0),
+	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
+	TIME("LoginGraceTime", login_grace_time, 0),
+	ACC("AllowUsers", allow_users, NULL, M),
+	ACC("DenyUsers", deny_users, NULL, M),
+	ACC("AllowGroups", allow_groups, NULL, M),
+	ACC("DenyGroups", deny_groups, NULL, M),
+	PATH("Banner", banner, NULL, M),
+	{ .name = "PermitUserEnvironment", .parse = p_userenv, .dump = d_userenv,
+	  .st = ST_INT, .off = OFF(permit_user_environment), .flags = M },
+	ALGS("Ciphers", ciphers, CIPHERS_DEFAULT, 0),
+	ALGS("MACs", macs, MACS_DEFAULT, 0),
+	ALGS("KexAlgorithms", kex_algorithms, KEX_SUPPORTED, 0),
+	ALGS("HostKeyAlgorithms", host_key_algorithms, KEYALGS_SUPPORTED, 0),
+	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, KEYALGS_SUPPORTED, M),
+	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
+	ALGS("CASignatureAlgorithms", ca_signature_algorithms, KEYALGS_SUPPORTED, 0),
+	ENUM("Compression", compression, compression_names, 0),
+	{ .name = "RekeyLimit", .parse = p_rekey, .dump = d_rekey, .flags = M },
+	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
+	FLAG("PermitTTY", permit_tty, M),
+	FLAG("PrintMotd", print_motd, 0),
+	FLAG("PrintLastLog", print_last_log, 0),
+	ACC("AcceptEnv", accept_env, conv_acceptenv, 0),
+	ACC("SetEnv", set_env, conv_setenv, M),
+	{ .name = "Subsystem", .parse = p_subsystem, .dump = d_subsystem, .st = ST_LIST,
+	  .off = OFF(subsystem_names), .count_off = OFF(n_subsystems) },
+	{ .name = "ForceCommand", .parse = p_command, .dump = d_command, .st = ST_STR,
+	  .off = OFF(force_command), .flags = M },
+	TIME("ClientAliveInterval", client_alive_interval, M),
+	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
+	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
+	LINE("ChannelTimeout", channel_timeout, "none", conv_chantimeout, M),
+	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
+	ENUM("AllowTcpForwarding", allow_tcp_forwarding, tcpfwd_names, M),
+	LINE("PermitOpen", permit_open, "any", conv_permitopen, M),
+	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
+	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
+	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
+	FLAG("X11Forwarding", x11_forwarding, M | KW_WARNYES),
+	FLAG("UsePAM", use_pam, KW_WARNYES),
+	FLAG("UseDNS", use_dns, KW_WARNYES),
+	/* wombat's own */
+	FLAG("CloseOnChildExit", close_on_child_exit, M),
+	ENUM("SessionKillMode", session_kill_mode, killmode_names, M),
+	ENUM("SessionKillSignal", session_kill_signal, signal_names, M | KW_SIGNAL),
+	TIME("SessionKillTimeout", session_kill_timeout, M),
+	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
+	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
+	/* structure */
+	{ .name = "Include", .flags = KW_INCLUDE | M },
+	{ .name = "Match", .flags = KW_MATCHKW | M },
+	/* OpenSSH keywords without an effect in wombat */
+	IGNORED("HostbasedAuthentication", "no", M),
+	IGNORED("IgnoreRhosts", "yes", M),
+	IGNORED("IgnoreUserKnownHosts", "*", M),
+	IGNORED("GSSAPIAuthentication", "no", M),
+	IGNORED("GSSAPICleanupCredentials", "*", 0),
+	IGNORED("KerberosAuthentication", "no", M),
+	IGNORED("PermitTunnel", "no", M),
+	IGNORED("AllowStreamLocalForwarding", "no", M),
+	IGNORED("X11DisplayOffset", "*", M),
+	IGNORED("X11UseLocalhost", "*", M),
+	IGNORED("PermitUserRC", "no", M),
+	IGNORED("DebianBanner", "*", 0),
+	IGNORED("UsePrivilegeSeparation", "*", 0),
+	IGNORED("Protocol", "*", 0),
+	IGNORED("VersionAddendum", "none", 0),
+	IGNORED("AuthorizedKeysCommandUser", "*", M),
+	IGNORED("AuthenticationMethods", "any", M | KW_REJECT),
+	IGNORED("ChrootDirectory", "none", M | KW_REJECT),
+	IGNORED("AuthorizedKeysCommand", "none", M | KW_REJECT),
+	IGNORED("AuthorizedPrincipalsFile", "none", M | KW_REJECT),
+	IGNORED("TrustedUserCAKeys", "none", KW_REJECT),
+	IGNORED("RevokedKeys", "none", KW_REJECT),
+	IGNORED("DisableForwarding", "no", M | KW_REJECT),
+	{ .name = NULL },
+};
+
+_Static_assert(sizeof keywords / sizeof keywords[0] <= CFG_N_KEYWORDS,
+	       "CFG_N_KEYWORDS too small");
+
+static const struct keyword *kw_table(void)
+{
+	return keywords;
+}
+
+static const struct keyword *kw_lookup(const char *name)
+{
+	for (const struct keyword *k = keywords; k->name; k++) {
+		if (strcasecmp(k->name, name) == 0) {
+			if (k->flags & KW_ALIAS)
+				return kw_lookup(k->word);
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/* The spelling to use in messages: the canonical one of what was written. */
+static const char *kw_display(const char *written)
+{
+	for (const struct keyword *k = keywords; k->name; k++)
+		if (strcasecmp(k->name, written) == 0)
+			return k->name;
+	return written;
+}
+
+/* -------------------------------------------------------- lines and files */
+
+static int handle_line(struct pctx *p, const char *text, int *block);
+
+static int record_line(struct pctx *p, int block, const char *text)
+{
+	struct cfg_match *m = &p->c->matches[block];
+	m->lines = xrealloc(m->lines, sizeof *m->lines * (size_t)(m->n_lines + 1));
+	struct cfg_line *l = &m->lines[m->n_lines++];
+	l->file = xstrdup(p->file);
+	l->line = p->line;
+	l->text = xstrdup(text);
+	size_t n = strlen(l->text);
+	while (n && (l->text[n - 1] == '\n' || l->text[n - 1] == '\r'))
+		l->text[--n] = 0;
+	return 0;
+}
+
+static void match_free(struct cfg_match *m)
+{
+	free(m->file);
+	for (int i = 0; i < m->n_crit; i++) {
+		free(m->crit_kw[i]);
+		free(m->crit_val[i]);
+	}
+	for (int i = 0; i < m->n_lines; i++) {
+		free(m->lines[i].file);
+		free(m->lines[i].text);
+	}
+	free(m->lines);
+}
+
+/* "Match all" or criterion/pattern pairs; starts a new block. */
+static int start_match(struct pctx *p, char **av, int ac, int *block)
+{
+	struct cfg_match m = { 0 };
+	if (ac < 1)
+		return perr(p, "Match", "missing criteria");
+	if (strcasecmp(av[0], "all") == 0) {
+		if (ac > 1)
+			return perr(p, "Match", "'all' cannot be combined with other criteria");
+		m.all = 1;
+	} else {
+		for (int i = 0; i < ac; i += 2) {
+			static const char *const crits[] = { "user", "group", "address", "host" };
+			const char *kw = NULL;
+			for (size_t j = 0; j < sizeof crits / sizeof crits[0]; j++)
+				if (strcasecmp(av[i], crits[j]) == 0)
+					kw = crits[j];
+			if (!kw) {
+				match_free(&m);
+				return perr(p, "Match", "unsupported criterion '%s'", av[i]);
+			}
+			if (i + 1 >= ac || !*av[i + 1]) {
+				match_free(&m);
+				return perr(p, "Match", "criterion '%s' needs a value", av[i]);
+			}
+			const char *bad;
+			char badbuf[256];
+			if (strcmp(kw, "address") == 0 &&
+			    addr_list_valid(av[i + 1], &bad, badbuf, sizeof badbuf) < 0) {
+				match_free(&m);
+				return perr(p, "Match", "bad address pattern '%s'", bad);
+			}
+			if (m.n_crit == MAX_CRITERIA) {
+				match_free(&m);
+				return perr(p, "Match", "too many criteria");
+			}
+			m.crit_kw[m.n_crit] = xstrdup(kw);
+			m.crit_val[m.n_crit++] = xstrdup(av[i + 1]);
+		}
+	}
+	m.file = xstrdup(p->file);
+	m.line = p->line;
+	struct config *c = p->c;
+	c->matches = xrealloc(c->matches, sizeof *c->matches * (size_t)(c->n_matches + 1));
+	c->matches[c->n_matches] = m;
+	*block = c->n_matches++;
+	return 0;
+}
+
+static int parse_file(struct pctx *p, const char *path, int block);
+
+static int has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Include: each argument is a glob, relative to the including file's
+ * directory. A file named without wildcards must exist. */
+static int do_include(struct pctx *p, char **av, int ac, int block)
+{
+	if (ac < 1)
+		return perr(p, "Include", "missing value");
+	if (p->depth >= MAX_INCLUDE_DEPTH)
+		return perr(p, "Include", "nested too deeply");
+	for (int i = 0; i < ac; i++) {
+		char path[4096];
+		const char *slash = strrchr(p->file, '/');
+		if (av[i][0] == '/' || !slash)
+			snprintf(path, sizeof path, "%s", av[i]);
+		else
+			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - p->file),
+				 p->file, av[i]);
+		glob_t g;
+		int r = glob(path, 0, NULL, &g);
+		if (r == GLOB_NOMATCH) {
+			globfree(&g);
+			if (!has_glob_chars(path))
+				return perr(p, "Include", "cannot open %s: %s", path,
+					    strerror(ENOENT));
+			continue;
+		}
+		if (r != 0) {
+			globfree(&g);
+			return perr(p, "Include", "cannot expand %s", path);
+		}
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			if (parse_file(p, g.gl_pathv[j], block) < 0) {
+				globfree(&g);
+				return -1;
+			}
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+/* Validate a Match block line by parsing it into the scratch config. */
+static int check_match_line(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	struct pctx q = *p;
+	q.c = p->scratch;
+	q.mode = PM_CHECK;
+	memset(q.c->seen, 0, sizeof q.c->seen);
+	return k->parse(&q, k, av, ac);
+}
+
+static int handle_words(struct pctx *p, char **av, int n, const char *text, int *block)
+{
+	const struct keyword *k = kw_lookup(av[0]);
+	if (!k)
+		return perr(p, av[0], "unknown option");
+	p->opt = kw_display(av[0]);
+	if (k->flags & (KW_INCLUDE | KW_MATCHKW)) {
+		if (p->mode == PM_CMDLINE)
+			return perr(p, p->opt, "not allowed on the command line");
+		if (p->mode != PM_LOAD)
+			return perr(p, p->opt, "not allowed here");
+		if (k->flags & KW_MATCHKW)
+			return start_match(p, av + 1, n - 1, block);
+		return do_include(p, av + 1, n - 1, *block);
+	}
+	if (*block >= 0) {
+		if (!(k->flags & KW_MATCH))
+			return perr(p, p->opt, "not allowed in a Match block");
+		if (check_match_line(p, k, av + 1, n - 1) < 0)
+			return -1;
+		return record_line(p, *block, text);
+	}
+	return k->parse(p, k, av + 1, n - 1);
+}
+
+static int handle_line(struct pctx *p, const char *text, int *block)
+{
+	char *av[MAX_WORDS];
+	const char *why = NULL;
+	int n = split_line(text, av, MAX_WORDS, &why);
+	if (n < 0) {
+		char kw[128];
+		first_word(text, kw, sizeof kw);
+		return perr(p, kw_display(kw), "%s", why);
+	}
+	if (n == 0)
+		return 0;
+	int rc = handle_words(p, av, n, text, block);
+	free_words(av, n);
+	return rc;
+}
+
+/* Read one file. A Match block opened in it ends with it; it starts inside
+ * the includer's block (block, -1 for none). */
+static int parse_file(struct pctx *p, const char *path, int block)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (p->file)
+			return perr(p, "Include", "cannot open %s: %s", path, strerror(errno));
+		snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct pctx q = *p;
+	q.file = path;
+	q.line = 0;
+	q.depth = p->file ? p->depth + 1 : 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
+		q.line++;
+		if (len > MAX_LINE) {
+			char kw[128];
+			first_word(line, kw, sizeof kw);
+			rc = perr(&q, kw_display(kw), "line too long");
+		} else if (strlen(line) != (size_t)len) {
+			char kw[128];
+			first_word(line, kw, sizeof kw);
+			rc = perr(&q, kw_display(kw), "NUL byte in line");
+		} else {
+			rc = handle_line(&q, line, &block);
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		if (p->file)
+			rc = perr(p, "Include", "cannot read %s: %s", path, strerror(errno));
+		else {
+			snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* ------------------------------------------------------------ public API */
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->ports[0] = 22;
+	c->n_ports = 1;
+	c->address_family = AF_UNSPEC;
+	c->pid_file = xstrdup(DEFAULT_PID_FILE);
+	c->max_startups = 10;
+	c->max_startups_rate = 30;
+	c->max_startups_full = 100;
+	c->log_level = LOG_L_INFO;
+	c->syslog_facility = LOG_AUTH;
+	c->permit_root_login = PERMIT_ROOT_PROHIBIT_PASSWORD;
+	c->pubkey_authentication = 1;
+	c->password_authentication = 1;
+	c->kbd_interactive_authentication = 1;
+	c->authorized_keys_files[0] = xstrdup(".ssh/authorized_keys");
+	c->authorized_keys_files[1] = xstrdup(".ssh/authorized_keys2");
+	c->n_authorized_keys_files = 2;
+	c->strict_modes = 1;
+	c->max_auth_tries = 6;
+	c->login_grace_time = 120;
+	c->ciphers = xstrdup(CIPHERS_DEFAULT);
+	c->macs = xstrdup(MACS_DEFAULT);
+	c->kex_algorithms = xstrdup(KEX_SUPPORTED);
+	c->host_key_algorithms = xstrdup(KEYALGS_SUPPORTED);
+	c->pubkey_accepted_algorithms = xstrdup(KEYALGS_SUPPORTED);
+	c->ca_signature_algorithms = xstrdup(KEYALGS_SUPPORTED);
+	c->compression = 1;
+	c->max_sessions = 10;
+	c->permit_tty = 1;
+	c->print_motd = 1;
+	c->print_last_log = 1;
+	c->client_alive_count_max = 3;
+	c->tcp_keep_alive = 1;
+	c->allow_tcp_forwarding = 1;
+	c->allow_agent_forwarding = 1;
+	c->session_kill_mode = KILL_PROCESS;
+	c->session_kill_signal = SIGTERM;
+	c->session_kill_timeout = 5;
+}
+
+void config_free(struct config *c)
+{
+	for (const struct keyword *k = keywords; k->name; k++) {
+		if (k->st == ST_STR)
+			free(*FIELD(c, k, char *));
+		else if (k->st == ST_LIST)
+			list_clear(FIELD(c, k, char *), COUNT(c, k));
+	}
+	for (int i = 0; i < CFG_MAX_LIST; i++)
+		free(c->subsystem_cmds[i]);
+	free(c->permit_user_env_pattern);
+	for (int i = 0; i < c->n_matches; i++)
+		match_free(&c->matches[i]);
+	free(c->matches);
+	memset(c, 0, sizeof *c);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void match_copy(struct cfg_match *d, const struct cfg_match *s)
+{
+	*d = *s;
+	d->file = dup_or_null(s->file);
+	for (int i = 0; i < s->n_crit; i++) {
+		d->crit_kw[i] = xstrdup(s->crit_kw[i]);
+		d->crit_val[i] = xstrdup(s->crit_val[i]);
+	}
+	d->lines = xrealloc(NULL, sizeof *d->lines * (size_t)s->n_lines);
+	for (int i = 0; i < s->n_lines; i++) {
+		d->lines[i].file = xstrdup(s->lines[i].file);
+		d->lines[i].line = s->lines[i].line;
+		d->lines[i].text = xstrdup(s->lines[i].text);
+	}
+}
+
+void config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	for (const struct keyword *k = keywords; k->name; k++) {
+		if (k->st == ST_STR) {
+			char **f = FIELD(dst, k, char *);
+			*f = dup_or_null(*f);
+		} else if (k->st == ST_LIST) {
+			char **f = FIELD(dst, k, char *);
+			for (int i = 0; i < *COUNT(dst, k); i++)
+				f[i] = xstrdup(f[i]);
+		}
+	}
+	for (int i = 0; i < src->n_subsystems; i++)
+		dst->subsystem_cmds[i] = xstrdup(src->subsystem_cmds[i]);
+	dst->permit_user_env_pattern = dup_or_null(src->permit_user_env_pattern);
+	dst->matches = NULL;
+	if (src->n_matches) {
+		dst->matches = xrealloc(NULL, sizeof *dst->matches * (size_t)src->n_matches);
+		for (int i = 0; i < src->n_matches; i++)
+			match_copy(&dst->matches[i], &src->matches[i]);
+	}
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int kw_equal(const struct config *a, const struct config *b, const struct keyword *k)
+{
+	switch (k->st) {
+	case ST_NONE:
+		return 1;
+	case ST_INT:
+		return *CFIELD(a, k, int) == *CFIELD(b, k, int);
+	case ST_STR:
+		return str_eq(*CFIELD(a, k, char *), *CFIELD(b, k, char *));
+	case ST_PORTS:
+		return *CCOUNT(a, k) == *CCOUNT(b, k) &&
+		       memcmp(CFIELD(a, k, int), CFIELD(b, k, int),
+			      sizeof(int) * (size_t)*CCOUNT(a, k)) == 0;
+	case ST_LIST:
+		if (*CCOUNT(a, k) != *CCOUNT(b, k))
+			return 0;
+		for (int i = 0; i < *CCOUNT(a, k); i++)
+			if (!str_eq(CFIELD(a, k, char *)[i], CFIELD(b, k, char *)[i]))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+int config_equal(const struct config *a, const struct config *b)
+{
+	for (const struct keyword *k = keywords; k->name; k++)
+		if (!kw_equal(a, b, k))
+			return 0;
+	for (int i = 0; i < a->n_subsystems; i++)
+		if (!str_eq(a->subsystem_cmds[i], b->subsystem_cmds[i]))
+			return 0;
+	return a->rekey_bytes == b->rekey_bytes && a->rekey_seconds == b->rekey_seconds &&
+	       a->max_startups_rate == b->max_startups_rate &&
+	       a->max_startups_full == b->max_startups_full &&
+	       str_eq(a->permit_user_env_pattern, b->permit_user_env_pattern);
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errsz)
+{
+	struct config scratch;
+	config_defaults(&scratch);
+	struct pctx p = { .c = c, .scratch = &scratch, .mode = PM_LOAD,
+			  .err = err, .errsz = errsz };
+	if (err && errsz)
+		err[0] = 0;
+	int rc = parse_file(&p, path, -1);
+	config_free(&scratch);
+	return rc;
+}
+
+int config_apply_option(struct config *c, const char *line, char *err, size_t errsz)
+{
+	struct pctx p = { .c = c, .mode = PM_CMDLINE, .err = err, .errsz = errsz };
+	int block = -1;
+	if (err && errsz)
+		err[0] = 0;
+	if (strchr(line, '\n')) {
+		char kw[128];
+		first_word(line, kw, sizeof kw);
+		return perr(&p, kw_display(kw), "newline in option");
+	}
+	char *av[MAX_WORDS];
+	const char *why = NULL;
+	int n = split_line(line, av, MAX_WORDS, &why);
+	if (n <= 0) {
+		char kw[128];
+		first_word(line, kw, sizeof kw);
+		return perr(&p, *kw ? kw_display(kw) : "(empty)", "%s", n < 0 ? why : "empty option");
+	}
+	int rc = handle_words(&p, av, n, line, &block);
+	free_words(av, n);
+	return rc;
+}
+
+static int block_matches(const struct cfg_match *m, const char *user,
+			 const char *const *groups, const char *addr, const char *host)
+{
+	if (m->all)
+		return 1;
+	for (int i = 0; i < m->n_crit; i++) {
+		const char *kw = m->crit_kw[i], *pat = m->crit_val[i];
+		int ok;
+		if (strcmp(kw, "user") == 0)
+			ok = user && match_list(user, pat, 0) == 1;
+		else if (strcmp(kw, "group") == 0)
+			ok = groups && groups_match(groups, pat) == 1;
+		else if (strcmp(kw, "address") == 0)
+			ok = addr && addr_match_list(addr, pat) == 1;
+		else
+			ok = host && match_list(host, pat, 1) == 1;
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+int config_match(struct config *c, const char *user, const char *const *groups,
+		 const char *addr, const char *host)
+{
+	char err[512];
+	struct pctx p = { .c = c, .mode = PM_MATCH, .err = err, .errsz = sizeof err };
+	int rc = 0;
+	memset(c->seen, 0, sizeof c->seen);
+	for (int i = 0; i < c->n_matches; i++) {
+		const struct cfg_match *m = &c->matches[i];
+		if (!block_matches(m, user, groups, addr, host))
+			continue;
+		debug("config: Match at %s:%d applies", m->file, m->line);
+		for (int j = 0; j < m->n_lines; j++) {
+			int block = -1;
+			p.file = m->lines[j].file;
+			p.line = m->lines[j].line;
+			if (handle_line(&p, m->lines[j].text, &block) < 0) {
+				error("%s", err);
+				rc = -1;
+			}
+		}
+	}
+	return rc;
+}
+
+void config_dump(const struct config *c, FILE *out)
+{
+	for (const struct keyword *k = keywords; k->name; k++)
+		if (k->dump)
+			k->dump(c, k, out);
+}

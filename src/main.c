@@ -1,0 +1,257 @@
+/* wombatd: command line, configuration, host keys, then inetd mode or the
+ * listener. Flags are OpenSSH sshd's (sshd(8)). */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn.h"
+#include "crypto.h"
+#include "hostkey.h"
+#include "listen.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/wombat/sshd_config"
+#define MAX_OPTS 64
+
+struct cmdline {
+	int foreground, debug, to_stderr, inetd, test, dump;
+	const char *log_file, *config_file, *match_spec;
+	const char *hostkeys[CFG_MAX_LIST];
+	int n_hostkeys;
+	const char *opts[MAX_OPTS];
+	int n_opts;
+	const char *port;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: wombatd [-DdeiTt] [-C connection_spec] [-E log_file] [-f config_file]\n"
+		"               [-h host_key_file] [-o option] [-p port]\n");
+	exit(1);
+}
+
+static void parse_args(int argc, char **argv, struct cmdline *cl)
+{
+	int ch;
+	while ((ch = getopt(argc, argv, "DdeiqtTC:E:f:h:o:p:")) != -1) {
+		switch (ch) {
+		case 'D': cl->foreground = 1; break;
+		case 'd': cl->debug++; cl->foreground = 1; cl->to_stderr = 1; break;
+		case 'e': cl->to_stderr = 1; break;
+		case 'i': cl->inetd = 1; break;
+		case 'q': break;
+		case 't': cl->test = 1; break;
+		case 'T': cl->dump = 1; break;
+		case 'C': cl->match_spec = optarg; break;
+		case 'E': cl->log_file = optarg; break;
+		case 'f': cl->config_file = optarg; break;
+		case 'h':
+			if (cl->n_hostkeys >= CFG_MAX_LIST)
+				usage();
+			cl->hostkeys[cl->n_hostkeys++] = optarg;
+			break;
+		case 'o':
+			if (cl->n_opts >= MAX_OPTS)
+				usage();
+			cl->opts[cl->n_opts++] = optarg;
+			break;
+		case 'p': cl->port = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* Command-line options first: with sshd_config's "first value wins" they
+ * take precedence over the file, as with sshd. */
+static void load_config(struct config *cfg, const struct cmdline *cl)
+{
+	char err[512];
+	config_defaults(cfg);
+	for (int i = 0; i < cl->n_opts; i++)
+		if (config_apply_option(cfg, cl->opts[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "wombatd: %s\n", err);
+			exit(1);
+		}
+	if (cl->port) {
+		char line[64];
+		snprintf(line, sizeof(line), "Port %s", cl->port);
+		if (config_apply_option(cfg, line, err, sizeof(err)) < 0) {
+			fprintf(stderr, "wombatd: %s\n", err);
+			exit(1);
+		}
+	}
+	const char *path = cl->config_file;
+	if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+	if (path && config_load_file(cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wombatd: %s\n", err);
+		exit(1);
+	}
+}
+
+/* The default host key path: system-wide for root, per user otherwise. */
+static void default_hostkey_path(char *out, size_t outsz)
+{
+	if (getuid() == 0) {
+		snprintf(out, outsz, "/etc/wombat/ssh_host_ed25519_key");
+		return;
+	}
+	const char *home = getenv("HOME");
+	struct passwd *pw = getpwuid(getuid());
+	if (!home && pw)
+		home = pw->pw_dir;
+	snprintf(out, outsz, "%s/.config/wombat/ssh_host_ed25519_key", home ? home : ".");
+}
+
+static void mkdir_parents(const char *path)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+}
+
+/* First start without a host key: make an ed25519 one (dropbear's -R). */
+static struct sshkey *generate_default_hostkey(const char *path)
+{
+	struct sshkey *k = NULL;
+	char err[256], fp[128];
+	mkdir_parents(path);
+	if (key_generate(KEY_ED25519, 0, &k) < 0 ||
+	    key_save_private(k, path, "wombatd host key", err, sizeof(err)) < 0) {
+		error("cannot create host key %s: %s", path, k ? err : "generation failed");
+		key_free(k);
+		return NULL;
+	}
+	key_fingerprint(k, fp, sizeof(fp));
+	logit("Generated new host key %s: ED25519 %s", path, fp);
+	return k;
+}
+
+static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
+			 struct sshkey **keys, int allow_generate)
+{
+	const char *paths[CFG_MAX_LIST];
+	int n = 0;
+	for (int i = 0; i < cl->n_hostkeys; i++)
+		paths[n++] = cl->hostkeys[i];
+	for (int i = 0; !cl->n_hostkeys && i < cfg->n_host_keys; i++)
+		paths[n++] = cfg->host_keys[i];
+	char defpath[1024];
+	if (n == 0) {
+		default_hostkey_path(defpath, sizeof(defpath));
+		if (access(defpath, F_OK) != 0) {
+			if (!allow_generate) {
+				fprintf(stderr, "wombatd: no host key: %s does not exist "
+					"(it is generated on first start)\n", defpath);
+				return -1;
+			}
+			keys[0] = generate_default_hostkey(defpath);
+			return keys[0] ? 1 : -1;
+		}
+		paths[n++] = defpath;
+	}
+	int loaded = 0;
+	for (int i = 0; i < n; i++) {
+		char err[256];
+		if (key_load_private(paths[i], &keys[loaded], err, sizeof(err)) < 0) {
+			fprintf(stderr, "wombatd: host key %s: %s\n", paths[i], err);
+			error("host key %s: %s", paths[i], err);
+			return -1;
+		}
+		char fp[128];
+		key_fingerprint(keys[loaded], fp, sizeof(fp));
+		debug("host key %s: %s %s", paths[i], key_type_name(keys[loaded]), fp);
+		loaded++;
+	}
+	return loaded;
+}
+
+/* -T with -C user=...,addr=...,host=... */
+static void dump_config(struct config *cfg, const char *spec)
+{
+	if (spec) {
+		char buf[512], *save = NULL;
+		const char *user = NULL, *addr = NULL, *host = NULL;
+		snprintf(buf, sizeof(buf), "%s", spec);
+		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '=');
+			if (!eq) {
+				fprintf(stderr, "wombatd: -C: expected key=value, got \"%s\"\n", kv);
+				exit(1);
+			}
+			*eq = 0;
+			if (strcmp(kv, "user") == 0) user = eq + 1;
+			else if (strcmp(kv, "addr") == 0) addr = eq + 1;
+			else if (strcmp(kv, "host") == 0) host = eq + 1;
+			else if (strcmp(kv, "laddr") != 0 && strcmp(kv, "lport") != 0) {
+				fprintf(stderr, "wombatd: -C: unknown key \"%s\"\n", kv);
+				exit(1);
+			}
+		}
+		struct passwd *pw = user ? getpwnam(user) : NULL;
+		const char *groups[2] = { NULL, NULL };
+		(void)pw;
+		config_match(cfg, user, groups, addr, host);
+	}
+	config_dump(cfg, stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl;
+	struct config cfg;
+	struct sshkey *hostkeys[CFG_MAX_LIST];
+	memset(&cl, 0, sizeof(cl));
+	parse_args(argc, argv, &cl);
+	if (crypto_init() < 0) {
+		fprintf(stderr, "wombatd: crypto initialisation failed\n");
+		return 1;
+	}
+	load_config(&cfg, &cl);
+	if (cl.dump) {
+		dump_config(&cfg, cl.match_spec);
+		return 0;
+	}
+	enum log_level lvl = (enum log_level)cfg.log_level;
+	if (cl.debug)
+		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
+	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
+	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
+	if (n_hostkeys < 0)
+		return 1;
+	if (cl.test)
+		return 0;
+	if (cl.inetd) {
+		conn_run(0, 1, &cfg, hostkeys, n_hostkeys);
+		return 0;
+	}
+	int fds[LISTEN_MAX];
+	int n = listen_from_systemd(fds, LISTEN_MAX);
+	if (n == 0)
+		n = listen_open(&cfg, fds, LISTEN_MAX);
+	if (n <= 0) {
+		fprintf(stderr, "wombatd: cannot listen (see log)\n");
+		error("cannot listen on any address");
+		return 1;
+	}
+	if (!cl.foreground && daemon(0, 0) < 0)
+		fatal("daemon: %s", strerror(errno));
+	listen_notify("READY=1\nSTATUS=accepting connections");
+	listen_loop(fds, n, &cfg, hostkeys, n_hostkeys);
+	return 0;
+}
