@@ -2,8 +2,56 @@
  * session.c, session channels (s6). The connection hands over every message
  * 90..100; the channel layer answers through conn_pkt_start/conn_pkt_send.
  *
- * (The close state machine table lives here once written — see DESIGN.md
- * "Session semantics".)
+ * A channel owns up to three non-blocking fds: wfd (client data -> child's
+ * stdin), rfd (stdout -> DATA) and efd (stderr -> EXTENDED_DATA 1). The
+ * session layer creates the process and attaches the fds; the channel does
+ * the pumping, the windows and the close protocol, and knows nothing of
+ * processes beyond "the producer has ended" (chan_source_ended).
+ *
+ * Flow control.
+ *   in:  we advertise CHAN_WINDOW; the client's DATA must fit in what is left
+ *        of it and in CHAN_MAX_PACKET (else protocol error). Data is buffered
+ *        for the child's stdin; the buffer is bounded by the window because
+ *        the window is only re-opened (WINDOW_ADJUST) for bytes that were
+ *        written to the child (or discarded because stdin is gone), once
+ *        more than half the window has been consumed.
+ *   out: reads of up to CHAN_READ_MAX, never more than the client's window;
+ *        sent in pieces no larger than its max packet; no reads while
+ *        conn_out_queued() > CONN_OUT_HIGH (chan_kick resumes).
+ *
+ * Close state machine. "out done" = rfd and efd both finished (closed).
+ * With CloseOnChildExit no a fd is finished when read() returns 0 (EOF);
+ * with yes, after the child has exited, also when read() returns EAGAIN
+ * (the pipe is empty: everything the child wrote has been forwarded).
+ *
+ *  state       | event                        | action -> next state
+ *  ------------+------------------------------+------------------------------
+ *  OPEN        | rfd/efd read 0 (EOF)         | close that fd; if out done:
+ *              |                              |   send EOF; if child exited:
+ *              |                              |   send CLOSE -> CLOSE_SENT
+ *  OPEN        | read EAGAIN, child running   | wait for poll
+ *  OPEN        | child exits                  | send exit-status/exit-signal;
+ *              |                              |   yes: drain fds until EAGAIN
+ *              |                              |   (within window; stalls on
+ *              |                              |   window/back-pressure resume
+ *              |                              |   on adjust/kick);
+ *              |                              |   if out done: EOF (once) +
+ *              |                              |   CLOSE, close all our fds
+ *              |                              |   -> CLOSE_SENT
+ *  OPEN        | remote window 0/back-pressure| stop reading; WINDOW_ADJUST or
+ *              |                              |   chan_kick resume
+ *  OPEN        | client EOF                   | close wfd once the stdin
+ *              |                              |   buffer has drained
+ *  OPEN        | wfd write EPIPE              | close wfd, discard buffered and
+ *              |                              |   later input (still counted
+ *              |                              |   for window adjusts)
+ *  OPEN        | client CLOSE                 | close all fds, send CLOSE,
+ *              |                              |   free (session end policy:
+ *              |                              |   SIGHUP if child alive)
+ *  CLOSE_SENT  | client DATA/EOF/REQUEST      | ignored (no replies)
+ *  CLOSE_SENT  | client CLOSE                 | free
+ *  any         | connection gone (chan_free)  | close fds, session end
+ *              |                              |   policy, free
  */
 #ifndef WOMBAT_CHANNEL_H
 #define WOMBAT_CHANNEL_H
@@ -12,8 +60,14 @@
 #include <sys/types.h>
 #include "buf.h"
 
+#define CHAN_WINDOW      (2u * 1024 * 1024)  /* initial window we advertise */
+#define CHAN_MAX_PACKET  32768u              /* max DATA we accept */
+#define CHAN_READ_MAX    (64u * 1024)        /* one read() from a child fd */
+#define CHAN_MAX_CHANNELS 256                /* per connection */
+
 struct conn;
 struct chanset;
+struct channel;
 
 struct chanset *chan_init(struct conn *c);
 /* The connection is gone (or ending): close every channel, apply the
@@ -33,5 +87,22 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status);
  * window change, so that held-back data can flow. */
 void chan_kick(struct chanset *cs);
 int chan_count(const struct chanset *cs);
+/* Send "keepalive@openssh.com" (want-reply) on the first open channel, as
+ * OpenSSH's ClientAlive does. 1 = sent, 0 = no open channel (use a global
+ * request instead). The client's CHANNEL_SUCCESS/FAILURE is accepted. */
+int chan_send_keepalive(struct chanset *cs);
+
+/* ---- for session.c ---- */
+struct conn *chan_conn(const struct channel *ch);
+uint32_t chan_id(const struct channel *ch);
+/* Hand the child's pipe ends to the channel (made non-blocking here; any
+ * may be -1). The channel closes them. */
+void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd);
+/* Start a CHANNEL_REQUEST to the client: returns the packet buffer with
+ * recipient, type and want-reply written (append the rest, then
+ * conn_pkt_send), or NULL when the channel is already closing. */
+buf_t *chan_request_start(struct channel *ch, const char *type, int want_reply);
+/* The producer (child) has exited: the close policy may now proceed. */
+void chan_source_ended(struct channel *ch);
 
 #endif

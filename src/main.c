@@ -1,6 +1,7 @@
 /* wombatd: command line, configuration, host keys, then inetd mode or the
  * listener. Flags are OpenSSH sshd's (sshd(8)). */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,8 +205,20 @@ static void dump_config(struct config *cfg, const char *spec)
 			}
 		}
 		struct passwd *pw = user ? getpwnam(user) : NULL;
-		const char *groups[2] = { NULL, NULL };
-		(void)pw;
+		const char *groups[65];
+		int ng = 0;
+		if (pw) {
+			gid_t gids[64];
+			int ngids = 64;
+			if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
+				ngids = 0;
+			for (int i = 0; i < ngids && ng < 64; i++) {
+				struct group *g = getgrgid(gids[i]);
+				if (g)
+					groups[ng++] = strdup(g->gr_name);
+			}
+		}
+		groups[ng] = NULL;
 		config_match(cfg, user, groups, addr, host);
 	}
 	config_dump(cfg, stdout);
