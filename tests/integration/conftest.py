@@ -1,0 +1,356 @@
+"""Fixtures for the integration tests: keys, a real wombatd on 127.0.0.1,
+and helpers to drive real clients against it.
+
+Set WOMBAT_TEST_SERVER=sshd to run the same tests against OpenSSH's sshd
+(proves the tests themselves are right); the default is ./wombatd.
+"""
+import getpass
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WOMBATD = os.path.join(REPO, "wombatd")
+SSHD = "/usr/sbin/sshd"
+SSH = "/usr/bin/ssh"
+SSH_KEYGEN = "/usr/bin/ssh-keygen"
+SERVER_KIND = os.environ.get("WOMBAT_TEST_SERVER", "wombatd")
+USER = getpass.getuser()
+IS_ROOT = os.geteuid() == 0
+
+# Algorithms the first release supports (DESIGN.md "Algorithms").
+KEX_ALGS = ["curve25519-sha256", "curve25519-sha256@libssh.org",
+            "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+            "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512"]
+HOSTKEY_ALGS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
+CIPHERS = ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com",
+           "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr"]
+MACS = ["hmac-sha2-256", "hmac-sha2-512",
+        "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
+
+
+def pytest_configure(config):
+    # Noise from Debian's paramiko/asyncssh stacks, not from wombat.
+    config.addinivalue_line("filterwarnings", "ignore:the imp module is deprecated")
+    config.addinivalue_line("filterwarnings", "ignore:.* has been deprecated")
+
+
+# --------------------------------------------------------------------- keys
+
+def keygen(path, ktype, bits=None):
+    """Make an unencrypted OpenSSH key pair at path / path.pub."""
+    cmd = [SSH_KEYGEN, "-q", "-t", ktype, "-N", "", "-C", os.path.basename(path),
+           "-f", str(path)]
+    if bits:
+        cmd[2:2] = ["-b", str(bits)]
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+    return str(path)
+
+
+def fingerprint(pubkey_path):
+    """SHA256:... fingerprint of a public key file."""
+    out = subprocess.run([SSH_KEYGEN, "-lf", pubkey_path], check=True,
+                         capture_output=True, text=True).stdout
+    return out.split()[1]
+
+
+class Keys:
+    """All key material for a test session, generated once (rsa is slow).
+
+    user:  name -> private key path, all listed in authorized_keys
+    wrong: private key paths that are NOT authorized
+    host:  "ed25519" | "ecdsa" | "rsa" -> host private key path
+    """
+
+    def __init__(self, root):
+        self.dir = str(root)
+        self.user = {
+            "ed25519": keygen(root / "id_ed25519", "ed25519"),
+            "ecdsa256": keygen(root / "id_ecdsa256", "ecdsa", 256),
+            "ecdsa384": keygen(root / "id_ecdsa384", "ecdsa", 384),
+            "ecdsa521": keygen(root / "id_ecdsa521", "ecdsa", 521),
+            "rsa": keygen(root / "id_rsa", "rsa", 3072),
+        }
+        self.wrong = [keygen(root / f"wrong_{i}", "ed25519") for i in range(3)]
+        self.host = {
+            "ed25519": keygen(root / "ssh_host_ed25519_key", "ed25519"),
+            "ecdsa": keygen(root / "ssh_host_ecdsa_key", "ecdsa", 256),
+            "rsa": keygen(root / "ssh_host_rsa_key", "rsa", 3072),
+        }
+        self.authorized_keys = str(root / "authorized_keys")
+        with open(self.authorized_keys, "w") as out:
+            for path in self.user.values():
+                with open(path + ".pub") as pub:
+                    out.write(pub.read())
+        os.chmod(self.authorized_keys, 0o600)
+
+    def host_fingerprints(self):
+        return {name: fingerprint(path + ".pub") for name, path in self.host.items()}
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory):
+    return Keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="session")
+def bigfile(tmp_path_factory):
+    """(path, sha256 hex) of a 64 MiB random file."""
+    path = tmp_path_factory.mktemp("data") / "big.bin"
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        for _ in range(64):
+            chunk = os.urandom(1 << 20)
+            digest.update(chunk)
+            f.write(chunk)
+    os.chmod(path, 0o644)
+    return str(path), digest.hexdigest()
+
+
+# ------------------------------------------------------------------- server
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Server:
+    """One running server process (wombatd, or sshd for cross-checking)."""
+
+    def __init__(self, kind, port, log_path, argv):
+        self.kind = kind
+        self.port = port
+        self.log_path = log_path
+        self.argv = argv
+        self.proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def start(self, timeout=15):
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode} "
+                                   f"before listening:\n{self.log()}")
+            if port_accepts(self.port):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not listen on port {self.port} "
+                           f"within {timeout}s:\n{self.log()}")
+
+    def alive(self):
+        """The daemon process itself is still running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        try:
+            os.kill(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            # Connection children are in the daemon's process group.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if getattr(self, "_log", None):
+            self._log.close()
+            self._log = None
+
+    # --- log access
+    def mark(self):
+        """Current end of the log; pass to log()/wait_log() to see only newer lines."""
+        try:
+            return os.path.getsize(self.log_path)
+        except FileNotFoundError:
+            return 0
+
+    def log(self, since=0):
+        with open(self.log_path, "rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, pattern, since=0, timeout=5.0):
+        """Wait until the log (from `since`) matches regex `pattern`
+        (case-insensitive); return the match or None."""
+        rx = re.compile(pattern, re.I | re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log(since))
+            if m or time.monotonic() >= deadline:
+                return m
+            time.sleep(0.05)
+
+
+def server_argv(kind, port, host_keys, authorized_keys, extra_opts):
+    opts = ["ListenAddress=127.0.0.1", f"AuthorizedKeysFile={authorized_keys}",
+            "StrictModes=no", "LogLevel=DEBUG1", "PidFile=none"] + list(extra_opts)
+    if kind == "sshd":
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        argv = [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(port)]
+    else:
+        if not os.access(WOMBATD, os.X_OK):
+            raise RuntimeError(f"{WOMBATD} is not built: run make first")
+        argv = [WOMBATD, "-D", "-e", "-p", str(port)]
+    for key in host_keys:
+        argv += ["-h", key]
+    for opt in opts:
+        argv += ["-o", opt]
+    return argv
+
+
+@pytest.fixture(scope="session")
+def start_server(keys, tmp_path_factory):
+    """Factory: start_server(extra_opts=(), host_keys=None, authorized_keys=None)
+    starts a server on a free port and returns a Server; every server is
+    stopped at the end of the session (or earlier with server.stop())."""
+    servers = []
+    logdir = tmp_path_factory.mktemp("logs")
+
+    def start(extra_opts=(), host_keys=None, authorized_keys=None):
+        if host_keys is None:
+            host_keys = list(keys.host.values())
+        authorized_keys = authorized_keys or keys.authorized_keys
+        for attempt in range(3):
+            port = free_port()
+            log_path = str(logdir / f"{SERVER_KIND}-{port}.log")
+            argv = server_argv(SERVER_KIND, port, host_keys, authorized_keys, extra_opts)
+            server = Server(SERVER_KIND, port, log_path, argv)
+            try:
+                server.start()
+            except RuntimeError:
+                # Another process may have taken the free port meanwhile.
+                if attempt < 2 and re.search(r"in use|bind", server.log(), re.I):
+                    continue
+                raise
+            servers.append(server)
+            return server
+        raise AssertionError("unreachable")
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(start_server):
+    """A server with all three host keys and default options, one per module."""
+    srv = start_server()
+    yield srv
+    srv.stop()
+
+
+# ------------------------------------------------------------------ clients
+
+def ssh_argv(server, *cmd, key=None, opts=(), verbose=False, user=None):
+    argv = [SSH, "-p", str(server.port), "-F", "/dev/null",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+            "-o", "ConnectTimeout=10"]
+    argv += ["-v"] if verbose else ["-o", "LogLevel=ERROR"]
+    if key is None:
+        key = _default_keys.user["ed25519"]
+    keys_ = key if isinstance(key, (list, tuple)) else [key]
+    for k in keys_:
+        if k:
+            argv += ["-i", k]
+    for opt in opts:
+        argv += ["-o", opt]
+    argv += ["-l", user or USER, "127.0.0.1"]
+    return argv + list(cmd)
+
+
+def ssh(server, *cmd, key=None, opts=(), input=None, timeout=60, verbose=False,
+        user=None, text=False):
+    """Run /usr/bin/ssh against server; returns CompletedProcess (bytes
+    unless text=True). key defaults to the ed25519 user key; may be a list."""
+    argv = ssh_argv(server, *cmd, key=key, opts=opts, verbose=verbose, user=user)
+    stdin = subprocess.DEVNULL if input is None else None
+    return subprocess.run(argv, input=input, stdin=stdin, capture_output=True,
+                          timeout=timeout, text=text)
+
+
+_default_keys = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _register_default_keys(keys):
+    global _default_keys
+    _default_keys = keys
+
+
+def negotiated(ssh_stderr):
+    """Algorithms OpenSSH's ssh -v reports it negotiated."""
+    if isinstance(ssh_stderr, bytes):
+        ssh_stderr = ssh_stderr.decode("utf-8", "replace")
+    found = {}
+    m = re.search(r"kex: algorithm: (\S+)", ssh_stderr)
+    found["kex"] = m and m.group(1)
+    m = re.search(r"kex: host key algorithm: (\S+)", ssh_stderr)
+    found["hostkey"] = m and m.group(1)
+    for direction in ("client->server", "server->client"):
+        m = re.search(re.escape(direction) + r" cipher: (\S+) MAC: (\S+) compression: (\S+)",
+                      ssh_stderr)
+        if m:
+            found[direction] = {"cipher": m.group(1), "mac": m.group(2),
+                                "compression": m.group(3)}
+        else:
+            found[direction] = None
+    return found
+
+
+def remote_stderr(server, data):
+    """The session's stderr as the client saw it. sshd run with -e and
+    LogLevel DEBUG1 leaks its own debug lines into the session's stderr;
+    drop those when cross-checking against sshd. wombatd must not leak."""
+    if server.kind != "sshd":
+        return data
+    text = isinstance(data, str)
+    lines = (data if text else data.decode("utf-8", "replace")).splitlines(True)
+    kept = "".join(l for l in lines if not l.startswith("debug1: "))
+    return kept if text else kept.encode()
+
+
+def assert_good_login(server, keys_=None):
+    """A well-behaved client still gets served and the daemon is alive."""
+    assert server.alive(), f"daemon died:\n{server.log()}"
+    r = ssh(server, "echo", "hi")
+    assert r.returncode == 0 and r.stdout == b"hi\n", \
+        f"good client failed: rc={r.returncode} err={r.stderr!r}\n{server.log()[-4000:]}"
+    assert server.alive()
+
+
+def have(prog):
+    return shutil.which(prog) is not None
