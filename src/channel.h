@@ -26,9 +26,9 @@
  *
  *  state       | event                        | action -> next state
  *  ------------+------------------------------+------------------------------
- *  OPEN        | rfd/efd read 0 (EOF)         | close that fd; if out done:
- *              |                              |   send EOF; if child exited:
- *              |                              |   send CLOSE -> CLOSE_SENT
+ *  OPEN        | rfd/efd read 0 (EOF)         | close that fd; if out done
+ *              |                              |   and child exited: send EOF
+ *              |                              |   + CLOSE -> CLOSE_SENT
  *  OPEN        | read EAGAIN, child running   | wait for poll
  *  OPEN        | child exits                  | send exit-status/exit-signal;
  *              |                              |   yes: drain fds until EAGAIN

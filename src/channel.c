@@ -1,0 +1,649 @@
+/* channel: channel table, windows, fd pumping and the close protocol
+ * (RFC 4254 s5). The state machine is described in channel.h. */
+#include "channel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "session.h"
+
+enum chan_state { CH_OPEN, CH_CLOSE_SENT };
+
+struct channel {
+	struct chanset *cs;
+	uint32_t id, rid;          /* ours, the client's */
+	enum chan_state state;
+	uint32_t lwin;             /* window the client has left to send us */
+	uint32_t lconsumed;        /* bytes consumed since our last adjust */
+	uint32_t rwin, rmaxpkt;    /* client's window and max packet */
+	int wfd, rfd, efd;         /* -1 when closed */
+	buf_t in;                  /* client data waiting for the child's stdin */
+	int attached;              /* fds were handed over by the session */
+	int eof_rcvd, eof_sent;
+	int source_ended;          /* the child has exited */
+	int drain_on_end;          /* CloseOnChildExit yes */
+	struct session *sess;
+	uint64_t bytes_in, bytes_out;
+	struct timespec start;
+};
+
+struct chanset {
+	struct conn *c;
+	struct channel *chans[CHAN_MAX_CHANNELS];  /* index = our channel id */
+	uint8_t *rbuf;                             /* CHAN_READ_MAX scratch */
+};
+
+/* ---------- helpers ---------- */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static struct channel *chan_lookup(struct chanset *cs, uint32_t id)
+{
+	if (id >= CHAN_MAX_CHANNELS)
+		return NULL;
+	return cs->chans[id];
+}
+
+static int back_pressure(const struct chanset *cs)
+{
+	return conn_out_queued(cs->c) > CONN_OUT_HIGH;
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void send_simple(struct channel *ch, uint8_t msg)
+{
+	buf_t *b = conn_pkt_start(ch->cs->c, msg);
+	if (!b)
+		return;
+	buf_put_u32(b, ch->rid);
+	conn_pkt_send(ch->cs->c);
+}
+
+static void send_open_failure(struct chanset *cs, uint32_t rid, uint32_t code,
+			      const char *why)
+{
+	buf_t *b = conn_pkt_start(cs->c, SSH_MSG_CHANNEL_OPEN_FAILURE);
+	if (!b)
+		return;
+	buf_put_u32(b, rid);
+	buf_put_u32(b, code);
+	buf_put_cstring(b, why);
+	buf_put_cstring(b, "");
+	conn_pkt_send(cs->c);
+}
+
+/* ---------- lifetime ---------- */
+
+struct chanset *chan_init(struct conn *c)
+{
+	struct chanset *cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return NULL;
+	cs->rbuf = malloc(CHAN_READ_MAX);
+	if (!cs->rbuf) {
+		free(cs);
+		return NULL;
+	}
+	cs->c = c;
+	/* A child that closed its stdin must give us EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	return cs;
+}
+
+static void chan_close_fds(struct channel *ch)
+{
+	close_fd(&ch->wfd);
+	close_fd(&ch->rfd);
+	close_fd(&ch->efd);
+}
+
+static void chan_destroy(struct channel *ch)
+{
+	struct chanset *cs = ch->cs;
+
+	chan_close_fds(ch);
+	if (ch->sess)
+		session_free(ch->sess);
+	logit("session channel %u closed: %.1fs, %llu bytes in, %llu bytes out",
+	      ch->id, elapsed_since(&ch->start),
+	      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
+	buf_free(&ch->in);
+	cs->chans[ch->id] = NULL;
+	free(ch);
+}
+
+void chan_free(struct chanset *cs)
+{
+	if (!cs)
+		return;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		if (cs->chans[i])
+			chan_destroy(cs->chans[i]);
+	free(cs->rbuf);
+	free(cs);
+}
+
+int chan_count(const struct chanset *cs)
+{
+	int n = 0;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		n += cs->chans[i] != NULL;
+	return n;
+}
+
+/* ---------- accessors for session.c ---------- */
+
+struct conn *chan_conn(const struct channel *ch) { return ch->cs->c; }
+uint32_t chan_id(const struct channel *ch) { return ch->id; }
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
+{
+	ch->attached = 1;
+	ch->wfd = wfd;
+	ch->rfd = rfd;
+	ch->efd = efd;
+	if (wfd >= 0)
+		set_nonblock(wfd);
+	if (rfd >= 0)
+		set_nonblock(rfd);
+	if (efd >= 0)
+		set_nonblock(efd);
+}
+
+buf_t *chan_request_start(struct channel *ch, const char *type, int want_reply)
+{
+	if (ch->state != CH_OPEN)
+		return NULL;
+	buf_t *b = conn_pkt_start(ch->cs->c, SSH_MSG_CHANNEL_REQUEST);
+	if (!b)
+		return NULL;
+	buf_put_u32(b, ch->rid);
+	buf_put_cstring(b, type);
+	buf_put_bool(b, want_reply);
+	return b;
+}
+
+int chan_send_keepalive(struct chanset *cs)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (!ch || ch->state != CH_OPEN)
+			continue;
+		if (!chan_request_start(ch, "keepalive@openssh.com", 1))
+			continue;
+		conn_pkt_send(cs->c);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---------- output side: child fds -> client ---------- */
+
+static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
+{
+	size_t chunk_max = ch->rmaxpkt < CHAN_MAX_PACKET ? ch->rmaxpkt : CHAN_MAX_PACKET;
+
+	while (n > 0) {
+		size_t k = n < chunk_max ? n : chunk_max;
+		buf_t *b = conn_pkt_start(ch->cs->c, ext ? SSH_MSG_CHANNEL_EXTENDED_DATA
+							 : SSH_MSG_CHANNEL_DATA);
+		if (!b)
+			return;
+		buf_put_u32(b, ch->rid);
+		if (ext)
+			buf_put_u32(b, 1);   /* SSH_EXTENDED_DATA_STDERR */
+		buf_put_string(b, p, k);
+		conn_pkt_send(ch->cs->c);
+		ch->rwin -= (uint32_t)k;
+		ch->bytes_out += k;
+		p += k;
+		n -= k;
+	}
+}
+
+static int can_read_out(const struct channel *ch)
+{
+	return ch->state == CH_OPEN && ch->rwin > 0 && ch->rmaxpkt > 0 &&
+	       !back_pressure(ch->cs);
+}
+
+/* Read from rfd (ext=0) or efd (ext=1) and forward. With drain set, keep
+ * reading until EAGAIN. A fd that is finished gets closed. */
+static void pump_out(struct channel *ch, int ext)
+{
+	int *fd = ext ? &ch->efd : &ch->rfd;
+	int drain = ch->drain_on_end && ch->source_ended;
+
+	while (*fd >= 0 && can_read_out(ch)) {
+		size_t want = ch->rwin < CHAN_READ_MAX ? ch->rwin : CHAN_READ_MAX;
+		ssize_t r = read(*fd, ch->cs->rbuf, want);
+		if (r > 0) {
+			send_data(ch, ext, ch->cs->rbuf, (size_t)r);
+			if (!drain)
+				return;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (drain)
+				close_fd(fd);   /* pipe empty after exit: done */
+			return;
+		}
+		close_fd(fd);               /* EOF or error */
+		return;
+	}
+}
+
+/* Advance the close protocol as far as the state allows. */
+static void check_close(struct channel *ch)
+{
+	if (ch->state != CH_OPEN || !ch->attached || ch->rfd >= 0 || ch->efd >= 0)
+		return;
+	/* EOF waits for the child too: exit-status must reach the client
+	 * before EOF, or clients that close on EOF (PuTTY) lose it. */
+	if (!ch->source_ended)
+		return;
+	if (!ch->eof_sent) {
+		send_simple(ch, SSH_MSG_CHANNEL_EOF);
+		ch->eof_sent = 1;
+	}
+	send_simple(ch, SSH_MSG_CHANNEL_CLOSE);
+	ch->state = CH_CLOSE_SENT;
+	chan_close_fds(ch);
+	buf_reset(&ch->in);
+}
+
+/* Try to make progress on a channel without waiting for poll: drain after
+ * the child's exit, and the close protocol. */
+static void chan_progress(struct channel *ch)
+{
+	if (ch->drain_on_end && ch->source_ended) {
+		pump_out(ch, 0);
+		pump_out(ch, 1);
+	}
+	check_close(ch);
+}
+
+void chan_source_ended(struct channel *ch)
+{
+	ch->source_ended = 1;
+	chan_progress(ch);
+}
+
+void chan_kick(struct chanset *cs)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		if (cs->chans[i])
+			chan_progress(cs->chans[i]);
+}
+
+void chan_child_exited(struct chanset *cs, pid_t pid, int status)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (!ch || !ch->sess || session_pid(ch->sess) != pid)
+			continue;
+		session_child_exited(ch->sess, status);
+		chan_source_ended(ch);
+		return;
+	}
+}
+
+/* ---------- input side: client -> child's stdin ---------- */
+
+/* Re-open the client's window for consumed bytes, once more than half of
+ * it is used up: big steps, early enough that the client never stalls. */
+static void maybe_adjust(struct channel *ch)
+{
+	if (ch->state != CH_OPEN || ch->eof_rcvd || ch->lconsumed < CHAN_WINDOW / 2)
+		return;
+	buf_t *b = conn_pkt_start(ch->cs->c, SSH_MSG_CHANNEL_WINDOW_ADJUST);
+	if (!b)
+		return;
+	buf_put_u32(b, ch->rid);
+	buf_put_u32(b, ch->lconsumed);
+	conn_pkt_send(ch->cs->c);
+	ch->lwin += ch->lconsumed;
+	ch->lconsumed = 0;
+}
+
+static void consumed(struct channel *ch, size_t n)
+{
+	ch->lconsumed += (uint32_t)n;
+	maybe_adjust(ch);
+}
+
+static void stdin_gone(struct channel *ch)
+{
+	close_fd(&ch->wfd);
+	consumed(ch, buf_used(&ch->in));
+	buf_reset(&ch->in);
+}
+
+/* Write buffered input to the child; close its stdin after the client's
+ * EOF once everything is written. */
+static void flush_in(struct channel *ch)
+{
+	while (ch->wfd >= 0 && buf_used(&ch->in) > 0) {
+		ssize_t w = write(ch->wfd, buf_data(&ch->in), buf_used(&ch->in));
+		if (w > 0) {
+			buf_consume(&ch->in, (size_t)w);
+			consumed(ch, (size_t)w);
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		stdin_gone(ch);     /* EPIPE or other error: the reader is gone */
+		return;
+	}
+	if (ch->eof_rcvd && buf_used(&ch->in) == 0)
+		close_fd(&ch->wfd);
+}
+
+static void take_input(struct channel *ch, const uint8_t *p, size_t n)
+{
+	ch->bytes_in += n;
+	if (ch->state != CH_OPEN || ch->wfd < 0 || ch->eof_rcvd) {
+		consumed(ch, n);
+		return;
+	}
+	if (buf_put(&ch->in, p, n) < 0) {
+		/* cannot happen: the buffer bound is the window */
+		consumed(ch, n);
+		return;
+	}
+	flush_in(ch);
+}
+
+/* ---------- message handlers ---------- */
+
+static int open_session(struct chanset *cs, uint32_t rid, uint32_t win,
+			uint32_t maxpkt)
+{
+	const struct config *cfg = conn_config(cs->c);
+	int free_id = -1, n = 0;
+
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		if (cs->chans[i])
+			n++;
+		else if (free_id < 0)
+			free_id = i;
+	}
+	if (n >= cfg->max_sessions) {
+		verbose("session open refused: MaxSessions %d reached", cfg->max_sessions);
+		send_open_failure(cs, rid, 1, "administratively prohibited");
+		return 0;
+	}
+	struct channel *ch = free_id < 0 ? NULL : calloc(1, sizeof(*ch));
+	if (!ch) {
+		send_open_failure(cs, rid, 4, "resource shortage");
+		return 0;
+	}
+	ch->cs = cs;
+	ch->id = (uint32_t)free_id;
+	ch->rid = rid;
+	ch->state = CH_OPEN;
+	ch->lwin = CHAN_WINDOW;
+	ch->rwin = win;
+	ch->rmaxpkt = maxpkt;
+	ch->wfd = ch->rfd = ch->efd = -1;
+	ch->drain_on_end = cfg->close_on_child_exit;
+	clock_gettime(CLOCK_MONOTONIC, &ch->start);
+	buf_init(&ch->in, 0, CHAN_WINDOW);
+	ch->sess = session_new(ch);
+	if (!ch->sess) {
+		buf_free(&ch->in);
+		free(ch);
+		send_open_failure(cs, rid, 4, "resource shortage");
+		return 0;
+	}
+	cs->chans[free_id] = ch;
+
+	buf_t *b = conn_pkt_start(cs->c, SSH_MSG_CHANNEL_OPEN_CONFIRMATION);
+	if (b) {
+		buf_put_u32(b, rid);
+		buf_put_u32(b, ch->id);
+		buf_put_u32(b, CHAN_WINDOW);
+		buf_put_u32(b, CHAN_MAX_PACKET);
+		conn_pkt_send(cs->c);
+	}
+	verbose("session channel %u opened (client window %u, max packet %u)",
+		ch->id, win, maxpkt);
+	return 0;
+}
+
+static int on_open(struct chanset *cs, rd_t *r)
+{
+	const uint8_t *type;
+	size_t tlen;
+	uint32_t rid, win, maxpkt;
+
+	if (rd_string(r, &type, &tlen) < 0 || rd_u32(r, &rid) < 0 ||
+	    rd_u32(r, &win) < 0 || rd_u32(r, &maxpkt) < 0)
+		return -1;
+	if (tlen == 7 && memcmp(type, "session", 7) == 0) {
+		if (rd_end(r) < 0)
+			return -1;
+		return open_session(cs, rid, win, maxpkt);
+	}
+	debug("channel open of unknown type \"%.*s\" refused",
+	      (int)(tlen > 64 ? 64 : tlen), (const char *)type);
+	send_open_failure(cs, rid, 3, "unknown channel type");
+	return 0;
+}
+
+/* Common check for DATA and EXTENDED_DATA: within window and max packet. */
+static int check_incoming(struct channel *ch, size_t n)
+{
+	if (n > CHAN_MAX_PACKET || n > ch->lwin) {
+		error("channel %u: client sent %zu bytes, window %u, max packet %u",
+		      ch->id, n, ch->lwin, CHAN_MAX_PACKET);
+		return -1;
+	}
+	ch->lwin -= (uint32_t)n;
+	return 0;
+}
+
+static int on_data(struct channel *ch, rd_t *r, int ext)
+{
+	uint32_t code = 0;
+	const uint8_t *p;
+	size_t n;
+
+	if ((ext && rd_u32(r, &code) < 0) || rd_string(r, &p, &n) < 0 || rd_end(r) < 0)
+		return -1;
+	if (check_incoming(ch, n) < 0)
+		return -1;
+	if (ext) {                  /* no stdin-side extended data in sessions */
+		consumed(ch, n);
+		return 0;
+	}
+	take_input(ch, p, n);
+	return 0;
+}
+
+static int on_window_adjust(struct channel *ch, rd_t *r)
+{
+	uint32_t add;
+
+	if (rd_u32(r, &add) < 0 || rd_end(r) < 0)
+		return -1;
+	/* RFC 4254 5.2: at most 2^32-1 in total; clamp rather than wrap. */
+	if (add > UINT32_MAX - ch->rwin)
+		ch->rwin = UINT32_MAX;
+	else
+		ch->rwin += add;
+	chan_progress(ch);
+	return 0;
+}
+
+static int on_eof(struct channel *ch, rd_t *r)
+{
+	if (rd_end(r) < 0)
+		return -1;
+	ch->eof_rcvd = 1;
+	flush_in(ch);
+	return 0;
+}
+
+static int on_close(struct channel *ch, rd_t *r)
+{
+	if (rd_end(r) < 0)
+		return -1;
+	chan_close_fds(ch);
+	if (ch->state == CH_OPEN)
+		send_simple(ch, SSH_MSG_CHANNEL_CLOSE);
+	chan_destroy(ch);
+	return 0;
+}
+
+static int on_request(struct channel *ch, rd_t *r)
+{
+	char type[64];
+	int want_reply, ok = 0;
+	const uint8_t *t;
+	size_t tn;
+
+	if (rd_string(r, &t, &tn) < 0 || rd_bool(r, &want_reply) < 0)
+		return -1;
+	/* an over-long or odd name is simply unknown */
+	if (tn < sizeof(type) && !memchr(t, 0, tn)) {
+		memcpy(type, t, tn);
+		type[tn] = '\0';
+	} else {
+		type[0] = '\0';
+	}
+	if (ch->state != CH_OPEN)
+		return 0;           /* we sent CLOSE: no replies any more */
+	if (type[0] && ch->sess) {
+		ok = session_request(ch->sess, type, r);
+		if (ok < 0)
+			return -1;
+	}
+	debug("channel %u: request \"%s\"%s -> %s", ch->id, type,
+	      want_reply ? " (want reply)" : "", ok ? "success" : "failure");
+	if (want_reply)
+		send_simple(ch, ok ? SSH_MSG_CHANNEL_SUCCESS : SSH_MSG_CHANNEL_FAILURE);
+	return 0;
+}
+
+int chan_dispatch(struct chanset *cs, uint8_t msg, rd_t *r)
+{
+	uint32_t id;
+
+	if (msg == SSH_MSG_CHANNEL_OPEN)
+		return on_open(cs, r);
+	if (rd_u32(r, &id) < 0)
+		return -1;
+	struct channel *ch = chan_lookup(cs, id);
+	if (!ch) {
+		error("message %u for unknown channel %u", msg, id);
+		return -1;
+	}
+	switch (msg) {
+	case SSH_MSG_CHANNEL_WINDOW_ADJUST: return on_window_adjust(ch, r);
+	case SSH_MSG_CHANNEL_DATA:          return on_data(ch, r, 0);
+	case SSH_MSG_CHANNEL_EXTENDED_DATA: return on_data(ch, r, 1);
+	case SSH_MSG_CHANNEL_EOF:           return on_eof(ch, r);
+	case SSH_MSG_CHANNEL_CLOSE:         return on_close(ch, r);
+	case SSH_MSG_CHANNEL_REQUEST:       return on_request(ch, r);
+	case SSH_MSG_CHANNEL_SUCCESS:
+	case SSH_MSG_CHANNEL_FAILURE:
+		return 0;           /* replies to our keepalives */
+	default:                            /* we never open channels */
+		error("unexpected channel message %u", msg);
+		return -1;
+	}
+}
+
+/* ---------- poll ---------- */
+
+static int add_pfd(struct pollfd *pfds, int n, int max, int fd, short ev)
+{
+	if (n >= max)
+		return n;
+	pfds[n].fd = fd;
+	pfds[n].events = ev;
+	pfds[n].revents = 0;
+	return n + 1;
+}
+
+int chan_pollfds(struct chanset *cs, struct pollfd *pfds, int max)
+{
+	int n = 0;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (!ch)
+			continue;
+		if (can_read_out(ch)) {
+			if (ch->rfd >= 0)
+				n = add_pfd(pfds, n, max, ch->rfd, POLLIN);
+			if (ch->efd >= 0)
+				n = add_pfd(pfds, n, max, ch->efd, POLLIN);
+		}
+		if (ch->wfd >= 0 && buf_used(&ch->in) > 0)
+			n = add_pfd(pfds, n, max, ch->wfd, POLLOUT);
+	}
+	return n;
+}
+
+/* The channel currently owning fd, and which of its fds it is. */
+static struct channel *owner_of(struct chanset *cs, int fd, int *which)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (!ch)
+			continue;
+		if (ch->rfd == fd) { *which = 0; return ch; }
+		if (ch->efd == fd) { *which = 1; return ch; }
+		if (ch->wfd == fd) { *which = 2; return ch; }
+	}
+	return NULL;
+}
+
+void chan_poll_done(struct chanset *cs, struct pollfd *pfds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int which;
+		if (!pfds[i].revents || pfds[i].fd < 0)
+			continue;
+		struct channel *ch = owner_of(cs, pfds[i].fd, &which);
+		if (!ch)
+			continue;
+		if (which == 2)
+			flush_in(ch);
+		else
+			pump_out(ch, which);
+		check_close(ch);
+	}
+}

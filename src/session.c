@@ -1,0 +1,535 @@
+/* session: session channel requests (RFC 4254 s6) and the child process. */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "authfile.h"
+#include "channel.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+
+#define SESSION_MAX_ENV 64          /* client "env" requests kept */
+#define SESSION_PATH "/usr/local/bin:/usr/bin:/bin"
+
+struct session {
+	struct channel *ch;
+	pid_t pid;                  /* -1: none running (never started or reaped) */
+	int started;
+	char *client_env[SESSION_MAX_ENV];  /* "NAME=VALUE" */
+	int n_client_env;
+};
+
+/* ---------- signal names (RFC 4254 s6.10) ---------- */
+
+const char *session_signame(int sig)
+{
+	if (sig <= 0 || sig >= NSIG)
+		return NULL;
+	return sigabbrev_np(sig);
+}
+
+int session_signum(const char *name)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *n = sigabbrev_np(sig);
+		if (n && strcmp(n, name) == 0)
+			return sig;
+	}
+	return 0;
+}
+
+/* ---------- lifetime ---------- */
+
+struct session *session_new(struct channel *ch)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->ch = ch;
+	s->pid = -1;
+	return s;
+}
+
+pid_t session_pid(const struct session *s)
+{
+	return s->pid;
+}
+
+/* SessionKillMode process (the only mode implemented so far; the cgroup
+ * modes are a later piece of work and replace this function): a child that
+ * is still running when its session ends gets SIGHUP, to its process group
+ * (it is a session leader through setsid, so the group id is its pid). */
+static void session_end_policy(struct session *s)
+{
+	const struct config *cfg = conn_config(chan_conn(s->ch));
+
+	if (s->pid <= 0 || cfg->session_kill_mode == KILL_NONE)
+		return;
+	if (kill(-s->pid, SIGHUP) < 0 && errno == ESRCH)
+		kill(s->pid, SIGHUP);   /* not yet a group leader (setsid race) */
+	verbose("session channel %u ended with its child %d running: sent SIGHUP",
+		chan_id(s->ch), (int)s->pid);
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	session_end_policy(s);
+	for (int i = 0; i < s->n_client_env; i++)
+		free(s->client_env[i]);
+	free(s);
+}
+
+/* ---------- exit reporting ---------- */
+
+void session_child_exited(struct session *s, int status)
+{
+	uint32_t id = chan_id(s->ch);
+	s->pid = -1;
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		const char *name = session_signame(sig);
+		char num[32];
+		if (!name) {
+			snprintf(num, sizeof(num), "SIG%d@wombat", sig);
+			name = num;
+		}
+		verbose("session channel %u: child killed by signal %s%s", id, name,
+			WCOREDUMP(status) ? " (core dumped)" : "");
+		buf_t *b = chan_request_start(s->ch, "exit-signal", 0);
+		if (!b)
+			return;
+		buf_put_cstring(b, name);
+		buf_put_bool(b, WCOREDUMP(status));
+		buf_put_cstring(b, "");
+		buf_put_cstring(b, "");
+		conn_pkt_send(chan_conn(s->ch));
+		return;
+	}
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+	verbose("session channel %u: child exited with status %d", id, code);
+	buf_t *b = chan_request_start(s->ch, "exit-status", 0);
+	if (!b)
+		return;
+	buf_put_u32(b, (uint32_t)code);
+	conn_pkt_send(chan_conn(s->ch));
+}
+
+/* ---------- environment ---------- */
+
+struct envlist {
+	char **v;
+	int n, cap;
+};
+
+static int name_len(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	return eq ? (int)(eq - entry) : -1;
+}
+
+/* Add "NAME=VALUE", replacing an earlier entry with the same name. */
+static void env_put(struct envlist *e, const char *entry)
+{
+	int nl = name_len(entry);
+	if (nl <= 0)
+		return;
+	for (int i = 0; i < e->n; i++) {
+		if (name_len(e->v[i]) == nl && strncmp(e->v[i], entry, (size_t)nl) == 0) {
+			e->v[i] = (char *)entry;
+			return;
+		}
+	}
+	if (e->n + 1 >= e->cap) {
+		int ncap = e->cap ? e->cap * 2 : 32;
+		char **nv = realloc(e->v, (size_t)ncap * sizeof(*nv));
+		if (!nv)
+			return;
+		e->v = nv;
+		e->cap = ncap;
+	}
+	e->v[e->n++] = (char *)entry;
+	e->v[e->n] = NULL;
+}
+
+static void env_set(struct envlist *e, const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *s = malloc(n);
+	if (!s)
+		return;
+	snprintf(s, n, "%s=%s", name, value);
+	env_put(e, s);
+}
+
+struct launch {
+	const char *command;        /* run with "-c"; NULL = login shell */
+	const char *original;       /* SSH_ORIGINAL_COMMAND when forced, or NULL */
+};
+
+/* Runs in the child (the process is ours alone: allocation is fine). */
+static char **build_env(struct session *s, const struct passwd *pw,
+			const struct launch *l)
+{
+	struct conn *c = chan_conn(s->ch);
+	const struct config *cfg = conn_config(c);
+	const struct authkey_opts *ko = conn_authkey_opts(c);
+	const char *shell = pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+	struct envlist e = { 0 };
+	char tmp[512];
+
+	env_set(&e, "USER", pw->pw_name);
+	env_set(&e, "LOGNAME", pw->pw_name);
+	env_set(&e, "HOME", pw->pw_dir);
+	env_set(&e, "SHELL", shell);
+	env_set(&e, "PATH", SESSION_PATH);
+	snprintf(tmp, sizeof(tmp), "/var/mail/%s", pw->pw_name);
+	env_set(&e, "MAIL", tmp);
+	for (int i = 0; i < s->n_client_env; i++)
+		env_put(&e, s->client_env[i]);
+	if (ko && cfg->permit_user_environment)
+		for (int i = 0; i < ko->n_environment; i++)
+			env_put(&e, ko->environment[i]);
+	for (int i = 0; i < cfg->n_set_env; i++)
+		env_put(&e, cfg->set_env[i]);
+	snprintf(tmp, sizeof(tmp), "%s %d %s %d", conn_peer_addr(c), conn_peer_port(c),
+		 conn_local_addr(c), conn_local_port(c));
+	env_set(&e, "SSH_CONNECTION", tmp);
+	snprintf(tmp, sizeof(tmp), "%s %d %d", conn_peer_addr(c), conn_peer_port(c),
+		 conn_local_port(c));
+	env_set(&e, "SSH_CLIENT", tmp);
+	if (l->original)
+		env_set(&e, "SSH_ORIGINAL_COMMAND", l->original);
+	if (!e.v)
+		env_put(&e, "PATH=" SESSION_PATH);
+	return e.v;
+}
+
+/* ---------- the child ---------- */
+
+static void child_fail(const char *what)
+{
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "wombatd: %s: %s\r\n", what, strerror(errno));
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+	_exit(1);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);       /* EINVAL for KILL/STOP etc: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Put the three pipe ends on 0, 1, 2 (moving them above 2 first so that
+ * none is overwritten whatever numbers they had). */
+static void setup_stdio(int in, int out, int err)
+{
+	int fds[3] = { in, out, err };
+	for (int i = 0; i < 3; i++) {
+		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (fds[i] < 0)
+			child_fail("dup");
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			child_fail("dup2");
+}
+
+static void close_other_fds(void)
+{
+	if (close_range(3, ~0u, 0) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
+}
+
+/* Become the user, and check that it stuck (and cannot be undone). */
+static void drop_privileges(const struct passwd *pw)
+{
+	if (geteuid() != 0 || pw->pw_uid == getuid())
+		return;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0)
+		child_fail("initgroups");
+	if (setgid(pw->pw_gid) < 0)
+		child_fail("setgid");
+	if (setuid(pw->pw_uid) < 0)
+		child_fail("setuid");
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid) {
+		errno = EPERM;
+		child_fail("privilege drop did not take");
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		errno = EPERM;
+		child_fail("privileges could be regained");
+	}
+}
+
+static const char *base_name(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	return sl ? sl + 1 : path;
+}
+
+static void __attribute__((noreturn))
+child_exec(struct session *s, const struct passwd *pw, const struct launch *l,
+	   int in, int out, int err)
+{
+	const char *shell = pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+	char argv0[256];
+	char *argv[4];
+
+	reset_signals();
+	setsid();
+	setup_stdio(in, out, err);
+	close_other_fds();
+	drop_privileges(pw);
+	if (chdir(pw->pw_dir) < 0 && chdir("/") < 0)
+		child_fail("chdir");
+	char **envp = build_env(s, pw, l);
+	if (l->command) {
+		snprintf(argv0, sizeof(argv0), "%s", base_name(shell));
+		argv[0] = argv0;
+		argv[1] = (char *)"-c";
+		argv[2] = (char *)l->command;
+		argv[3] = NULL;
+	} else {
+		snprintf(argv0, sizeof(argv0), "-%s", base_name(shell));
+		argv[0] = argv0;
+		argv[1] = NULL;
+	}
+	execve(shell, argv, envp);
+	child_fail(shell);
+	_exit(127);
+}
+
+/* ---------- starting ---------- */
+
+static void close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/* Fork the child with three pipes; the channel gets our ends. */
+static int session_launch(struct session *s, const struct launch *l, const char *what)
+{
+	const struct passwd *pw = conn_user(chan_conn(s->ch));
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+
+	if (!pw || s->started)
+		return 0;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0) {
+		error("session: pipe: %s", strerror(errno));
+		close_pair(in);
+		close_pair(out);
+		close_pair(err);
+		return 0;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		error("session: fork: %s", strerror(errno));
+		close_pair(in);
+		close_pair(out);
+		close_pair(err);
+		return 0;
+	}
+	if (pid == 0)
+		child_exec(s, pw, l, in[0], out[1], err[1]);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	s->pid = pid;
+	s->started = 1;
+	chan_attach_fds(s->ch, in[1], out[0], err[0]);
+	verbose("session channel %u: %s for %s, pid %d", chan_id(s->ch), what,
+		pw->pw_name, (int)pid);
+	return 1;
+}
+
+/* The command that runs in place of what the client asked: ForceCommand
+ * first (the administrator's), then the key's command="...". */
+static const char *forced_command(struct session *s)
+{
+	struct conn *c = chan_conn(s->ch);
+	const struct config *cfg = conn_config(c);
+	const struct authkey_opts *ko = conn_authkey_opts(c);
+
+	if (cfg->force_command)
+		return cfg->force_command;
+	if (ko && ko->command)
+		return ko->command;
+	return NULL;
+}
+
+/* requested: the client's command (NULL for a shell). */
+static int start_command(struct session *s, const char *requested, const char *label)
+{
+	struct launch l = { requested, NULL };
+	const char *forced = forced_command(s);
+	char what[600];
+
+	if (forced) {
+		l.command = forced;
+		l.original = requested;
+		snprintf(what, sizeof(what), "forced command \"%s\" (%s)", forced, label);
+	} else if (requested) {
+		snprintf(what, sizeof(what), "%s \"%s\"", label, requested);
+	} else {
+		snprintf(what, sizeof(what), "%s", label);
+	}
+	return session_launch(s, &l, what);
+}
+
+/* ---------- requests ---------- */
+
+/* A string argument copied into a fresh NUL-terminated allocation (NULL on
+ * a malformed packet, or with *bad set when it holds a NUL). */
+static char *take_string(rd_t *r, int *bad)
+{
+	const uint8_t *p;
+	size_t n;
+	*bad = 0;
+	if (rd_string(r, &p, &n) < 0)
+		return NULL;
+	if (memchr(p, 0, n)) {
+		*bad = 1;
+		return NULL;
+	}
+	char *s = malloc(n + 1);
+	if (!s) {
+		*bad = 1;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static int env_accepted(const struct config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_accept_env; i++)
+		if (match_pattern_list(name, cfg->accept_env[i]) == 1)
+			return 1;
+	return 0;
+}
+
+static int req_env(struct session *s, rd_t *r)
+{
+	const struct config *cfg = conn_config(chan_conn(s->ch));
+	int bad, ok = 0;
+	char *name = take_string(r, &bad);
+	if (!name)
+		return bad ? 0 : -1;
+	char *value = take_string(r, &bad);
+	if (!value) {
+		free(name);
+		return bad ? 0 : -1;
+	}
+	if (!s->started && s->n_client_env < SESSION_MAX_ENV && name[0] &&
+	    !strchr(name, '=') && env_accepted(cfg, name)) {
+		size_t n = strlen(name) + strlen(value) + 2;
+		char *e = malloc(n);
+		if (e) {
+			snprintf(e, n, "%s=%s", name, value);
+			s->client_env[s->n_client_env++] = e;
+			ok = 1;
+		}
+	}
+	if (!ok)
+		debug("session channel %u: env %s refused", chan_id(s->ch), name);
+	free(name);
+	free(value);
+	return ok;
+}
+
+static int req_exec(struct session *s, rd_t *r)
+{
+	int bad;
+	char *cmd = take_string(r, &bad);
+	if (!cmd)
+		return bad ? 0 : -1;
+	int ok = start_command(s, cmd, "exec");
+	free(cmd);
+	return ok;
+}
+
+static int req_subsystem(struct session *s, rd_t *r)
+{
+	const struct config *cfg = conn_config(chan_conn(s->ch));
+	int bad, ok = 0;
+	char *name = take_string(r, &bad);
+	if (!name)
+		return bad ? 0 : -1;
+	for (int i = 0; i < cfg->n_subsystems; i++) {
+		if (strcmp(cfg->subsystem_names[i], name) != 0)
+			continue;
+		const char *cmd = cfg->subsystem_cmds[i];
+		char label[300];
+		snprintf(label, sizeof(label), "subsystem %s", name);
+		if (forced_command(s)) {
+			ok = start_command(s, name, label);
+		} else {
+			struct launch l = { cmd, NULL };
+			char what[600];
+			snprintf(what, sizeof(what), "%s \"%s\"", label, cmd);
+			ok = session_launch(s, &l, what);
+		}
+		break;
+	}
+	if (!ok)
+		verbose("session channel %u: subsystem \"%s\" refused", chan_id(s->ch), name);
+	free(name);
+	return ok;
+}
+
+static int req_signal(struct session *s, rd_t *r)
+{
+	char name[32];
+	if (rd_cstring(r, name, sizeof(name)) < 0)
+		return 0;
+	int sig = session_signum(name);
+	if (!sig || s->pid <= 0)
+		return 0;
+	verbose("session channel %u: client sends SIG%s", chan_id(s->ch), name);
+	if (kill(-s->pid, sig) < 0 && kill(s->pid, sig) < 0)
+		return 0;
+	return 1;
+}
+
+int session_request(struct session *s, const char *type, rd_t *r)
+{
+	if (strcmp(type, "exec") == 0)
+		return req_exec(s, r);
+	if (strcmp(type, "shell") == 0)
+		return start_command(s, NULL, "shell");
+	if (strcmp(type, "subsystem") == 0)
+		return req_subsystem(s, r);
+	if (strcmp(type, "env") == 0)
+		return req_env(s, r);
+	if (strcmp(type, "signal") == 0)
+		return req_signal(s, r);
+	return 0;   /* pty-req (not yet), x11-req, keepalive@openssh.com, ... */
+}
