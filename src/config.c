@@ -1004,7 +1004,8 @@ static int p_subsystem(struct pctx *p, const struct keyword *k, char **av, int a
 static int p_rekey(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	uint64_t bytes = 0;
-	int secs = 0;
+	/* without a time, the default time limit stays */
+	int secs = ac == 2 ? 0 : DEFAULT_REKEY_SECONDS;
 	if (ac < 1)
 		return perr(p, p->opt, "missing value");
 	if (ac > 2)
@@ -1722,6 +1723,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->ports[0] = 22;
 	c->n_ports = 1;
+	c->rekey_seconds = DEFAULT_REKEY_SECONDS;
 	c->address_family = AF_UNSPEC;
 	c->pid_file = xstrdup(DEFAULT_PID_FILE);
 	c->max_startups = 10;

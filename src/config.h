@@ -8,6 +8,9 @@
 #include <stdio.h>
 
 #define CFG_MAX_LIST 32
+/* RekeyLimit's time default: 1 hour, as the project asks (OpenSSH's own
+ * default has no time limit; "RekeyLimit default none" gives that). */
+#define DEFAULT_REKEY_SECONDS 3600
 #define CFG_N_KEYWORDS 128
 
 struct cfg_match;

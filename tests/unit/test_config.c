@@ -97,7 +97,7 @@ static void test_defaults(void)
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
 	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
 	CHECK(c.permit_tty == 1 && c.print_motd == 1 && c.banner == NULL);
-	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 0);
+	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 3600);
 	CHECK(c.x11_forwarding == 0 && c.use_pam == 0);
 	config_free(&c);
 }
@@ -247,7 +247,7 @@ static void test_values(void)
 		       "RekeyLimit 512K\nSessionKillSignal kill\nMaxStartups 7\n") == 0);
 	CHECK(c.login_grace_time == 3600 && c.client_alive_interval == 125);
 	CHECK(c.session_kill_timeout == 604800);
-	CHECK(c.rekey_bytes == 512 * 1024 && c.rekey_seconds == 0);
+	CHECK(c.rekey_bytes == 512 * 1024 && c.rekey_seconds == 3600);
 	CHECK(c.session_kill_signal == SIGKILL);
 	CHECK(c.max_startups == 7 && c.max_startups_full == 7 && c.max_startups_rate == 100);
 	config_free(&c);
@@ -598,7 +598,7 @@ static void test_dump(void)
 	CHECK(strstr(text, "\nloglevel INFO\n") != NULL);
 	CHECK(strstr(text, "\npermitopen any\n") != NULL);
 	CHECK(strstr(text, "\nsessionkillsignal TERM\n") != NULL);
-	CHECK(strstr(text, "\nrekeylimit 0 0\n") != NULL);
+	CHECK(strstr(text, "\nrekeylimit 0 3600\n") != NULL);
 	free(text);
 	round_trip(&c);
 	config_free(&c);
