@@ -37,21 +37,36 @@ static void send_failure(struct conn *c, const struct config *cfg)
 	conn_pkt_send(c);
 }
 
+int user_group_names(const struct passwd *pw, const char **out, int max)
+{
+	gid_t gids[256];
+	int ngids = 256, n = 0;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
+		ngids = 0;
+	for (int i = 0; i < ngids && n < max; i++) {
+		struct group *g = getgrgid(gids[i]);
+		if (g && (out[n] = strdup(g->gr_name)) != NULL)
+			n++;
+	}
+	out[n] = NULL;
+	return n;
+}
+
+void user_group_names_free(const char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free((char *)names[i]);
+}
+
 static int in_group_list(const struct passwd *pw, char *const *pats, int n)
 {
-	gid_t groups[256];
-	int ng = 256;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) < 0)
-		ng = 0;
-	for (int g = 0; g < ng; g++) {
-		struct group *gr = getgrgid(groups[g]);
-		if (!gr)
-			continue;
-		for (int i = 0; i < n; i++)
-			if (match_pattern_list(gr->gr_name, pats[i]) == 1)
-				return 1;
-	}
-	return 0;
+	const char *names[65];
+	int ng = user_group_names(pw, names, 64), found = 0;
+	for (int g = 0; g < ng && !found; g++)
+		for (int i = 0; i < n && !found; i++)
+			found = match_pattern_list(names[g], pats[i]) == 1;
+	user_group_names_free(names, ng);
+	return found;
 }
 
 static int in_user_list(const char *user, char *const *pats, int n)

@@ -32,4 +32,9 @@ void auth_free(struct auth *a);
 int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t len,
 		const uint8_t *session_id, size_t sid_len);
 
+/* The names of the user's groups (primary and supplementary), malloc'd,
+ * NULL-terminated in out[max + 1]; returns the count. */
+int user_group_names(const struct passwd *pw, const char **out, int max);
+void user_group_names_free(const char **names, int n);
+
 #endif

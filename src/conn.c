@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -304,20 +303,9 @@ static void on_authenticated(struct conn *c)
 {
 	const struct passwd *pw = &c->auth.pw;
 	const char *groups[65];
-	int ng = 0;
-	gid_t gids[64];
-	int ngids = 64;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
-		ngids = 0;
-	for (int i = 0; i < ngids && ng < 64; i++) {
-		struct group *g = getgrgid(gids[i]);
-		if (g)
-			groups[ng++] = strdup(g->gr_name);
-	}
-	groups[ng] = NULL;
+	int ng = user_group_names(pw, groups, 64);
 	config_match(&c->cfg, pw->pw_name, groups, c->peer_addr, NULL);
-	for (int i = 0; i < ng; i++)
-		free((char *)groups[i]);
+	user_group_names_free(groups, ng);
 	c->authenticated = 1;
 	int zin = strcmp(c->kex.comp_c2s, "zlib@openssh.com") == 0;
 	int zout = strcmp(c->kex.comp_s2c, "zlib@openssh.com") == 0;
@@ -497,35 +485,32 @@ static int next_timeout_ms(const struct conn *c, time_t now)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* Numeric address and port of a socket address; "UNKNOWN" otherwise. */
+static void sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz,
+			  int *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, addr, (socklen_t)asz);
+		*port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, addr, (socklen_t)asz);
+		*port = ntohs(s->sin6_port);
+	}
+}
+
 static void fill_addresses(struct conn *c, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	strcpy(c->peer_addr, "UNKNOWN");
 	strcpy(c->local_addr, "UNKNOWN");
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &s->sin_addr, c->peer_addr, sizeof(c->peer_addr));
-			c->peer_port = ntohs(s->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &s->sin6_addr, c->peer_addr, sizeof(c->peer_addr));
-			c->peer_port = ntohs(s->sin6_port);
-		}
-	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr), &c->peer_port);
 	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &s->sin_addr, c->local_addr, sizeof(c->local_addr));
-			c->local_port = ntohs(s->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &s->sin6_addr, c->local_addr, sizeof(c->local_addr));
-			c->local_port = ntohs(s->sin6_port);
-		}
-	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sockaddr_text(&ss, c->local_addr, sizeof(c->local_addr), &c->local_port);
 }
 
 static void tune_socket(int fd, const struct config *cfg)

@@ -1,7 +1,6 @@
 /* wombatd: command line, configuration, host keys, then inetd mode or the
  * listener. Flags are OpenSSH sshd's (sshd(8)). */
 #include <errno.h>
-#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "conn.h"
 #include "crypto.h"
@@ -205,21 +205,10 @@ static void dump_config(struct config *cfg, const char *spec)
 			}
 		}
 		struct passwd *pw = user ? getpwnam(user) : NULL;
-		const char *groups[65];
-		int ng = 0;
-		if (pw) {
-			gid_t gids[64];
-			int ngids = 64;
-			if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ngids) < 0)
-				ngids = 0;
-			for (int i = 0; i < ngids && ng < 64; i++) {
-				struct group *g = getgrgid(gids[i]);
-				if (g)
-					groups[ng++] = strdup(g->gr_name);
-			}
-		}
-		groups[ng] = NULL;
+		const char *groups[65] = { NULL };
+		int ng = pw ? user_group_names(pw, groups, 64) : 0;
 		config_match(cfg, user, groups, addr, host);
+		user_group_names_free(groups, ng);
 	}
 	config_dump(cfg, stdout);
 }
