@@ -1,6 +1,7 @@
 /* auth: the ssh-userauth service. */
 #include "auth.h"
 
+#include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,30 @@ static void remember_user(struct auth *a, const struct passwd *pw)
 	a->pw.pw_gecos = (char *)"";
 }
 
+/* Banner: the file's text as SSH_MSG_USERAUTH_BANNER (RFC 4252 s5.4),
+ * once, in answer to the first userauth request — before any success. */
+#define BANNER_MAX (64 * 1024)
+static void send_banner(struct conn *c, const struct config *cfg)
+{
+	if (!cfg->banner)
+		return;
+	FILE *f = fopen(cfg->banner, "r");
+	if (!f) {
+		logit("Banner %s: %s", cfg->banner, strerror(errno));
+		return;
+	}
+	char *text = malloc(BANNER_MAX);
+	size_t n = text ? fread(text, 1, BANNER_MAX, f) : 0;
+	fclose(f);
+	if (n > 0) {
+		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_BANNER);
+		buf_put_string(b, text, n);
+		buf_put_cstring(b, "");
+		conn_pkt_send(c);
+	}
+	free(text);
+}
+
 int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t len,
 		const uint8_t *sid, size_t sidl)
 {
@@ -285,6 +310,8 @@ int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t l
 	}
 	a->attempts++;
 	snprintf(a->user, sizeof(a->user), "%s", user);
+	if (a->attempts == 1)
+		send_banner(c, cfg);
 
 	struct passwd *pw = getpwnam(user);
 	char why[160] = "";

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "conn.h"
 #include "log.h"
 #include "session.h"
@@ -32,12 +33,17 @@ struct channel {
 	struct session *sess;
 	uint64_t bytes_in, bytes_out;
 	struct timespec start;
+	int64_t last_active;       /* last DATA either way (alive_now_ms) */
+	int idle_timeout;          /* ChannelTimeout for its type, s; 0 = none */
+	const char *end_why;       /* why it closed, for the log */
 };
 
 struct chanset {
 	struct conn *c;
 	struct channel *chans[CHAN_MAX_CHANNELS];  /* index = our channel id */
 	uint8_t *rbuf;                             /* CHAN_READ_MAX scratch */
+	int64_t last_active;       /* last DATA on any channel */
+	int global_timeout;        /* ChannelTimeout global=, s; 0 = none */
 };
 
 /* ---------- helpers ---------- */
@@ -68,6 +74,13 @@ static double elapsed_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t0->tv_sec) +
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Traffic on the channel: ChannelTimeout starts over (OpenSSH counts
+ * data, not requests or window adjusts). */
+static void note_activity(struct channel *ch)
+{
+	ch->last_active = ch->cs->last_active = alive_now_ms();
 }
 
 static void send_simple(struct channel *ch, uint8_t msg)
@@ -105,6 +118,8 @@ struct chanset *chan_init(struct conn *c)
 		return NULL;
 	}
 	cs->c = c;
+	cs->last_active = alive_now_ms();
+	cs->global_timeout = alive_channel_timeout(conn_config(c), "global");
 	/* A child that closed its stdin must give us EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	return cs;
@@ -124,8 +139,9 @@ static void chan_destroy(struct channel *ch)
 	chan_close_fds(ch);
 	if (ch->sess)
 		session_free(ch->sess);
-	logit("session channel %u closed: %.1fs, %llu bytes in, %llu bytes out",
-	      ch->id, elapsed_since(&ch->start),
+	logit("session channel %u closed (%s): %.1fs, %llu bytes in, %llu bytes out",
+	      ch->id, ch->end_why ? ch->end_why : "connection ended",
+	      elapsed_since(&ch->start),
 	      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
 	buf_free(&ch->in);
 	cs->chans[ch->id] = NULL;
@@ -223,6 +239,7 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 		conn_pkt_send(ch->cs->c);
 		ch->rwin -= (uint32_t)k;
 		ch->bytes_out += k;
+		note_activity(ch);
 		p += k;
 		n -= k;
 	}
@@ -263,6 +280,22 @@ static void pump_out(struct channel *ch, int ext)
 }
 
 /* Advance the close protocol as far as the state allows. */
+/* Our side is finished: EOF (once) and CLOSE, and our ends of the fds
+ * closed. The channel is freed when the client's CLOSE arrives. */
+static void close_now(struct channel *ch, const char *why)
+{
+	if (!ch->eof_sent) {
+		send_simple(ch, SSH_MSG_CHANNEL_EOF);
+		ch->eof_sent = 1;
+	}
+	send_simple(ch, SSH_MSG_CHANNEL_CLOSE);
+	ch->state = CH_CLOSE_SENT;
+	if (!ch->end_why)
+		ch->end_why = why;
+	chan_close_fds(ch);
+	buf_reset(&ch->in);
+}
+
 static void check_close(struct channel *ch)
 {
 	if (ch->state != CH_OPEN || !ch->attached || ch->rfd >= 0 || ch->efd >= 0)
@@ -271,14 +304,8 @@ static void check_close(struct channel *ch)
 	 * before EOF, or clients that close on EOF (PuTTY) lose it. */
 	if (!ch->source_ended)
 		return;
-	if (!ch->eof_sent) {
-		send_simple(ch, SSH_MSG_CHANNEL_EOF);
-		ch->eof_sent = 1;
-	}
-	send_simple(ch, SSH_MSG_CHANNEL_CLOSE);
-	ch->state = CH_CLOSE_SENT;
-	chan_close_fds(ch);
-	buf_reset(&ch->in);
+	close_now(ch, ch->drain_on_end ? "command exited, output drained"
+				       : "command exited, output at EOF");
 }
 
 /* Try to make progress on a channel without waiting for poll: drain after
@@ -303,6 +330,60 @@ void chan_kick(struct chanset *cs)
 	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
 		if (cs->chans[i])
 			chan_progress(cs->chans[i]);
+}
+
+/* ---------- ChannelTimeout ---------- */
+
+static int64_t idle_due(const struct channel *ch)
+{
+	return ch->last_active + (int64_t)ch->idle_timeout * 1000;
+}
+
+static int64_t global_due(const struct chanset *cs)
+{
+	return cs->last_active + (int64_t)cs->global_timeout * 1000;
+}
+
+static void expire(struct channel *ch, const char *type, int secs)
+{
+	logit("session channel %u: no traffic for %d s (ChannelTimeout %s=%d): closing it",
+	      ch->id, secs, type, secs);
+	close_now(ch, "ChannelTimeout");
+}
+
+void chan_expire_idle(struct chanset *cs, int64_t now)
+{
+	int all = cs->global_timeout > 0 && now >= global_due(cs);
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (!ch || ch->state != CH_OPEN)
+			continue;
+		if (all)
+			expire(ch, "global", cs->global_timeout);
+		else if (ch->idle_timeout > 0 && now >= idle_due(ch))
+			expire(ch, "session", ch->idle_timeout);
+	}
+}
+
+int64_t chan_next_timeout_ms(const struct chanset *cs, int64_t now)
+{
+	int64_t best = -1;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		const struct channel *ch = cs->chans[i];
+		if (!ch || ch->state != CH_OPEN)
+			continue;
+		int64_t due = -1;
+		if (ch->idle_timeout > 0)
+			due = idle_due(ch);
+		if (cs->global_timeout > 0 && (due < 0 || global_due(cs) < due))
+			due = global_due(cs);
+		if (due < 0)
+			continue;
+		int64_t left = due > now ? due - now : 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best;
 }
 
 void chan_child_exited(struct chanset *cs, pid_t pid, int status)
@@ -419,6 +500,8 @@ static int open_session(struct chanset *cs, uint32_t rid, uint32_t win,
 	ch->wfd = ch->rfd = ch->efd = -1;
 	ch->drain_on_end = cfg->close_on_child_exit;
 	clock_gettime(CLOCK_MONOTONIC, &ch->start);
+	ch->idle_timeout = alive_channel_timeout(cfg, "session");
+	note_activity(ch);
 	buf_init(&ch->in, 0, CHAN_WINDOW);
 	ch->sess = session_new(ch);
 	if (!ch->sess) {
@@ -484,6 +567,7 @@ static int on_data(struct channel *ch, rd_t *r, int ext)
 		return -1;
 	if (check_incoming(ch, n) < 0)
 		return -1;
+	note_activity(ch);
 	if (ext) {                  /* no stdin-side extended data in sessions */
 		consumed(ch, n);
 		return 0;
@@ -521,10 +605,22 @@ static int on_close(struct channel *ch, rd_t *r)
 	if (rd_end(r) < 0)
 		return -1;
 	chan_close_fds(ch);
-	if (ch->state == CH_OPEN)
+	if (ch->state == CH_OPEN) {
 		send_simple(ch, SSH_MSG_CHANNEL_CLOSE);
+		ch->end_why = "closed by the client";
+	}
 	chan_destroy(ch);
 	return 0;
+}
+
+/* eow@openssh.com (OpenSSH PROTOCOL s2.1): the client can no longer write
+ * what we send (its stdout failed). Close our read ends so that the child
+ * gets SIGPIPE (reported as exit-signal PIPE) instead of running forever. */
+static void stop_output(struct channel *ch)
+{
+	close_fd(&ch->rfd);
+	close_fd(&ch->efd);
+	check_close(ch);
 }
 
 static int on_request(struct channel *ch, rd_t *r)
@@ -545,7 +641,10 @@ static int on_request(struct channel *ch, rd_t *r)
 	}
 	if (ch->state != CH_OPEN)
 		return 0;           /* we sent CLOSE: no replies any more */
-	if (type[0] && ch->sess) {
+	if (strcmp(type, "eow@openssh.com") == 0) {
+		stop_output(ch);
+		ok = 1;
+	} else if (type[0] && ch->sess) {
 		ok = session_request(ch->sess, type, r);
 		if (ok < 0)
 			return -1;

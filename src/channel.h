@@ -40,6 +40,9 @@
  *              |                              |   -> CLOSE_SENT
  *  OPEN        | remote window 0/back-pressure| stop reading; WINDOW_ADJUST or
  *              |                              |   chan_kick resume
+ *  OPEN        | client eow@openssh.com       | close rfd and efd (the child
+ *              |                              |   gets SIGPIPE on its next
+ *              |                              |   write); as "out done" above
  *  OPEN        | client EOF                   | close wfd once the stdin
  *              |                              |   buffer has drained
  *  OPEN        | wfd write EPIPE              | close wfd, discard buffered and
@@ -48,6 +51,10 @@
  *  OPEN        | client CLOSE                 | close all fds, send CLOSE,
  *              |                              |   free (session end policy:
  *              |                              |   SIGHUP if child alive)
+ *  OPEN        | ChannelTimeout: no DATA      | EOF (once) + CLOSE, close all
+ *              |   either way for the interval|   our fds -> CLOSE_SENT (the
+ *              |   (or global= on all chans)  |   child, if any, is left to
+ *              |                              |   the session end policy)
  *  CLOSE_SENT  | client DATA/EOF/REQUEST      | ignored (no replies)
  *  CLOSE_SENT  | client CLOSE                 | free
  *  any         | connection gone (chan_free)  | close fds, session end
@@ -57,6 +64,7 @@
 #define WOMBAT_CHANNEL_H
 
 #include <poll.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "buf.h"
 
@@ -87,6 +95,12 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status);
  * window change, so that held-back data can flow. */
 void chan_kick(struct chanset *cs);
 int chan_count(const struct chanset *cs);
+/* ChannelTimeout: close (EOF + CLOSE) every open channel that has seen no
+ * DATA either way for its type's interval, or all of them when the global
+ * interval has passed without DATA on any. now = alive_now_ms(). */
+void chan_expire_idle(struct chanset *cs, int64_t now);
+/* Milliseconds until chan_expire_idle may close something, -1 if never. */
+int64_t chan_next_timeout_ms(const struct chanset *cs, int64_t now);
 /* Send "keepalive@openssh.com" (want-reply) on the first open channel, as
  * OpenSSH's ClientAlive does. 1 = sent, 0 = no open channel (use a global
  * request instead). The client's CHANNEL_SUCCESS/FAILURE is accepted. */

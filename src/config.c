@@ -1950,6 +1950,31 @@ int config_match(struct config *c, const char *user, const char *const *groups,
 	return rc;
 }
 
+int config_each_match_block(const struct config *c,
+			    void (*fn)(const struct config *applied, void *arg), void *arg)
+{
+	char err[512];
+	for (int i = 0; i < c->n_matches; i++) {
+		struct config tmp;
+		struct pctx p = { .c = &tmp, .mode = PM_MATCH, .err = err, .errsz = sizeof err };
+		int rc = 0;
+		config_copy(&tmp, c);
+		memset(tmp.seen, 0, sizeof tmp.seen);
+		for (int j = 0; j < c->matches[i].n_lines && rc == 0; j++) {
+			int block = -1;
+			p.file = c->matches[i].lines[j].file;
+			p.line = c->matches[i].lines[j].line;
+			rc = handle_line(&p, c->matches[i].lines[j].text, &block);
+		}
+		if (rc == 0)
+			fn(&tmp, arg);
+		config_free(&tmp);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 void config_dump(const struct config *c, FILE *out)
 {
 	for (const struct keyword *k = keywords; k->name; k++)

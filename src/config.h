@@ -117,6 +117,11 @@ int config_apply_option(struct config *c, const char *line, char *err, size_t er
  * line no longer parses (they are validated at load), after logging it. */
 int config_match(struct config *c, const char *user, const char *const *groups,
 		 const char *addr, const char *host);
+/* Call fn with a copy of c as each Match block would leave it if it
+ * applied (start-up checks of options that need system support, whoever
+ * logs in). -1 if a stored line no longer parses. */
+int config_each_match_block(const struct config *c,
+			    void (*fn)(const struct config *applied, void *arg), void *arg);
 /* -T output: one "keyword value" line per option, lowercase keywords, as
  * `sshd -T` prints; must read back through config_load_file. */
 void config_dump(const struct config *c, FILE *out);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "auth.h"
 #include "channel.h"
 #include "crypto.h"
@@ -25,7 +26,12 @@
 #include "log.h"
 #include "packet.h"
 
-#define VERSION_STRING "SSH-2.0-wombat_0.1"
+/* The software version starts with "OpenSSH" on purpose: OpenSSH's client
+ * only sends eow@openssh.com (its stdout has failed, e.g. `ssh host 'cat
+ * /dev/zero' | false`) to servers whose version matches "OpenSSH*"; without
+ * it that command never ends. No particular OpenSSH release is claimed, so
+ * no version-specific client workaround is triggered. */
+#define VERSION_STRING "SSH-2.0-OpenSSH_wombat_0.1"
 #define VERSION_LINE_MAX 255
 #define MAX_POLLFDS 256
 
@@ -45,8 +51,7 @@ struct conn {
 	char cause[300];             /* why the connection ended */
 	char peer_addr[64], local_addr[64];
 	int peer_port, local_port;
-	time_t start, last_recv, last_probe;
-	int probes;                  /* unanswered ClientAlive probes */
+	struct alive alive;          /* timers: grace, keepalive, unused */
 	int was_throttled;
 };
 
@@ -314,6 +319,7 @@ static void on_authenticated(struct conn *c)
 	c->chans = chan_init(c);
 	if (!c->chans)
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "out of memory");
+	alive_authenticated(&c->alive, alive_now_ms());
 }
 
 static void handle_peer_disconnect(struct conn *c, rd_t *r)
@@ -412,8 +418,7 @@ static void process_input(struct conn *c)
 	size_t len;
 	int rc;
 	while (!c->closing && (rc = pkt_next(&c->pkt, &payload, &len)) == 1) {
-		c->last_recv = time(NULL);
-		c->probes = 0;
+		alive_received(&c->alive, alive_now_ms());
 		dispatch(c, payload, len);
 	}
 	if (!c->closing && rc < 0) {
@@ -425,37 +430,58 @@ static void process_input(struct conn *c)
 
 /* ---- timers ------------------------------------------------------------- */
 
+/* ClientAlive probe: as a channel request on an open channel when there is
+ * one, else as a global request — OpenSSH's way; either needs a reply. */
 static void send_keepalive(struct conn *c)
 {
+	if (c->chans && chan_send_keepalive(c->chans))
+		return;
 	buf_t *b = conn_pkt_start(c, SSH_MSG_GLOBAL_REQUEST);
 	buf_put_cstring(b, "keepalive@openssh.com");
 	buf_put_bool(b, 1);
 	conn_pkt_send(c);
 }
 
-static void run_timers(struct conn *c, time_t now)
+static void run_alive(struct conn *c, int64_t now)
 {
 	const struct config *cfg = &c->cfg;
-	if (!c->authenticated && cfg->login_grace_time > 0 &&
-	    now - c->start >= cfg->login_grace_time) {
+	if (c->chans)
+		alive_channels(&c->alive, chan_count(c->chans), now);
+	switch (alive_check(&c->alive, cfg, now)) {
+	case ALIVE_NOTHING:
+		break;
+	case ALIVE_LOGIN_GRACE:
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
 				"LoginGraceTime (%d s) exceeded before authentication",
 				cfg->login_grace_time);
-		return;
-	}
-	if (c->authenticated && cfg->client_alive_interval > 0 &&
-	    now - c->last_recv >= cfg->client_alive_interval &&
-	    now - c->last_probe >= cfg->client_alive_interval) {
-		if (c->probes >= cfg->client_alive_count_max) {
-			conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
-					"keepalive timeout: %d probes unanswered (ClientAliveInterval %d)",
-					c->probes, cfg->client_alive_interval);
-			return;
-		}
-		c->probes++;
-		c->last_probe = now;
+		break;
+	case ALIVE_SEND_PROBE:
+		debug("no packet from the client for %d s: keepalive probe %d of %d",
+		      cfg->client_alive_interval, c->alive.probes, cfg->client_alive_count_max);
 		send_keepalive(c);
+		break;
+	case ALIVE_KEEPALIVE_TIMEOUT:
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"keepalive timeout: %d probes unanswered (ClientAliveInterval %d, ClientAliveCountMax %d)",
+				c->alive.probes, cfg->client_alive_interval,
+				cfg->client_alive_count_max);
+		break;
+	case ALIVE_UNUSED_TIMEOUT:
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"unused connection timeout: no open channel for %d s (UnusedConnectionTimeout)",
+				cfg->unused_connection_timeout);
+		break;
 	}
+}
+
+static void run_timers(struct conn *c, time_t now)
+{
+	int64_t ms = alive_now_ms();
+	run_alive(c, ms);
+	if (c->closing)
+		return;
+	if (c->chans)
+		chan_expire_idle(c->chans, ms);
 	if (kex_rekey_due(&c->kex, &c->pkt, now)) {
 		debug("starting rekey");
 		if (kex_send_kexinit(&c->kex, &c->pkt) < 0)
@@ -463,24 +489,21 @@ static void run_timers(struct conn *c, time_t now)
 	}
 }
 
-static int next_timeout_ms(const struct conn *c, time_t now)
+/* poll() timeout: the nearest timer, at most a minute (the rekey time
+ * limit is checked at least that often). */
+static int next_timeout_ms(const struct conn *c)
 {
-	long best = 60;
-	const struct config *cfg = &c->cfg;
-	if (!c->authenticated && cfg->login_grace_time > 0) {
-		long left = cfg->login_grace_time - (now - c->start);
-		if (left < best)
-			best = left;
+	int64_t now = alive_now_ms();
+	int64_t best = 60000;
+	int64_t t = alive_next_ms(&c->alive, &c->cfg, now);
+	if (t >= 0 && t < best)
+		best = t;
+	if (c->chans) {
+		t = chan_next_timeout_ms(c->chans, now);
+		if (t >= 0 && t < best)
+			best = t;
 	}
-	if (c->authenticated && cfg->client_alive_interval > 0) {
-		time_t base = c->last_recv > c->last_probe ? c->last_recv : c->last_probe;
-		long left = cfg->client_alive_interval - (now - base);
-		if (left < best)
-			best = left;
-	}
-	if (best < 0)
-		best = 0;
-	return (int)(best * 1000 + 100);
+	return (int)best + 5;   /* a little late rather than spinning early */
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -529,13 +552,19 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* The one line that says why the connection ended. A connection that
+ * ends unauthenticated after failed attempts is an auth failure, whoever
+ * hung up (the client giving up, MaxAuthTries, LoginGraceTime). */
 static void log_end(struct conn *c)
 {
-	time_t dur = time(NULL) - c->start;
-	logit("Connection from %s port %d ended: %s; user %s%s; %lds, %llu bytes in, %llu bytes out",
-	      c->peer_addr, c->peer_port, c->cause[0] ? c->cause : "unknown",
-	      c->authenticated ? c->auth.pw.pw_name : "(not authenticated)",
-	      c->authenticated ? "" : "", (long)dur,
+	long dur = (long)((alive_now_ms() - c->alive.start) / 1000);
+	char authfail[128] = "";
+	if (!c->authenticated && c->auth.failures > 0)
+		snprintf(authfail, sizeof(authfail), "auth failure (%d failed attempt%s as %s): ",
+			 c->auth.failures, c->auth.failures == 1 ? "" : "s", c->auth.user);
+	logit("Connection from %s port %d ended: %s%s; user %s; %lds, %llu bytes in, %llu bytes out",
+	      c->peer_addr, c->peer_port, authfail, c->cause[0] ? c->cause : "unknown",
+	      c->authenticated ? c->auth.pw.pw_name : "(not authenticated)", dur,
 	      (unsigned long long)c->pkt.total_in, (unsigned long long)c->pkt.total_out);
 }
 
@@ -584,9 +613,8 @@ static void conn_loop(struct conn *c)
 	struct pollfd pfd[MAX_POLLFDS];
 	while (!c->ended) {
 		int n_chan;
-		time_t now = time(NULL);
 		int n = build_pollfds(c, pfd, &n_chan);
-		if (poll(pfd, (nfds_t)n, next_timeout_ms(c, now)) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, next_timeout_ms(c)) < 0 && errno != EINTR) {
 			set_cause(c, "poll failed");
 			break;
 		}
@@ -618,7 +646,7 @@ void conn_run(int in_fd, int out_fd, const struct config *cfg,
 	if (!c)
 		fatal("out of memory");
 	config_copy(&c->cfg, cfg);
-	c->start = c->last_recv = time(NULL);
+	alive_init(&c->alive, alive_now_ms());
 	fill_addresses(c, in_fd);
 	char prefix[100];
 	snprintf(prefix, sizeof(prefix), "[%s:%d]", c->peer_addr, c->peer_port);

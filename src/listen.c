@@ -13,13 +13,21 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "lifecycle.h"
 #include "log.h"
 
-static volatile sig_atomic_t got_term, got_child;
+static volatile sig_atomic_t got_term, got_child, got_hup;
 static int n_children;
+static listen_reload_fn reload_fn;
+
+void listen_set_reload(listen_reload_fn fn)
+{
+	reload_fn = fn;
+}
 
 int listen_from_systemd(int *fds, int max)
 {
@@ -150,13 +158,62 @@ void listen_notify(const char *state)
 
 static void on_term(int sig) { (void)sig; got_term = 1; }
 static void on_child(int sig) { (void)sig; got_child = 1; }
+static void on_hup(int sig) { (void)sig; got_hup = 1; }
+
+/* SIGHUP: swap in the re-read configuration; connection processes already
+ * running keep their copy. */
+/* sd_notify(3): RELOADING=1 with the CLOCK_MONOTONIC time it began (systemd
+ * 253's Type=notify-reload wants it); READY=1 when done. */
+static void notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[96];
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull +
+		 (unsigned long long)ts.tv_nsec / 1000u);
+	listen_notify(msg);
+}
+
+static void reload_config(struct config *cfg)
+{
+	struct config fresh;
+	got_hup = 0;
+	if (!reload_fn) {
+		logit("Received SIGHUP; no configuration to re-read.");
+		return;
+	}
+	notify_reloading();
+	if (reload_fn(&fresh) < 0) {
+		error("Received SIGHUP; configuration not reloaded, keeping the old one.");
+		listen_notify("READY=1\nSTATUS=accepting connections (reload failed)");
+		return;
+	}
+	char err[5000];
+	if (lifecycle_init(&fresh, 1, err, sizeof(err)) < 0) {
+		error("Received SIGHUP; configuration not reloaded: %s", err);
+		config_free(&fresh);
+		lifecycle_init(cfg, 1, err, sizeof(err));
+		listen_notify("READY=1\nSTATUS=accepting connections (reload failed)");
+		return;
+	}
+	config_free(cfg);
+	*cfg = fresh;
+	logit("Received SIGHUP; configuration re-read (applies to new connections).");
+	listen_notify("READY=1\nSTATUS=accepting connections");
+}
 
 static void reap(void)
 {
 	int status;
-	while (waitpid(-1, &status, WNOHANG) > 0)
+	int reaped = 0;
+	while (waitpid(-1, &status, WNOHANG) > 0) {
 		n_children--;
+		reaped = 1;
+	}
 	got_child = 0;
+	if (reaped)
+		lifecycle_sweep();  /* session cgroups the connections left empty */
 }
 
 static void serve_child(int fd, int *fds, int n, struct config *cfg,
@@ -179,10 +236,14 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_child;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* ready only now: a SIGHUP right after READY=1 must reload, not kill */
+	listen_notify("READY=1\nSTATUS=accepting connections");
 	struct pollfd pfd[LISTEN_MAX];
 	for (int i = 0; i < n; i++) {
 		pfd[i].fd = fds[i];
@@ -191,6 +252,8 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	while (!got_term) {
 		if (got_child)
 			reap();
+		if (got_hup)
+			reload_config(cfg);
 		if (poll(pfd, (nfds_t)n, 1000) <= 0)
 			continue;
 		for (int i = 0; i < n; i++) {

@@ -14,7 +14,13 @@ int listen_from_systemd(int *fds, int max);
 int listen_open(const struct config *cfg, int *fds, int max);
 /* Send a datagram to $NOTIFY_SOCKET if set (sd_notify(3) protocol). */
 void listen_notify(const char *state);
-/* Accept and fork forever (returns on SIGTERM). */
+/* SIGHUP: fill *fresh with a newly read configuration; 0 = use it, -1 =
+ * keep the current one (the reason already logged). */
+typedef int (*listen_reload_fn)(struct config *fresh);
+void listen_set_reload(listen_reload_fn fn);
+/* Accept and fork forever (returns on SIGTERM). SIGHUP re-reads the
+ * configuration through the reload function, for new connections only;
+ * sockets and host keys stay as they are. */
 void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 		 int n_hostkeys);
 

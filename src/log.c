@@ -34,6 +34,7 @@ void log_init(const char *ident, enum log_level lvl, int to_stderr,
 }
 
 void log_set_level(enum log_level lvl) { cur_level = lvl; }
+int log_fileno(void) { return log_file ? fileno(log_file) : -1; }
 enum log_level log_get_level(void) { return cur_level; }
 
 void log_set_prefix(const char *prefix)

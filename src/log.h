@@ -9,6 +9,8 @@ enum log_level { LOG_L_QUIET, LOG_L_FATAL, LOG_L_ERROR, LOG_L_INFO,
 void log_init(const char *ident, enum log_level lvl, int to_stderr,
 	      const char *file, int facility);
 void log_set_level(enum log_level lvl);
+/* The -E log file's descriptor, or -1 (kept open by forked helpers). */
+int log_fileno(void);
 enum log_level log_get_level(void);
 /* Prefix added to every line of this process, e.g. "[1234 127.0.0.1:5555]". */
 void log_set_prefix(const char *prefix);

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "crypto.h"
 #include "hostkey.h"
+#include "lifecycle.h"
 #include "listen.h"
 #include "log.h"
 
@@ -72,31 +73,51 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 }
 
 /* Command-line options first: with sshd_config's "first value wins" they
- * take precedence over the file, as with sshd. */
-static void load_config(struct config *cfg, const struct cmdline *cl)
+ * take precedence over the file, as with sshd. -1 with err filled (cfg is
+ * then freed). */
+static int read_config(struct config *cfg, const struct cmdline *cl, char *err,
+		       size_t errsz)
 {
-	char err[512];
 	config_defaults(cfg);
 	for (int i = 0; i < cl->n_opts; i++)
-		if (config_apply_option(cfg, cl->opts[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "wombatd: %s\n", err);
-			exit(1);
-		}
+		if (config_apply_option(cfg, cl->opts[i], err, errsz) < 0)
+			goto fail;
 	if (cl->port) {
 		char line[64];
 		snprintf(line, sizeof(line), "Port %s", cl->port);
-		if (config_apply_option(cfg, line, err, sizeof(err)) < 0) {
-			fprintf(stderr, "wombatd: %s\n", err);
-			exit(1);
-		}
+		if (config_apply_option(cfg, line, err, errsz) < 0)
+			goto fail;
 	}
 	const char *path = cl->config_file;
 	if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
 		path = DEFAULT_CONFIG;
-	if (path && config_load_file(cfg, path, err, sizeof(err)) < 0) {
+	if (path && config_load_file(cfg, path, err, errsz) < 0)
+		goto fail;
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+static void load_config(struct config *cfg, const struct cmdline *cl)
+{
+	char err[512];
+	if (read_config(cfg, cl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wombatd: %s\n", err);
 		exit(1);
 	}
+}
+
+/* SIGHUP in the listener: the same sources, read again. */
+static const struct cmdline *reload_cmdline;
+static int reload_config(struct config *fresh)
+{
+	char err[512];
+	if (read_config(fresh, reload_cmdline, err, sizeof(err)) < 0) {
+		error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* The default host key path: system-wide for root, per user otherwise. */
@@ -213,6 +234,18 @@ static void dump_config(struct config *cfg, const char *spec)
 	config_dump(cfg, stdout);
 }
 
+/* SessionKillMode control-group/mixed without a writable cgroup v2 is a
+ * start-up error (unless SessionKillFallback process-group). */
+static int check_session_lifecycle(const struct config *cfg, int check_only)
+{
+	char err[5000];
+	if (lifecycle_init(cfg, check_only, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "wombatd: %s\n", err);
+	error("%s", err);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
@@ -236,6 +269,8 @@ int main(int argc, char **argv)
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;
+	if (check_session_lifecycle(&cfg, cl.test) < 0)
+		return 1;
 	if (cl.test)
 		return 0;
 	if (cl.inetd) {
@@ -253,7 +288,8 @@ int main(int argc, char **argv)
 	}
 	if (!cl.foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
-	listen_notify("READY=1\nSTATUS=accepting connections");
+	reload_cmdline = &cl;
+	listen_set_reload(reload_config);
 	listen_loop(fds, n, &cfg, hostkeys, n_hostkeys);
 	return 0;
 }

@@ -16,7 +16,10 @@
 #include "channel.h"
 #include "config.h"
 #include "conn.h"
+#include "lifecycle.h"
 #include "log.h"
+#include "tty.h"
+#include "utmp_log.h"
 
 #define SESSION_MAX_ENV 64          /* client "env" requests kept */
 #define SESSION_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -27,6 +30,9 @@ struct session {
 	int started;
 	char *client_env[SESSION_MAX_ENV];  /* "NAME=VALUE" */
 	int n_client_env;
+	struct pty *pty;            /* after pty-req, else NULL */
+	pid_t utmp_pid;             /* the pid of the utmp login record, 0: none */
+	struct lc_session *lc;      /* cgroup and SessionKillMode (lifecycle.c) */
 };
 
 /* ---------- signal names (RFC 4254 s6.10) ---------- */
@@ -65,20 +71,23 @@ pid_t session_pid(const struct session *s)
 	return s->pid;
 }
 
-/* SessionKillMode process (the only mode implemented so far; the cgroup
- * modes are a later piece of work and replace this function): a child that
- * is still running when its session ends gets SIGHUP, to its process group
- * (it is a session leader through setsid, so the group id is its pid). */
+/* SessionKillMode for whatever still runs of the session (lifecycle.c);
+ * s->pid is -1 when the main process has been reaped already. */
 static void session_end_policy(struct session *s)
 {
-	const struct config *cfg = conn_config(chan_conn(s->ch));
+	lifecycle_session_end(s->lc, s->pid);
+	s->lc = NULL;
+}
 
-	if (s->pid <= 0 || cfg->session_kill_mode == KILL_NONE)
+/* The pty session's logout record, then the tty goes back to root. */
+static void session_pty_end(struct session *s)
+{
+	if (!s->pty)
 		return;
-	if (kill(-s->pid, SIGHUP) < 0 && errno == ESRCH)
-		kill(s->pid, SIGHUP);   /* not yet a group leader (setsid race) */
-	verbose("session channel %u ended with its child %d running: sent SIGHUP",
-		chan_id(s->ch), (int)s->pid);
+	if (s->utmp_pid)
+		utmp_logout(s->pty->path, s->utmp_pid);
+	pty_release(s->pty);
+	s->pty = NULL;
 }
 
 void session_free(struct session *s)
@@ -86,6 +95,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	session_end_policy(s);
+	session_pty_end(s);
 	for (int i = 0; i < s->n_client_env; i++)
 		free(s->client_env[i]);
 	free(s);
@@ -173,9 +183,25 @@ static void env_set(struct envlist *e, const char *name, const char *value)
 	env_put(e, s);
 }
 
+/* authorized_keys environment=: PermitUserEnvironment yes, or a pattern
+ * list the variable's name must match. */
+static int user_env_allowed(const struct config *cfg, const char *entry)
+{
+	char name[256];
+	int nl = name_len(entry);
+	if (!cfg->permit_user_env_pattern)
+		return 1;
+	if (nl <= 0 || (size_t)nl >= sizeof(name))
+		return 0;
+	memcpy(name, entry, (size_t)nl);
+	name[nl] = '\0';
+	return match_pattern_list(name, cfg->permit_user_env_pattern) == 1;
+}
+
 struct launch {
 	const char *command;        /* run with "-c"; NULL = login shell */
 	const char *original;       /* SSH_ORIGINAL_COMMAND when forced, or NULL */
+	char last_login[400];       /* PrintLastLog message for a pty login */
 };
 
 /* Runs in the child (the process is ours alone: allocation is fine). */
@@ -196,11 +222,14 @@ static char **build_env(struct session *s, const struct passwd *pw,
 	env_set(&e, "PATH", SESSION_PATH);
 	snprintf(tmp, sizeof(tmp), "/var/mail/%s", pw->pw_name);
 	env_set(&e, "MAIL", tmp);
+	if (s->pty && s->pty->term[0])
+		env_set(&e, "TERM", s->pty->term);
 	for (int i = 0; i < s->n_client_env; i++)
 		env_put(&e, s->client_env[i]);
 	if (ko && cfg->permit_user_environment)
 		for (int i = 0; i < ko->n_environment; i++)
-			env_put(&e, ko->environment[i]);
+			if (user_env_allowed(cfg, ko->environment[i]))
+				env_put(&e, ko->environment[i]);
 	for (int i = 0; i < cfg->n_set_env; i++)
 		env_put(&e, cfg->set_env[i]);
 	snprintf(tmp, sizeof(tmp), "%s %d %s %d", conn_peer_addr(c), conn_peer_port(c),
@@ -209,6 +238,8 @@ static char **build_env(struct session *s, const struct passwd *pw,
 	snprintf(tmp, sizeof(tmp), "%s %d %d", conn_peer_addr(c), conn_peer_port(c),
 		 conn_local_port(c));
 	env_set(&e, "SSH_CLIENT", tmp);
+	if (s->pty)
+		env_set(&e, "SSH_TTY", s->pty->path);
 	if (l->original)
 		env_set(&e, "SSH_ORIGINAL_COMMAND", l->original);
 	if (!e.v)
@@ -290,6 +321,28 @@ static const char *base_name(const char *path)
 	return sl ? sl + 1 : path;
 }
 
+/* A login shell on a pty greets as login(1) does: last login, then
+ * /etc/motd, unless ~/.hushlogin exists (we are in the home directory). */
+static void print_login_messages(struct session *s, const struct launch *l)
+{
+	const struct config *cfg = conn_config(chan_conn(s->ch));
+	if (access(".hushlogin", F_OK) == 0)
+		return;
+	if (cfg->print_last_log && l->last_login[0])
+		printf("%s\r\n", l->last_login);
+	fflush(stdout);
+	if (!cfg->print_motd)
+		return;
+	FILE *f = fopen("/etc/motd", "r");
+	if (!f)
+		return;
+	char line[1024];
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stdout);      /* the tty's ONLCR adds the \r */
+	fclose(f);
+	fflush(stdout);
+}
+
 static void __attribute__((noreturn))
 child_exec(struct session *s, const struct passwd *pw, const struct launch *l,
 	   int in, int out, int err)
@@ -299,12 +352,21 @@ child_exec(struct session *s, const struct passwd *pw, const struct launch *l,
 	char *argv[4];
 
 	reset_signals();
+	if (lifecycle_child_enter(s->lc) < 0)
+		child_fail("cannot enter the session's cgroup");
 	setsid();
-	setup_stdio(in, out, err);
+	if (s->pty) {
+		if (pty_child_attach(s->pty) < 0)
+			child_fail("pty");
+	} else {
+		setup_stdio(in, out, err);
+	}
 	close_other_fds();
 	drop_privileges(pw);
 	if (chdir(pw->pw_dir) < 0 && chdir("/") < 0)
 		child_fail("chdir");
+	if (s->pty && !l->command)
+		print_login_messages(s, l);
 	char **envp = build_env(s, pw, l);
 	if (l->command) {
 		snprintf(argv0, sizeof(argv0), "%s", base_name(shell));
@@ -332,22 +394,57 @@ static void close_pair(int p[2])
 		close(p[1]);
 }
 
-/* Fork the child with three pipes; the channel gets our ends. */
-static int session_launch(struct session *s, const struct launch *l, const char *what)
+/* The child's stdio: three pipes, or with a pty the master twice for the
+ * channel (stderr goes to the tty, so no efd). -1 on failure. */
+static int make_stdio(struct session *s, int in[2], int out[2], int err[2])
+{
+	if (s->pty)
+		return pty_channel_fds(s->pty, &in[1], &out[0]);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(err, O_CLOEXEC) < 0)
+		return -1;
+	return 0;
+}
+
+/* A pty login: lastlog (read for the greeting, then updated) before the
+ * fork; utmp/wtmp once the child's pid is known (after). */
+static void record_login_before(struct session *s, const struct passwd *pw,
+				struct launch *l)
+{
+	if (s->pty && !l->command)
+		lastlog_update(pw->pw_uid, s->pty->path, conn_peer_addr(chan_conn(s->ch)),
+			       l->last_login, sizeof(l->last_login));
+}
+
+static void record_login_after(struct session *s, const struct passwd *pw, pid_t pid)
+{
+	if (!s->pty)
+		return;
+	pty_parent_forked(s->pty);
+	utmp_login(s->pty->path, pw->pw_name, conn_peer_addr(chan_conn(s->ch)), pid);
+	s->utmp_pid = pid;
+}
+
+/* Fork the child with pipes or its pty; the channel gets our ends. */
+static int session_launch(struct session *s, struct launch *l, const char *what)
 {
 	const struct passwd *pw = conn_user(chan_conn(s->ch));
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 
 	if (!pw || s->started)
 		return 0;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0) {
+	s->lc = lifecycle_session_new(conn_config(chan_conn(s->ch)), pw->pw_name,
+				      chan_id(s->ch));
+	if (!s->lc)
+		return 0;   /* a cgroup is required and could not be made: logged */
+	if (make_stdio(s, in, out, err) < 0) {
 		error("session: pipe: %s", strerror(errno));
 		close_pair(in);
 		close_pair(out);
 		close_pair(err);
 		return 0;
 	}
+	record_login_before(s, pw, l);
 	pid_t pid = fork();
 	if (pid < 0) {
 		error("session: fork: %s", strerror(errno));
@@ -356,16 +453,21 @@ static int session_launch(struct session *s, const struct launch *l, const char 
 		close_pair(err);
 		return 0;
 	}
+	lifecycle_session_started(s->lc, pid);
 	if (pid == 0)
 		child_exec(s, pw, l, in[0], out[1], err[1]);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (err[1] >= 0)
+		close(err[1]);
+	record_login_after(s, pw, pid);
 	s->pid = pid;
 	s->started = 1;
 	chan_attach_fds(s->ch, in[1], out[0], err[0]);
-	verbose("session channel %u: %s for %s, pid %d", chan_id(s->ch), what,
-		pw->pw_name, (int)pid);
+	verbose("session channel %u: %s for %s, pid %d%s%s", chan_id(s->ch), what,
+		pw->pw_name, (int)pid, s->pty ? " on " : "", s->pty ? s->pty->path : "");
 	return 1;
 }
 
@@ -387,7 +489,7 @@ static const char *forced_command(struct session *s)
 /* requested: the client's command (NULL for a shell). */
 static int start_command(struct session *s, const char *requested, const char *label)
 {
-	struct launch l = { requested, NULL };
+	struct launch l = { .command = requested };
 	const char *forced = forced_command(s);
 	char what[600];
 
@@ -476,6 +578,20 @@ static int req_exec(struct session *s, rd_t *r)
 	return ok;
 }
 
+/* The configured command for a subsystem. With no "Subsystem sftp" line,
+ * OpenSSH's sftp-server is used when installed (OpenSSH itself has no
+ * default; sftp and scp working out of the box is friendlier). */
+#define DEFAULT_SFTP_SERVER "/usr/lib/openssh/sftp-server"
+static const char *subsystem_command(const struct config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_subsystems; i++)
+		if (strcmp(cfg->subsystem_names[i], name) == 0)
+			return cfg->subsystem_cmds[i];
+	if (strcmp(name, "sftp") == 0 && access(DEFAULT_SFTP_SERVER, X_OK) == 0)
+		return DEFAULT_SFTP_SERVER;
+	return NULL;
+}
+
 static int req_subsystem(struct session *s, rd_t *r)
 {
 	const struct config *cfg = conn_config(chan_conn(s->ch));
@@ -483,21 +599,18 @@ static int req_subsystem(struct session *s, rd_t *r)
 	char *name = take_string(r, &bad);
 	if (!name)
 		return bad ? 0 : -1;
-	for (int i = 0; i < cfg->n_subsystems; i++) {
-		if (strcmp(cfg->subsystem_names[i], name) != 0)
-			continue;
-		const char *cmd = cfg->subsystem_cmds[i];
+	const char *cmd = subsystem_command(cfg, name);
+	if (cmd) {
 		char label[300];
 		snprintf(label, sizeof(label), "subsystem %s", name);
 		if (forced_command(s)) {
 			ok = start_command(s, name, label);
 		} else {
-			struct launch l = { cmd, NULL };
+			struct launch l = { .command = cmd };
 			char what[600];
 			snprintf(what, sizeof(what), "%s \"%s\"", label, cmd);
 			ok = session_launch(s, &l, what);
 		}
-		break;
 	}
 	if (!ok)
 		verbose("session channel %u: subsystem \"%s\" refused", chan_id(s->ch), name);
@@ -519,6 +632,50 @@ static int req_signal(struct session *s, rd_t *r)
 	return 1;
 }
 
+/* May this session have a pty? PermitTTY, and the key's no-pty/restrict. */
+static int pty_allowed(struct session *s)
+{
+	struct conn *c = chan_conn(s->ch);
+	const struct authkey_opts *ko = conn_authkey_opts(c);
+	if (!conn_config(c)->permit_tty) {
+		verbose("session channel %u: pty refused by PermitTTY", chan_id(s->ch));
+		return 0;
+	}
+	if (ko && ko->no_pty) {
+		verbose("session channel %u: pty refused by the key's %s option",
+			chan_id(s->ch), ko->restrict_ ? "restrict" : "no-pty");
+		return 0;
+	}
+	return 1;
+}
+
+static int req_pty(struct session *s, rd_t *r)
+{
+	struct pty_req req;
+	const struct passwd *pw = conn_user(chan_conn(s->ch));
+	if (pty_parse_request(r, &req) < 0)
+		return -1;
+	if (s->pty || s->started || !pw || !pty_allowed(s))
+		return 0;
+	s->pty = pty_open(&req, pw);
+	if (!s->pty)
+		return 0;
+	verbose("session channel %u: pty %s (TERM %s, %ux%u)", chan_id(s->ch),
+		s->pty->path, req.term[0] ? req.term : "unset", req.cols, req.rows);
+	return 1;
+}
+
+static int req_window_change(struct session *s, rd_t *r)
+{
+	uint32_t cols, rows, wpx, hpx;
+	if (pty_parse_winsize(r, &cols, &rows, &wpx, &hpx) < 0 || rd_end(r) < 0)
+		return -1;
+	if (!s->pty)
+		return 0;
+	pty_set_winsize(s->pty, cols, rows, wpx, hpx);
+	return 1;
+}
+
 int session_request(struct session *s, const char *type, rd_t *r)
 {
 	if (strcmp(type, "exec") == 0)
@@ -531,5 +688,9 @@ int session_request(struct session *s, const char *type, rd_t *r)
 		return req_env(s, r);
 	if (strcmp(type, "signal") == 0)
 		return req_signal(s, r);
-	return 0;   /* pty-req (not yet), x11-req, keepalive@openssh.com, ... */
+	if (strcmp(type, "pty-req") == 0)
+		return req_pty(s, r);
+	if (strcmp(type, "window-change") == 0)
+		return req_window_change(s, r);
+	return 0;   /* x11-req, keepalive@openssh.com, ... */
 }

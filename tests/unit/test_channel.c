@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "alive.h"
 #include "buf.h"
 #include "channel.h"
 #include "config.h"
@@ -208,6 +209,10 @@ static int exit_status(void)
 	return (int)pkt_u32(i, 8 + 11 + 1);
 }
 
+/* Run the loop until exit-status has been sent (at most ~5 s): a busy
+ * machine may take longer than any fixed pause. */
+static void wait_exit_status(struct chanset *cs);
+
 static int exit_signal_is(const char *name)
 {
 	int i = find_req("exit-signal");
@@ -257,6 +262,12 @@ static void run_for(struct chanset *cs, double secs)
 	double end = now_s() + secs;
 	while (now_s() < end)
 		loop_once(cs, 20);
+}
+
+static void wait_exit_status(struct chanset *cs)
+{
+	for (int i = 0; i < 50 && exit_status() < 0; i++)
+		run_for(cs, 0.1);
 }
 
 static void reap_all(void)
@@ -460,6 +471,16 @@ static void test_signals(void)
 	CHECK(exit_signal_is("INT"));
 	chan_free(cs);
 
+	/* eow@openssh.com: our read ends close, the writer dies of SIGPIPE */
+	cs = fresh();
+	id = open_session(cs, 1 << 20, 32768);
+	CHECK(request(cs, id, "exec", 0, "cat /dev/zero", NULL) == 0);
+	run_for(cs, 0.1);
+	CHECK(request(cs, id, "eow@openssh.com", 0, NULL, NULL) == 0);
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(exit_signal_is("PIPE"));
+	chan_free(cs);
+
 	CHECK(session_signum("TERM") == SIGTERM);
 	CHECK(strcmp(session_signame(SIGPIPE), "PIPE") == 0);
 	CHECK(session_signum("NOPE") == 0);
@@ -519,7 +540,8 @@ static void test_remote_window(void)
 	struct chanset *cs = fresh();
 	uint32_t id = open_session(cs, 10, 32768);
 	CHECK(request(cs, id, "exec", 1, "printf 0123456789abcdef", NULL) == 0);
-	run_for(cs, 0.3);
+	wait_exit_status(cs);
+	run_for(cs, 0.1);
 	char out[64];
 	CHECK(collect(0, out, sizeof(out), NULL) == 10);
 	CHECK(strcmp(out, "0123456789") == 0);
@@ -576,7 +598,7 @@ static void test_close_policy(void)
 	cs = fresh();
 	id = open_session(cs, 1 << 20, 32768);
 	CHECK(request(cs, id, "exec", 1, "sleep 1 & echo done", NULL) == 0);
-	run_for(cs, 0.4);
+	wait_exit_status(cs);
 	CHECK(exit_status() == 0);
 	CHECK(find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0);
 	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
@@ -601,7 +623,7 @@ static void test_close_policy(void)
 	cs = fresh();
 	id = open_session(cs, 1000, 32768);
 	CHECK(request(cs, id, "exec", 1, "head -c 60000 /dev/zero; sleep 3 &", NULL) == 0);
-	run_for(cs, 0.3);
+	wait_exit_status(cs);
 	CHECK(exit_status() == 0);
 	CHECK(find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0);
 	for (int i = 0; i < 200 && find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0; i++) {
@@ -628,6 +650,36 @@ static void test_close_policy(void)
 	chan_free(cs);
 }
 
+static void test_channel_timeout(void)
+{
+	struct chanset *cs = fresh();
+	CHECK(chan_next_timeout_ms(cs, 0) == -1);
+	cfg.channel_timeout[0] = "session=2";
+	cfg.n_channel_timeout = 1;
+	uint32_t id = open_session(cs, 1 << 20, 32768);
+	CHECK(request(cs, id, "exec", 1, "sleep 10", NULL) == 0);
+	int64_t now = alive_now_ms();
+	int64_t left = chan_next_timeout_ms(cs, now);
+	CHECK(left > 1500 && left <= 2000);
+	chan_expire_idle(cs, now + 1000);
+	CHECK(find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0);
+	/* data resets the clock */
+	CHECK(send_data(cs, id, "x", 1) == 0);
+	CHECK(chan_next_timeout_ms(cs, now) >= 1900);
+	chan_expire_idle(cs, alive_now_ms() + 2001);
+	int e = find_pkt(SSH_MSG_CHANNEL_EOF, 0), c = find_pkt(SSH_MSG_CHANNEL_CLOSE, 0);
+	CHECK(e >= 0 && c > e);
+	CHECK(chan_next_timeout_ms(cs, now) == -1);
+	CHECK(chan_count(cs) == 1);
+	clear_pkts();
+	CHECK(send_simple(cs, SSH_MSG_CHANNEL_CLOSE, id) == 0);
+	CHECK(n_pkts == 0 && chan_count(cs) == 0);
+	int st;
+	CHECK(waitpid(-1, &st, 0) > 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);
+	cfg.n_channel_timeout = 0;
+	chan_free(cs);
+}
+
 int main(void)
 {
 	crypto_init();
@@ -643,6 +695,7 @@ int main(void)
 	test_stdin_and_windows();
 	test_remote_window();
 	test_close_policy();
+	test_channel_timeout();
 	clear_pkts();
 	return UNIT_DONE();
 }

@@ -1,0 +1,743 @@
+/* lifecycle: per-session cgroups (cgroup v2) and SessionKillMode.
+ *
+ * Layout: <base>/wombat-<user>-<connection pid>-ch<channel id>, where base
+ * is SessionCgroupRoot or the daemon's own cgroup. The session's child moves
+ * itself into its cgroup before exec, so everything it starts is in there
+ * (a double fork, setsid or a tmux server cannot leave it).
+ *
+ * Session end, per mode (see DESIGN.md "What survives a session"):
+ *   process        SIGHUP to the main process's group if it still runs
+ *   none           nothing
+ *   control-group  SessionKillSignal to every process in the cgroup, then
+ *                  cgroup.kill (SIGKILL) after SessionKillTimeout
+ *   mixed          SessionKillSignal to the main process, SIGKILL to what
+ *                  is left once it has gone or the timeout has passed
+ * The two waiting modes run in a forked reaper, so the connection's poll
+ * loop (other channels) never waits for a timeout. */
+#include "lifecycle.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CG_PREFIX "wombat-"
+#define MAX_PIDS 4096
+#define FINAL_WAIT_MS 3000      /* after SIGKILL: the kernel is quick */
+#define HUP_GRACE_MS 300        /* bounded wait in the connection process */
+
+struct lc_session {
+	int mode, sig, timeout, fallback;
+	unsigned chan;
+	char user[64];
+	pid_t pgid;                 /* the main process (a session leader) */
+	char dir[PATH_MAX];         /* "" when the session has no cgroup */
+};
+
+static char cg_base[PATH_MAX - 128];  /* "" when no usable cgroup v2 */
+
+static const char *mode_name(int mode)
+{
+	switch (mode) {
+	case KILL_CONTROL_GROUP: return "control-group";
+	case KILL_MIXED: return "mixed";
+	case KILL_NONE: return "none";
+	default: return "process";
+	}
+}
+
+static const char *sig_name(int sig)
+{
+	const char *n = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : NULL;
+	return n ? n : "?";
+}
+
+/* ---------- small file helpers ---------- */
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Whole small file into buf (NUL-terminated); -1 if unreadable. */
+static int read_file(const char *path, char *buf, size_t sz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < sz && (n = read(fd, buf + got, sz - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* ---------- processes ---------- */
+
+/* State letter and process group from /proc/PID/stat; 0 if gone. */
+static char proc_state(pid_t pid, pid_t *pgrp)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	char *p = strrchr(buf, ')');    /* comm may hold spaces and ')' */
+	int ppid, pg;
+	char st;
+	if (!p || sscanf(p + 1, " %c %d %d", &st, &ppid, &pg) != 3)
+		return 0;
+	if (pgrp)
+		*pgrp = pg;
+	return st;
+}
+
+static int proc_running(pid_t pid)
+{
+	char st = pid > 0 ? proc_state(pid, NULL) : 0;
+	return st && st != 'Z' && st != 'X';
+}
+
+/* ---------- cgroups ---------- */
+
+/* PIDs in dir/cgroup.procs (at most max); -1 if unreadable. */
+static int cg_pids(const char *dir, pid_t *out, int max)
+{
+	char path[PATH_MAX];
+	static char buf[MAX_PIDS * 12];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	int n = 0;
+	for (char *p = buf, *end; *p && n < max; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v > 0)
+			out[n++] = (pid_t)v;
+	}
+	return n;
+}
+
+static int cg_count(const char *dir)
+{
+	static pid_t pids[MAX_PIDS];
+	int n = dir[0] ? cg_pids(dir, pids, MAX_PIDS) : 0;
+	return n < 0 ? 0 : n;
+}
+
+/* cgroup.events "populated 1": some process in it or below. */
+static int cg_populated(const char *dir)
+{
+	char path[PATH_MAX], buf[256];
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	const char *p = strstr(buf, "populated ");
+	return p && p[10] == '1';
+}
+
+static int cg_wait_empty(const char *dir, long ms)
+{
+	long end = now_ms() + ms;
+	while (cg_populated(dir)) {
+		if (now_ms() >= end)
+			return 0;
+		sleep_ms(20);
+	}
+	return 1;
+}
+
+/* Signal every process in the cgroup; a few passes catch processes forked
+ * meanwhile. Returns how many distinct processes got the signal. */
+static int cg_signal_all(const char *dir, int sig)
+{
+	static pid_t seen[MAX_PIDS], now[MAX_PIDS];
+	int n_seen = 0;
+	for (int pass = 0; pass < 4; pass++) {
+		int n = cg_pids(dir, now, MAX_PIDS), fresh = 0;
+		for (int i = 0; i < n; i++) {
+			int known = 0;
+			for (int j = 0; j < n_seen && !known; j++)
+				known = seen[j] == now[i];
+			if (known)
+				continue;
+			kill(now[i], sig);
+			if (sig != SIGKILL && sig != SIGCONT)
+				kill(now[i], SIGCONT);  /* a stopped process must see it */
+			if (n_seen < MAX_PIDS)
+				seen[n_seen++] = now[i];
+			fresh++;
+		}
+		if (!fresh)
+			break;
+	}
+	return n_seen;
+}
+
+/* SIGKILL to the whole cgroup: cgroup.kill (Linux 5.14+), else by PID. */
+static void cg_kill(const char *dir)
+{
+	if (write_file(dir, "cgroup.kill", "1") == 0)
+		return;
+	cg_signal_all(dir, SIGKILL);
+}
+
+static int is_cgroup2_dir(const char *dir)
+{
+	struct statfs sf;
+	return statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* "\040" style escapes of /proc/self/mountinfo, in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; ) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = 0;
+}
+
+/* The cgroup2 mount point and the root of the hierarchy it shows. */
+static int find_cgroup2_mount(char *mnt, size_t msz, char *root, size_t rsz)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		char r[PATH_MAX], m[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2)
+			continue;
+		unescape_octal(r);
+		unescape_octal(m);
+		snprintf(mnt, msz, "%s", m);
+		snprintf(root, rsz, "%s", r);
+		found = 1;
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/* Our cgroup v2 path ("0::/path" in /proc/self/cgroup). */
+static int own_cgroup(char *out, size_t sz)
+{
+	char buf[8192];
+	if (read_file("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+		return -1;
+	for (char *line = buf; line && *line; ) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (strncmp(line, "0::", 3) == 0) {
+			snprintf(out, sz, "%s", line + 3);
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* The directory session cgroups go in; reason in err when there is none. */
+static int find_base(const struct config *cfg, char *out, size_t sz, char *err, size_t errsz)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX];
+	if (cfg->session_cgroup_root) {
+		if (!is_cgroup2_dir(cfg->session_cgroup_root)) {
+			snprintf(err, errsz, "SessionCgroupRoot %s is not a cgroup v2 directory",
+				 cfg->session_cgroup_root);
+			return -1;
+		}
+		snprintf(out, sz, "%s", cfg->session_cgroup_root);
+		return 0;
+	}
+	if (find_cgroup2_mount(mnt, sizeof(mnt), root, sizeof(root)) < 0) {
+		snprintf(err, errsz, "no cgroup v2 hierarchy is mounted");
+		return -1;
+	}
+	if (own_cgroup(own, sizeof(own)) < 0) {
+		snprintf(err, errsz, "no cgroup v2 entry in /proc/self/cgroup");
+		return -1;
+	}
+	/* a bind mount of a subtree shows paths relative to its root */
+	const char *rel = own;
+	size_t rl = strlen(root);
+	if (strcmp(root, "/") != 0 && strncmp(own, root, rl) == 0)
+		rel = own + rl;
+	if (snprintf(out, sz, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel) >= (int)sz) {
+		snprintf(err, errsz, "cgroup path too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Can we make session cgroups in base and move processes into them? */
+static int base_writable(const char *base, char *err, size_t errsz)
+{
+	char probe[PATH_MAX];
+	snprintf(probe, sizeof(probe), "%s/%sprobe-%d", base, CG_PREFIX, (int)getpid());
+	if (mkdir(probe, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errsz, "cannot create a cgroup in %s: %s", base, strerror(errno));
+		return -1;
+	}
+	char procs[PATH_MAX + 16];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", probe);
+	int ok = access(procs, W_OK) == 0;
+	rmdir(probe);
+	if (!ok) {
+		snprintf(err, errsz, "%s/cgroup.procs is not writable", base);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------- start-up ---------- */
+
+struct mode_scan {
+	int needs_cgroup;
+	const char *where;
+};
+
+static void scan_block(const struct config *applied, void *arg)
+{
+	struct mode_scan *ms = arg;
+	if (applied->session_kill_mode == KILL_CONTROL_GROUP ||
+	    applied->session_kill_mode == KILL_MIXED) {
+		ms->needs_cgroup = 1;
+		ms->where = "in a Match block";
+	}
+}
+
+/* The connection pid in "wombat-USER-PID-chN"; 0 if not one of ours. */
+static pid_t session_dir_conn_pid(const char *name)
+{
+	if (strncmp(name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
+		return 0;
+	const char *ch = strstr(name, "-ch");
+	const char *last = NULL;
+	while (ch) {                /* the last "-ch" */
+		last = ch;
+		ch = strstr(ch + 1, "-ch");
+	}
+	if (!last || last == name)
+		return 0;
+	const char *p = last - 1;
+	while (p > name && *p >= '0' && *p <= '9')
+		p--;
+	if (*p != '-' || p + 1 == last)
+		return 0;
+	return (pid_t)atol(p + 1);
+}
+
+/* Session cgroups of connections that are gone: remove the empty ones;
+ * report the populated ones when report is set. */
+static void scan_leftovers(int report)
+{
+	DIR *d = cg_base[0] ? opendir(cg_base) : NULL;
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		pid_t conn = session_dir_conn_pid(e->d_name);
+		if (conn <= 0 || (kill(conn, 0) == 0 || errno == EPERM))
+			continue;       /* not ours, or its connection still runs */
+		char dir[PATH_MAX];
+		if (snprintf(dir, sizeof(dir), "%s/%s", cg_base, e->d_name) >= (int)sizeof(dir))
+			continue;
+		if (rmdir(dir) == 0) {
+			debug("removed empty session cgroup %s", dir);
+			continue;
+		}
+		if (report)
+			logit("leftover session cgroup %s from an earlier run: %d processes "
+			      "still running", dir, cg_count(dir));
+	}
+	closedir(d);
+}
+
+int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t errsz)
+{
+	char why[PATH_MAX + 128] = "";
+	struct mode_scan ms = { 0, "globally" };
+	if (cfg->session_kill_mode == KILL_CONTROL_GROUP || cfg->session_kill_mode == KILL_MIXED)
+		ms.needs_cgroup = 1;
+	else
+		config_each_match_block(cfg, scan_block, &ms);
+
+	cg_base[0] = 0;
+	if (find_base(cfg, cg_base, sizeof(cg_base), why, sizeof(why)) < 0 ||
+	    base_writable(cg_base, why, sizeof(why)) < 0)
+		cg_base[0] = 0;
+	if (!cg_base[0] && ms.needs_cgroup && !cfg->session_kill_fallback_pgrp) {
+		snprintf(err, errsz, "SessionKillMode control-group/mixed (set %s) needs a "
+			 "writable cgroup v2, and there is none: %s. Run wombatd with a "
+			 "delegated cgroup (systemd: Delegate=yes), set SessionCgroupRoot to a "
+			 "writable cgroup v2 directory, or set SessionKillFallback process-group",
+			 ms.where, why);
+		return -1;
+	}
+	if (!cg_base[0]) {
+		if (ms.needs_cgroup)
+			logit("no writable cgroup v2 (%s): SessionKillMode control-group/mixed "
+			      "fall back to the process group", why);
+		else
+			debug("no per-session cgroups: %s", why);
+		return 0;
+	}
+	debug("session cgroups under %s", cg_base);
+	if (!check_only)
+		scan_leftovers(1);
+	return 0;
+}
+
+const char *lifecycle_cgroup_base(void)
+{
+	return cg_base[0] ? cg_base : NULL;
+}
+
+void lifecycle_sweep(void)
+{
+	scan_leftovers(0);
+}
+
+/* ---------- per session ---------- */
+
+static int needs_cgroup(const struct lc_session *ls)
+{
+	return (ls->mode == KILL_CONTROL_GROUP || ls->mode == KILL_MIXED) && !ls->fallback;
+}
+
+/* A fresh directory: channel numbers are reused within a connection, and
+ * an earlier session's cgroup may still hold survivors or be in the middle
+ * of being killed, so a taken name gets a ".N" suffix. */
+static int make_session_dir(struct lc_session *ls)
+{
+	for (int n = 0; n < 1000; n++) {
+		char suffix[16] = "";
+		if (n)
+			snprintf(suffix, sizeof(suffix), ".%d", n);
+		int len = snprintf(ls->dir, sizeof(ls->dir), "%s/%s%s-%d-ch%u%s", cg_base,
+				   CG_PREFIX, ls->user, (int)getpid(), ls->chan, suffix);
+		if (len < 0 || len >= (int)sizeof(ls->dir)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (mkdir(ls->dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+struct lc_session *lifecycle_session_new(const struct config *cfg, const char *user,
+					 unsigned chan_id)
+{
+	struct lc_session *ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return NULL;
+	ls->mode = cfg->session_kill_mode;
+	ls->sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM;
+	ls->timeout = cfg->session_kill_timeout >= 0 ? cfg->session_kill_timeout : 5;
+	ls->fallback = cfg->session_kill_fallback_pgrp;
+	ls->chan = chan_id;
+	ls->pgid = -1;
+	/* a name an administrator can read: user, connection, channel */
+	size_t i;
+	for (i = 0; user[i] && i + 1 < sizeof(ls->user); i++) {
+		char c = user[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		ls->user[i] = ok ? c : '_';
+	}
+	ls->user[i] = 0;
+	if (!cg_base[0]) {
+		if (!needs_cgroup(ls))
+			return ls;
+		error("session: SessionKillMode %s needs a cgroup v2, and there is none",
+		      mode_name(ls->mode));
+		free(ls);
+		return NULL;
+	}
+	if (make_session_dir(ls) < 0) {
+		int saved = errno;
+		ls->dir[0] = 0;
+		if (needs_cgroup(ls)) {
+			error("session: cannot create its cgroup under %s: %s", cg_base,
+			      strerror(saved));
+			free(ls);
+			return NULL;
+		}
+		debug("session: no cgroup (%s); SessionKillMode %s works without",
+		      strerror(saved), mode_name(ls->mode));
+	}
+	return ls;
+}
+
+int lifecycle_child_enter(const struct lc_session *ls)
+{
+	char pid[32];
+	if (!ls || !ls->dir[0])
+		return 0;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (write_file(ls->dir, "cgroup.procs", pid) == 0)
+		return 0;
+	return needs_cgroup(ls) ? -1 : 0;
+}
+
+/* ---------- session end ---------- */
+
+struct tally {
+	int running;        /* processes of the session at its end */
+	int signalled;      /* sent the first signal (SIGHUP, SessionKillSignal) */
+	int killed;         /* sent SIGKILL */
+	int left;           /* still running when we are done */
+};
+
+static void log_end(const struct lc_session *ls, int sig, const struct tally *t)
+{
+	logit("session channel %u of %s ended: SessionKillMode %s%s: %d processes "
+	      "running, %d signalled (SIG%s), %d killed (SIGKILL), %d left running",
+	      ls->chan, ls->user, mode_name(ls->mode),
+	      ls->dir[0] || ls->mode == KILL_PROCESS || ls->mode == KILL_NONE ? "" :
+	      " (process-group fallback)", t->running, t->signalled, sig_name(sig),
+	      t->killed, t->left);
+}
+
+/* Members of the cgroup in process group pgid (1 without a cgroup). */
+static int count_in_group(const struct lc_session *ls, pid_t pgid)
+{
+	static pid_t pids[MAX_PIDS];
+	int n = ls->dir[0] ? cg_pids(ls->dir, pids, MAX_PIDS) : -1, in = 0;
+	if (n < 0)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		pid_t pg = 0;
+		if (proc_state(pids[i], &pg) && pg == pgid)
+			in++;
+	}
+	return in;
+}
+
+/* Give a hung-up main process a moment to act on SIGHUP before its pty
+ * goes away (the caller closes it next). A shell that sees the signal
+ * hangs up its jobs; one that first sees EOF on the closed terminal exits
+ * without doing so — bash races the two when both come at once. Terminal
+ * emulators order it the same way: SIGHUP first, then close. */
+static void wait_gone(pid_t pid, long ms)
+{
+	long end = now_ms() + ms;
+	while (proc_running(pid) && now_ms() < end)
+		sleep_ms(5);
+}
+
+static void end_process_mode(struct lc_session *ls, pid_t main_pid)
+{
+	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
+	if (main_pid > 0) {
+		if (!ls->dir[0])
+			t.running = 1;
+		t.signalled = count_in_group(ls, main_pid);
+		if (kill(-main_pid, SIGHUP) < 0 && errno == ESRCH)
+			kill(main_pid, SIGHUP);     /* not yet a group leader */
+		wait_gone(main_pid, HUP_GRACE_MS);
+	}
+	t.left = t.running - t.signalled;
+	if (t.left < 0)
+		t.left = 0;
+	if (ls->dir[0] && rmdir(ls->dir) == 0)
+		ls->dir[0] = 0;
+	log_end(ls, SIGHUP, &t);
+}
+
+static void end_none_mode(struct lc_session *ls, pid_t main_pid)
+{
+	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
+	if (!ls->dir[0] && main_pid > 0)
+		t.running = 1;
+	t.left = t.running;
+	if (ls->dir[0] && rmdir(ls->dir) == 0)
+		ls->dir[0] = 0;
+	log_end(ls, 0, &t);
+}
+
+/* The reaper owns nothing of the connection: no socket, no channel pipes
+ * (holding them would keep the client or other sessions waiting). */
+static void reaper_detach(void)
+{
+	int keep = log_fileno();
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+	}
+	if (keep > 2) {
+		if (keep > 3)
+			close_range(3, (unsigned)keep - 1, 0);
+		close_range((unsigned)keep + 1, ~0u, 0);
+	} else {
+		close_range(3, ~0u, 0);
+	}
+}
+
+static void reap_cgroup(struct lc_session *ls, pid_t main_pid, struct tally *t)
+{
+	long timeout_ms = ls->timeout * 1000L;
+	if (ls->mode == KILL_CONTROL_GROUP) {
+		t->signalled = cg_signal_all(ls->dir, ls->sig);
+		if (!cg_wait_empty(ls->dir, timeout_ms)) {
+			t->killed = cg_count(ls->dir);
+			cg_kill(ls->dir);
+		}
+	} else {                    /* mixed */
+		if (proc_running(main_pid)) {
+			t->signalled = 1;
+			kill(main_pid, ls->sig);
+			if (ls->sig != SIGKILL)
+				kill(main_pid, SIGCONT);
+			long end = now_ms() + timeout_ms;
+			while (proc_running(main_pid) && now_ms() < end)
+				sleep_ms(20);
+		}
+		t->killed = cg_count(ls->dir);
+		if (t->killed)
+			cg_kill(ls->dir);
+	}
+	cg_wait_empty(ls->dir, FINAL_WAIT_MS);
+	t->left = cg_count(ls->dir);
+	if (rmdir(ls->dir) < 0 && errno != ENOENT)
+		error("session cgroup %s: cannot remove: %s", ls->dir, strerror(errno));
+}
+
+/* SessionKillFallback process-group: the same on the main process group. */
+static void reap_group(struct lc_session *ls, pid_t main_pid, struct tally *t)
+{
+	pid_t pg = ls->pgid;
+	long end = now_ms() + ls->timeout * 1000L;
+	if (ls->mode == KILL_CONTROL_GROUP) {
+		if (kill(-pg, ls->sig) == 0) {
+			t->signalled = 1;
+			kill(-pg, SIGCONT);
+		}
+		while (kill(-pg, 0) == 0 && now_ms() < end)
+			sleep_ms(20);
+	} else if (proc_running(main_pid)) {
+		t->signalled = 1;
+		kill(main_pid, ls->sig);
+		while (proc_running(main_pid) && now_ms() < end)
+			sleep_ms(20);
+	}
+	if (kill(-pg, SIGKILL) == 0)
+		t->killed = 1;
+}
+
+static void end_with_reaper(struct lc_session *ls, pid_t main_pid)
+{
+	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
+	if (!ls->dir[0])
+		t.running = main_pid > 0 || (ls->pgid > 0 && kill(-ls->pgid, 0) == 0);
+	if (t.running == 0) {
+		if (ls->dir[0] && rmdir(ls->dir) < 0 && errno != ENOENT)
+			debug("session cgroup %s: %s", ls->dir, strerror(errno));
+		log_end(ls, ls->sig, &t);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		error("session end: fork: %s; SIGKILL at once", strerror(errno));
+		if (ls->dir[0])
+			cg_kill(ls->dir);
+		else
+			kill(-ls->pgid, SIGKILL);
+		return;
+	}
+	if (pid > 0)
+		return;
+	reaper_detach();
+	if (ls->dir[0])
+		reap_cgroup(ls, main_pid, &t);
+	else if (ls->pgid > 0)
+		reap_group(ls, main_pid, &t);
+	log_end(ls, ls->sig, &t);
+	_exit(0);
+}
+
+void lifecycle_session_end(struct lc_session *ls, pid_t main_pid)
+{
+	if (!ls)
+		return;
+	if (ls->pgid <= 0)
+		ls->pgid = main_pid;
+	switch (ls->mode) {
+	case KILL_NONE:
+		end_none_mode(ls, main_pid);
+		break;
+	case KILL_CONTROL_GROUP:
+	case KILL_MIXED:
+		end_with_reaper(ls, main_pid);
+		break;
+	default:
+		end_process_mode(ls, main_pid);
+		break;
+	}
+	free(ls);
+}
+
+void lifecycle_session_started(struct lc_session *ls, pid_t pid)
+{
+	if (ls)
+		ls->pgid = pid;
+}
