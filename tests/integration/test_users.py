@@ -5,6 +5,7 @@ import os
 import pwd
 import grp
 import re
+import time
 import shutil
 import subprocess
 
@@ -133,7 +134,12 @@ def test_login_records_and_last_login(user_server, accounts):
     second = shell_greeting(user_server, accounts[user], user)
     if os.path.exists("/var/log/lastlog"):
         assert re.search(r"Last login: .* from 127\.0\.0\.1", second), second
-    # one line per login and one per logout, with the user and duration
+    # one line per login and one per logout, with the user and duration; the
+    # server may log the end a moment after the client has exited
+    ended = rf"Connection from 127\.0\.0\.1 port \d+ ended: .*user {user}; \d+s"
+    deadline = time.monotonic() + 5
+    while len(re.findall(ended, user_server.log(mark))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     log = user_server.log(mark)
     assert len(re.findall(rf"Accepted publickey for {user} from 127\.0\.0\.1", log)) == 2
     assert len(re.findall(rf"Connection from 127\.0\.0\.1 port \d+ ended: .*user {user}; \d+s",
