@@ -30,6 +30,8 @@ struct channel {
 	int eof_rcvd, eof_sent;
 	int source_ended;          /* the child has exited */
 	int drain_on_end;          /* CloseOnChildExit yes */
+	int exit_pending;          /* yes: exit reported once drained */
+	int exit_wstatus;          /* the child's wait status, for that */
 	struct session *sess;
 	uint64_t bytes_in, bytes_out;
 	struct timespec start;
@@ -132,11 +134,25 @@ static void chan_close_fds(struct channel *ch)
 	close_fd(&ch->efd);
 }
 
+/* Send the exit-status/exit-signal held back while draining (or, once
+ * the channel is closing, just let the session forget its child). */
+static void report_exit(struct channel *ch)
+{
+	if (!ch->exit_pending)
+		return;
+	ch->exit_pending = 0;
+	session_child_exited(ch->sess, ch->exit_wstatus);
+}
+
 static void chan_destroy(struct channel *ch)
 {
 	struct chanset *cs = ch->cs;
 
 	chan_close_fds(ch);
+	if (ch->exit_pending) {
+		ch->state = CH_CLOSE_SENT;   /* too late to report: no requests */
+		report_exit(ch);
+	}
 	if (ch->sess)
 		session_free(ch->sess);
 	logit("session channel %u closed (%s): %.1fs, %llu bytes in, %llu bytes out",
@@ -304,6 +320,7 @@ static void check_close(struct channel *ch)
 	 * before EOF, or clients that close on EOF (PuTTY) lose it. */
 	if (!ch->source_ended)
 		return;
+	report_exit(ch);
 	close_now(ch, ch->drain_on_end ? "command exited, output drained"
 				       : "command exited, output at EOF");
 }
@@ -392,7 +409,14 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status)
 		struct channel *ch = cs->chans[i];
 		if (!ch || !ch->sess || session_pid(ch->sess) != pid)
 			continue;
-		session_child_exited(ch->sess, status);
+		if (ch->drain_on_end) {
+			/* CloseOnChildExit yes: the output still in the pipes
+			 * goes first, then exit-status, EOF, CLOSE */
+			ch->exit_pending = 1;
+			ch->exit_wstatus = status;
+		} else {
+			session_child_exited(ch->sess, status);
+		}
 		chan_source_ended(ch);
 		return;
 	}

@@ -30,13 +30,16 @@
  *              |                              |   and child exited: send EOF
  *              |                              |   + CLOSE -> CLOSE_SENT
  *  OPEN        | read EAGAIN, child running   | wait for poll
- *  OPEN        | child exits                  | send exit-status/exit-signal;
+ *  OPEN        | child exits                  | no: send exit-status/exit-
+ *              |                              |   signal now;
  *              |                              |   yes: drain fds until EAGAIN
  *              |                              |   (within window; stalls on
  *              |                              |   window/back-pressure resume
- *              |                              |   on adjust/kick);
- *              |                              |   if out done: EOF (once) +
- *              |                              |   CLOSE, close all our fds
+ *              |                              |   on adjust/kick), the exit
+ *              |                              |   report held back;
+ *              |                              |   if out done: exit report (if
+ *              |                              |   held), EOF (once) + CLOSE,
+ *              |                              |   close all our fds
  *              |                              |   -> CLOSE_SENT
  *  OPEN        | remote window 0/back-pressure| stop reading; WINDOW_ADJUST or
  *              |                              |   chan_kick resume
