@@ -460,6 +460,15 @@ def test_leftovers_of_previous_run_are_reported(start_server, cg_root):
         assert r.returncode == 0
         assert wait_for(lambda: "setsid" in classify(marked(token)), 5)
         srv.stop()
+        # The report is about cgroups whose connection process is gone: wait
+        # (bounded) for the connection to finish ending after the client left.
+        def connections_gone():
+            for name in os.listdir(cg_root):
+                m = re.match(rf"wombat-{re.escape(USER)}-(\d+)-ch", name)
+                if m and os.path.exists(f"/proc/{m.group(1)}"):
+                    return False
+            return True
+        assert wait_for(connections_gone, 10)
         empty = os.path.join(cg_root, "wombat-nobody-999999-ch3")   # dead connection
         os.mkdir(empty)
         srv2 = start_server(["SessionKillMode=process", f"SessionCgroupRoot={cg_root}"])
