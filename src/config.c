@@ -719,6 +719,20 @@ static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
 	return 0;
 }
 
+/* Store a newly allocated string option if this keyword takes the value
+ * (first value wins); otherwise the value is dropped. */
+static int store_string(struct pctx *p, const struct keyword *k, char *v)
+{
+	if (take(p, k)) {
+		char **f = FIELD(p->c, k, char *);
+		free(*f);
+		*f = v;
+	} else {
+		free(v);
+	}
+	return 0;
+}
+
 /* A path (or other single string); "none" means unset. */
 static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
@@ -734,14 +748,7 @@ static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 		if (!v)
 			v = xstrdup(av[0]);
 	}
-	if (take(p, k)) {
-		char **f = FIELD(p->c, k, char *);
-		free(*f);
-		*f = v;
-	} else {
-		free(v);
-	}
-	return 0;
+	return store_string(p, k, v);
 }
 
 /* ForceCommand: the rest of the line is the command; "none" unsets. */
@@ -750,14 +757,7 @@ static int p_command(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (ac < 1)
 		return perr(p, p->opt, "missing value");
 	char *v = (ac == 1 && strcasecmp(av[0], "none") == 0) ? NULL : join_words(av, ac);
-	if (take(p, k)) {
-		char **f = FIELD(p->c, k, char *);
-		free(*f);
-		*f = v;
-	} else {
-		free(v);
-	}
-	return 0;
+	return store_string(p, k, v);
 }
 
 static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out)
@@ -949,14 +949,7 @@ static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 	char *v = algs_resolve(av[0], k->word, &why, bad, sizeof bad);
 	if (!v)
 		return perr(p, p->opt, "%s '%s'", why, bad);
-	if (take(p, k)) {
-		char **f = FIELD(p->c, k, char *);
-		free(*f);
-		*f = v;
-	} else {
-		free(v);
-	}
-	return 0;
+	return store_string(p, k, v);
 }
 
 /* Keywords wombat recognises but does not implement. A harmless value (one
