@@ -198,6 +198,38 @@ static int user_env_allowed(const struct config *cfg, const char *entry)
 	return match_pattern_list(name, cfg->permit_user_env_pattern) == 1;
 }
 
+/* ~/.ssh/environment (sshd(8) ENVIRONMENT): "NAME=value" lines, # comments.
+ * Read in the child after the privilege drop, so only what the user may read
+ * is read. Lines without '=' or longer than the buffer are skipped. */
+static void read_user_environment_file(struct envlist *e, const struct config *cfg,
+				       const struct passwd *pw)
+{
+	char path[1024], line[4096];
+	snprintf(path, sizeof(path), "%s/.ssh/environment", pw->pw_dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			int ch;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+			continue;
+		}
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		const char *entry = line + strspn(line, " \t");
+		if (!*entry || *entry == '#' || name_len(entry) <= 0 ||
+		    !user_env_allowed(cfg, entry))
+			continue;
+		char *copy = strdup(entry);
+		if (copy)
+			env_put(e, copy);
+	}
+	fclose(f);
+}
+
 struct launch {
 	const char *command;        /* run with "-c"; NULL = login shell */
 	const char *original;       /* SSH_ORIGINAL_COMMAND when forced, or NULL */
@@ -226,6 +258,8 @@ static char **build_env(struct session *s, const struct passwd *pw,
 		env_set(&e, "TERM", s->pty->term);
 	for (int i = 0; i < s->n_client_env; i++)
 		env_put(&e, s->client_env[i]);
+	if (cfg->permit_user_environment)
+		read_user_environment_file(&e, cfg, pw);
 	if (ko && cfg->permit_user_environment)
 		for (int i = 0; i < ko->n_environment; i++)
 			if (user_env_allowed(cfg, ko->environment[i]))

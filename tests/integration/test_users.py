@@ -153,3 +153,25 @@ def test_login_records_and_last_login(user_server, accounts):
         line = re.search(r"\[(pts/\d+)\s*\]", logins[-1]).group(1)
         after = dump[dump.rindex(logins[-1]):]
         assert re.search(rf"^\[8\].*\[{re.escape(line)}\s*\]", after, re.M), after
+
+
+@pytest.mark.parametrize("permit", ["no", "yes"])
+def test_user_environment_file(start_server, accounts, permit):
+    """~/.ssh/environment is read (as the user) only with
+    PermitUserEnvironment yes, as sshd(8) does."""
+    user = USERS[0]
+    pw = pwd.getpwnam(user)
+    envfile = os.path.join(pw.pw_dir, ".ssh", "environment")
+    with open(envfile, "w") as f:
+        f.write("# comment\n\nWB_FILEVAR=from-file\nnot a variable\n")
+    os.chown(envfile, pw.pw_uid, pw.pw_gid)
+    os.chmod(envfile, 0o600)
+    srv = start_server([f"PermitUserEnvironment={permit}"],
+                       authorized_keys="%h/.ssh/authorized_keys")
+    try:
+        r = as_user(srv, accounts, user, 'echo "[$WB_FILEVAR]"')
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == ("[from-file]" if permit == "yes" else "[]")
+    finally:
+        srv.stop()
+        os.unlink(envfile)
