@@ -56,6 +56,12 @@ struct conn {
 };
 
 static int sig_pipe[2] = { -1, -1 };
+static int auth_notify_fd = -1;
+
+void conn_set_auth_notify(int fd)
+{
+	auth_notify_fd = fd;
+}
 
 /* ---- services for the channel layer ---------------------------------- */
 
@@ -306,6 +312,10 @@ static void handle_global_request(struct conn *c, rd_t *r)
 /* The user is in: apply Match, start delayed compression, open channels. */
 static void on_authenticated(struct conn *c)
 {
+	if (auth_notify_fd >= 0) {
+		close(auth_notify_fd);      /* no longer counts for MaxStartups */
+		auth_notify_fd = -1;
+	}
 	const struct passwd *pw = &c->auth.pw;
 	const char *groups[65];
 	int ng = user_group_names(pw, groups, 64);

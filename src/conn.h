@@ -45,6 +45,10 @@ void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 void conn_run(int in_fd, int out_fd, const struct config *cfg,
 	      struct sshkey **hostkeys, int n_hostkeys);
 
+/* The listener's MaxStartups accounting: fd is closed once the user has
+ * authenticated (the connection process exiting closes it too). */
+void conn_set_auth_notify(int fd);
+
 /* SSH message numbers (RFC 4250 s4.1) */
 enum {
 	SSH_MSG_DISCONNECT = 1, SSH_MSG_IGNORE = 2, SSH_MSG_UNIMPLEMENTED = 3,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "crypto.h"
 #include "lifecycle.h"
 #include "log.h"
 
@@ -216,16 +217,87 @@ static void reap(void)
 		lifecycle_sweep();  /* session cgroups the connections left empty */
 }
 
-static void serve_child(int fd, int *fds, int n, struct config *cfg,
+/* MaxStartups. Each connection still authenticating holds the write end of
+ * a pipe whose read end the listener keeps here; the child closes it when
+ * the user is in (or by exiting), which the listener sees as POLLHUP. */
+#define STARTUPS_MAX 1024
+static int startup_fds[STARTUPS_MAX];
+static int n_startups;
+
+static void startup_forget(int i)
+{
+	close(startup_fds[i]);
+	startup_fds[i] = startup_fds[--n_startups];
+}
+
+/* sshd_config(5): refuse with probability rate% at `start` unauthenticated
+ * connections, rising linearly to 100% at `full`. */
+static int startups_refuse(const struct config *cfg)
+{
+	if (n_startups >= STARTUPS_MAX || n_startups >= cfg->max_startups_full)
+		return 1;
+	if (n_startups < cfg->max_startups)
+		return 0;
+	int span = cfg->max_startups_full - cfg->max_startups;
+	int pct = cfg->max_startups_rate;
+	if (span > 0)
+		pct += (100 - pct) * (n_startups - cfg->max_startups) / span;
+	return (int)(rand_u32() % 100) < pct;
+}
+
+static void serve_child(int fd, int *fds, int n, int notify_fd, struct config *cfg,
 			struct sshkey **hostkeys, int n_hostkeys)
 {
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
+	for (int i = 0; i < n_startups; i++)
+		close(startup_fds[i]);
+	conn_set_auth_notify(notify_fd);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	conn_run(fd, fd, cfg, hostkeys, n_hostkeys);
 	_exit(0);
+}
+
+static void accept_one(int *fds, int n, int which, struct config *cfg,
+		       struct sshkey **hostkeys, int n_hostkeys)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = accept4(fds[which], (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (startups_refuse(cfg)) {
+		char addr[64] = "?";
+		getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof(addr), NULL, 0,
+			    NI_NUMERICHOST);
+		logit("drop connection from %s: MaxStartups %d:%d:%d (%d unauthenticated)",
+		      addr, cfg->max_startups, cfg->max_startups_rate,
+		      cfg->max_startups_full, n_startups);
+		close(fd);
+		return;
+	}
+	int notify[2];
+	if (pipe2(notify, O_CLOEXEC) < 0) {
+		error("pipe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(notify[0]);
+		serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
+	}
+	close(notify[1]);
+	if (pid > 0) {
+		n_children++;
+		startup_fds[n_startups++] = notify[0];
+	} else {
+		error("fork: %s", strerror(errno));
+		close(notify[0]);
+	}
+	close(fd);
 }
 
 void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
@@ -244,33 +316,26 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	signal(SIGPIPE, SIG_IGN);
 	/* ready only now: a SIGHUP right after READY=1 must reload, not kill */
 	listen_notify("READY=1\nSTATUS=accepting connections");
-	struct pollfd pfd[LISTEN_MAX];
-	for (int i = 0; i < n; i++) {
-		pfd[i].fd = fds[i];
-		pfd[i].events = POLLIN;
-	}
+	static struct pollfd pfd[LISTEN_MAX + STARTUPS_MAX];
 	while (!got_term) {
 		if (got_child)
 			reap();
 		if (got_hup)
 			reload_config(cfg);
-		if (poll(pfd, (nfds_t)n, 1000) <= 0)
+		for (int i = 0; i < n; i++)
+			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		for (int i = 0; i < n_startups; i++)
+			pfd[n + i] = (struct pollfd){ .fd = startup_fds[i], .events = POLLIN };
+		int polled_startups = n_startups;
+		if (poll(pfd, (nfds_t)(n + polled_startups), 1000) <= 0)
 			continue;
-		for (int i = 0; i < n; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			int fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
-			if (fd < 0)
-				continue;
-			pid_t pid = fork();
-			if (pid == 0)
-				serve_child(fd, fds, n, cfg, hostkeys, n_hostkeys);
-			if (pid > 0)
-				n_children++;
-			else
-				error("fork: %s", strerror(errno));
-			close(fd);
-		}
+		/* back to front: startup_forget moves the last entry down */
+		for (int i = polled_startups - 1; i >= 0; i--)
+			if (pfd[n + i].revents)
+				startup_forget(i);
+		for (int i = 0; i < n; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_one(fds, n, i, cfg, hostkeys, n_hostkeys);
 	}
 	logit("Received signal; terminating (sessions keep running).");
 	listen_notify("STOPPING=1");

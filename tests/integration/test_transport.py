@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import (IS_ROOT, REPO, SERVER_KIND, SSH, WOMBATD, fingerprint,
+from conftest import (IS_ROOT, REPO, SERVER_KIND, SSH, WOMBATD, fingerprint, ssh_argv,
                       free_port, port_accepts, ssh)
 
 wombat_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
@@ -154,3 +154,49 @@ def test_static_build(tmp_path):
     r = run(str(tree / "wombatd"), "-t", "-f", "/dev/null", "-h",
             os.path.join(REPO, "tests", "integration", "nonexistent"))
     assert r.returncode != 0 and "nonexistent" in r.stderr
+
+
+def _raw_connection(port):
+    """A TCP connection that sends a version line and then waits, as an
+    unauthenticated client would. Returns (socket, first bytes received)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"SSH-2.0-startups_test\r\n")
+    try:
+        first = s.recv(256)
+    except (ConnectionResetError, socket.timeout):
+        first = b""
+    return s, first
+
+
+@wombat_only
+def test_max_startups_limits_unauthenticated_connections(start_server):
+    """MaxStartups 2: two connections still authenticating fill the quota, a
+    third is dropped without a banner and logged; authenticated sessions do
+    not count, and the quota frees up when a pending connection goes."""
+    srv = start_server(["MaxStartups=2"])
+    held = subprocess.Popen(ssh_argv(srv, "sleep 4"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sockets = []
+    try:
+        assert srv.wait_log(r"exec .*sleep 4|Accepted publickey", timeout=10)
+        for _ in range(2):
+            s, first = _raw_connection(srv.port)
+            sockets.append(s)
+            assert first.startswith(b"SSH-2.0-"), first
+        mark = srv.mark()
+        s, first = _raw_connection(srv.port)
+        s.close()
+        assert first == b"", first
+        assert srv.wait_log(r"drop connection from 127\.0\.0\.1: MaxStartups 2:", since=mark)
+        sockets.pop().close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            r = ssh(srv, "echo in", text=True)
+            if r.returncode == 0:
+                break
+            time.sleep(0.2)
+        assert r.returncode == 0 and r.stdout == "in\n", r.stderr
+    finally:
+        for s in sockets:
+            s.close()
+        held.wait(timeout=30)
