@@ -36,7 +36,14 @@
 #define CG_PREFIX "wombat-"
 #define MAX_PIDS 4096
 #define FINAL_WAIT_MS 3000      /* after SIGKILL: the kernel is quick */
-#define HUP_GRACE_MS 300        /* bounded wait in the connection process */
+/* Bounded waits in the connection process for the main process to act on
+ * SIGHUP. With a pty it must act before the terminal is closed: a shell
+ * that sees EOF on the tty first exits without hanging up its jobs, so a
+ * plain `cmd &` would survive or not depending on load (seen at 300 ms on
+ * a busy machine). A shell normally exits within milliseconds; only one
+ * that ignores SIGHUP makes the connection wait the whole time. */
+#define HUP_GRACE_MS 300
+#define HUP_GRACE_PTY_MS 2000
 
 struct lc_session {
 	int mode, sig, timeout, fallback;
@@ -580,7 +587,7 @@ static void wait_gone(pid_t pid, long ms)
 		sleep_ms(5);
 }
 
-static void end_process_mode(struct lc_session *ls, pid_t main_pid)
+static void end_process_mode(struct lc_session *ls, pid_t main_pid, int has_pty)
 {
 	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
 	if (main_pid > 0) {
@@ -589,7 +596,7 @@ static void end_process_mode(struct lc_session *ls, pid_t main_pid)
 		t.signalled = count_in_group(ls, main_pid);
 		if (kill(-main_pid, SIGHUP) < 0 && errno == ESRCH)
 			kill(main_pid, SIGHUP);     /* not yet a group leader */
-		wait_gone(main_pid, HUP_GRACE_MS);
+		wait_gone(main_pid, has_pty ? HUP_GRACE_PTY_MS : HUP_GRACE_MS);
 	}
 	t.left = t.running - t.signalled;
 	if (t.left < 0)
@@ -715,7 +722,7 @@ static void end_with_reaper(struct lc_session *ls, pid_t main_pid)
 	_exit(0);
 }
 
-void lifecycle_session_end(struct lc_session *ls, pid_t main_pid)
+void lifecycle_session_end(struct lc_session *ls, pid_t main_pid, int has_pty)
 {
 	if (!ls)
 		return;
@@ -730,7 +737,7 @@ void lifecycle_session_end(struct lc_session *ls, pid_t main_pid)
 		end_with_reaper(ls, main_pid);
 		break;
 	default:
-		end_process_mode(ls, main_pid);
+		end_process_mode(ls, main_pid, has_pty);
 		break;
 	}
 	free(ls);

@@ -37,8 +37,9 @@ int lifecycle_child_enter(const struct lc_session *ls);
 void lifecycle_session_started(struct lc_session *ls, pid_t pid);
 /* The session is over (main_pid: its child if still running, else -1):
  * apply SessionKillMode, log what was left and what was signalled, remove
- * the cgroup when empty, and free ls. Never blocks for long: waiting out
- * SessionKillTimeout is done by a forked reaper process. */
-void lifecycle_session_end(struct lc_session *ls, pid_t main_pid);
+ * the cgroup when empty, and free ls. Waiting out SessionKillTimeout is done
+ * by a forked reaper process; the only wait here is `process` mode giving a
+ * hung-up main process time to exit (longer with a pty, see lifecycle.c). */
+void lifecycle_session_end(struct lc_session *ls, pid_t main_pid, int has_pty);
 
 #endif

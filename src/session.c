@@ -75,7 +75,7 @@ pid_t session_pid(const struct session *s)
  * s->pid is -1 when the main process has been reaped already. */
 static void session_end_policy(struct session *s)
 {
-	lifecycle_session_end(s->lc, s->pid);
+	lifecycle_session_end(s->lc, s->pid, s->pty != NULL);
 	s->lc = NULL;
 }
 
