@@ -142,13 +142,17 @@ static int find_authorized_key(struct auth *a, struct conn *c, const struct pass
 	return 0;
 }
 
+/* "ED25519 SHA256:..." / "ECDSA SHA256:..." / "RSA SHA256:...", the way
+ * sshd's log lines name keys, so log watchers written for sshd still match. */
 static void describe_key(struct auth *a, const struct sshkey *key)
 {
+	static const char *const names[] = {
+		[KEY_ED25519] = "ED25519", [KEY_ECDSA_P256] = "ECDSA",
+		[KEY_ECDSA_P384] = "ECDSA", [KEY_ECDSA_P521] = "ECDSA", [KEY_RSA] = "RSA",
+	};
 	char fp[128];
 	key_fingerprint(key, fp, sizeof(fp));
-	const char *t = key_type_name(key);
-	const char *shortname = strncmp(t, "ssh-", 4) == 0 ? t + 4 : t;
-	snprintf(a->key_desc, sizeof(a->key_desc), "%s %s", shortname, fp);
+	snprintf(a->key_desc, sizeof(a->key_desc), "%s %s", names[key_get_type(key)], fp);
 }
 
 /* publickey: 1 authenticated, 0 failed, 2 answered a query (PK_OK). */
