@@ -355,7 +355,7 @@ static void test_exec_basic(void)
 	/* a second exec on the same channel fails */
 	CHECK(request(cs, id, "exec", 1, "true", NULL) == 0);
 	CHECK(pkts[1].msg == SSH_MSG_CHANNEL_FAILURE);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	char out[64], err[64];
 	collect(0, out, sizeof(out), NULL);
 	collect(1, err, sizeof(err), NULL);
@@ -393,7 +393,7 @@ static void test_env_and_identity(void)
 		      " printf '%s:\\t%016x\\n' $f $((0x$v & 0x7fffffff)); done;"
 		      " ls /proc/self/fd | wc -l",
 		      NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	char out[1024], expect[512];
 	collect(0, out, sizeof(out), NULL);
 	const struct passwd *pw = getpwuid(getuid());
@@ -416,7 +416,7 @@ static void test_forced_and_subsystem(void)
 	cfg.force_command = "echo forced:$SSH_ORIGINAL_COMMAND";
 	uint32_t id = open_session(cs, 1 << 20, 32768);
 	CHECK(request(cs, id, "exec", 1, "ls /", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	char out[256];
 	collect(0, out, sizeof(out), NULL);
 	CHECK(strcmp(out, "forced:ls /\n") == 0);
@@ -429,7 +429,7 @@ static void test_forced_and_subsystem(void)
 	use_keyopts = 1;
 	id = open_session(cs, 1 << 20, 32768);
 	CHECK(request(cs, id, "exec", 1, "id", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	collect(0, out, sizeof(out), NULL);
 	CHECK(strcmp(out, "key:id\n") == 0);
 	use_keyopts = 0;
@@ -444,7 +444,7 @@ static void test_forced_and_subsystem(void)
 	CHECK(pkts[0].msg == SSH_MSG_CHANNEL_FAILURE);
 	CHECK(request(cs, id, "subsystem", 1, "hello", NULL) == 0);
 	CHECK(pkts[1].msg == SSH_MSG_CHANNEL_SUCCESS);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	collect(0, out, sizeof(out), NULL);
 	CHECK(strncmp(out, "sub-", 4) == 0);
 	cfg.n_subsystems = 0;
@@ -456,7 +456,7 @@ static void test_signals(void)
 	struct chanset *cs = fresh();
 	uint32_t id = open_session(cs, 1 << 20, 32768);
 	CHECK(request(cs, id, "exec", 0, "kill -PIPE $$", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(exit_signal_is("PIPE"));
 	CHECK(exit_status() == -1);
 	chan_free(cs);
@@ -467,7 +467,7 @@ static void test_signals(void)
 	CHECK(request(cs, id, "exec", 0, "sleep 10", NULL) == 0);
 	run_for(cs, 0.2);
 	CHECK(request(cs, id, "signal", 0, "INT", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(exit_signal_is("INT"));
 	chan_free(cs);
 
@@ -477,7 +477,7 @@ static void test_signals(void)
 	CHECK(request(cs, id, "exec", 0, "cat /dev/zero", NULL) == 0);
 	run_for(cs, 0.1);
 	CHECK(request(cs, id, "eow@openssh.com", 0, NULL, NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(exit_signal_is("PIPE"));
 	chan_free(cs);
 
@@ -548,7 +548,7 @@ static void test_remote_window(void)
 	CHECK(find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0);
 	CHECK(exit_status() == 0);
 	CHECK(send_adjust(cs, id, 100) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	collect(0, out, sizeof(out), NULL);
 	CHECK(strcmp(out, "0123456789abcdef") == 0);
 	chan_free(cs);
@@ -557,7 +557,7 @@ static void test_remote_window(void)
 	cs = fresh();
 	id = open_session(cs, 1 << 20, 100);
 	CHECK(request(cs, id, "exec", 1, "head -c 1000 /dev/zero", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	size_t maxchunk;
 	CHECK(collect(0, NULL, 0, &maxchunk) == 1000);
 	CHECK(maxchunk == 100);
@@ -572,7 +572,7 @@ static void test_remote_window(void)
 	CHECK(collect(0, NULL, 0, NULL) == 0);
 	fake_queued = 0;
 	chan_kick(cs);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(collect(0, out, sizeof(out), NULL) == 5);
 	chan_free(cs);
 }
@@ -583,7 +583,7 @@ static void test_close_policy(void)
 	struct chanset *cs = fresh();
 	uint32_t id = open_session(cs, 1 << 20, 32768);
 	CHECK(request(cs, id, "exec", 1, "exec 1>&-; sleep 0.2; echo late >&2", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	char err[64];
 	collect(1, err, sizeof(err), NULL);
 	CHECK(strcmp(err, "late\n") == 0);
@@ -601,7 +601,7 @@ static void test_close_policy(void)
 	wait_exit_status(cs);
 	CHECK(exit_status() == 0);
 	CHECK(find_pkt(SSH_MSG_CHANNEL_CLOSE, 0) < 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	chan_free(cs);
 	reap_all();
 
@@ -612,7 +612,7 @@ static void test_close_policy(void)
 	id = open_session(cs, 1 << 20, 32768);
 	double t0 = now_s();
 	CHECK(request(cs, id, "exec", 1, "sleep 3 & echo done", NULL) == 0);
-	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 5));
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(now_s() - t0 < 1.5);
 	char out[64];
 	collect(0, out, sizeof(out), NULL);

@@ -1,0 +1,607 @@
+#!/usr/bin/python3
+"""wombatd against OpenSSH sshd and dropbear on this machine, in one run.
+
+Measures login latency, throughput per cipher, memory per session and
+binary size, and reports ratios (wombatd/sshd, wombatd/dropbear). Nothing
+here asserts a speed: the numbers are for reading, not for passing.
+
+Needs root: all three servers run as root on 127.0.0.1, and the client logs
+in as a throw-away user (created with useradd, removed at the end) whose
+~/.ssh/authorized_keys holds a fresh key — dropbear reads only that file.
+
+    /usr/bin/python3 tests/bench/bench.py [--reps N] [--size MiB] [--json FILE]
+"""
+import argparse
+import json
+import os
+import platform
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+WOMBATD = os.path.join(REPO, "wombatd")
+SSHD = "/usr/sbin/sshd"
+DROPBEAR = "/usr/sbin/dropbear"
+DROPBEARCONVERT = "/usr/bin/dropbearconvert"
+SSH = "/usr/bin/ssh"
+SSH_KEYGEN = "/usr/bin/ssh-keygen"
+SERVERS = ["wombatd", "sshd", "dropbear"]
+
+# (label, cipher, mac or None). The MAC only matters for non-AEAD ciphers.
+CIPHERS = [
+    ("chacha20-poly1305", "chacha20-poly1305@openssh.com", None),
+    ("aes128-gcm", "aes128-gcm@openssh.com", None),
+    ("aes256-gcm", "aes256-gcm@openssh.com", None),
+    ("aes128-ctr+hmac-sha2-256-etm", "aes128-ctr", "hmac-sha2-256-etm@openssh.com"),
+    # dropbear 2022.83 has no -etm MACs: this row is the one it can join.
+    ("aes128-ctr+hmac-sha2-256", "aes128-ctr", "hmac-sha2-256"),
+]
+# Same key exchange and session cipher for every login so the latency
+# compares servers, not negotiation outcomes (sshd 9.2 would otherwise pick
+# sntrup761x25519, which costs more than curve25519).
+LOGIN_OPTS = ["-o", "KexAlgorithms=curve25519-sha256",
+              "-o", "HostKeyAlgorithms=ssh-ed25519",
+              "-c", "chacha20-poly1305@openssh.com"]
+
+
+# ------------------------------------------------------------------ helpers
+
+def run(argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def proc_status_kib(pid, field):
+    """A 'kB' field of /proc/PID/status (VmRSS), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_pss_kib(pid):
+    """Pss from /proc/PID/smaps_rollup (Linux >= 4.14), or None."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_exe(pid):
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def parent_map():
+    """pid -> ppid for every process now."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The comm field may hold spaces and parentheses: split after the last ')'.
+        fields = stat[stat.rindex(")") + 2:].split()
+        parents[int(name)] = int(fields[1])
+    return parents
+
+
+def descendants(pid):
+    parents = parent_map()
+    found, frontier = [], [pid]
+    while frontier:
+        p = frontier.pop()
+        kids = [c for c, pp in parents.items() if pp == p]
+        found += kids
+        frontier += kids
+    return found
+
+
+# ------------------------------------------------------------- environment
+
+class BenchUser:
+    """A throw-away login user with its own authorized_keys; removed at close."""
+
+    def __init__(self, pubkey):
+        self.name = "wbench" + secrets.token_hex(3)
+        run(["useradd", "-m", "-s", "/bin/sh", self.name])
+        # '!' (locked) makes sshd refuse even a key login without PAM.
+        run(["usermod", "-p", "*", self.name])
+        pw = pwd.getpwnam(self.name)
+        self.home = pw.pw_dir
+        sshdir = os.path.join(self.home, ".ssh")
+        os.makedirs(sshdir, mode=0o700, exist_ok=True)
+        ak = os.path.join(sshdir, "authorized_keys")
+        with open(ak, "w") as f:
+            f.write(pubkey)
+        os.chmod(ak, 0o600)
+        for path in (sshdir, ak):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def close(self):
+        r = subprocess.run(["userdel", "-r", self.name], capture_output=True, text=True)
+        if r.returncode != 0:
+            subprocess.run(["userdel", "-r", "-f", self.name], capture_output=True)
+
+
+class Server:
+    """One server on a free loopback port, stopped by its own PID."""
+
+    def __init__(self, kind, binary, workdir, hostkey, dropbear_key):
+        self.kind = kind
+        self.binary = os.path.realpath(binary)
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, f"{kind}.log")
+        if kind == "wombatd":
+            self.argv = [binary, "-D", "-e", "-f", "/dev/null", "-p", str(self.port),
+                         "-h", hostkey, "-o", "ListenAddress=127.0.0.1",
+                         "-o", "PidFile=none"]
+        elif kind == "sshd":
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+            self.argv = [binary, "-D", "-e", "-f", "/dev/null", "-p", str(self.port),
+                         "-h", hostkey, "-o", "ListenAddress=127.0.0.1",
+                         "-o", "PidFile=none"]
+        else:
+            self.argv = [binary, "-F", "-E", "-p", f"127.0.0.1:{self.port}",
+                         "-r", dropbear_key, "-P", os.path.join(workdir, "dropbear.pid")]
+        self.proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def start(self, timeout=10):
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited before listening; see {self.log_path}")
+            if port_accepts(self.port):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} did not listen within {timeout}s")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        # Session processes stay in the listener's process group.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._log.close()
+        self.proc = None
+
+
+def ssh_argv(server, user, key, *cmd, opts=()):
+    return [SSH, "-F", "/dev/null", "-p", str(server.port), "-i", key,
+            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+            "-o", "Compression=no", "-o", "ConnectTimeout=10",
+            *opts, "-l", user, "127.0.0.1", *cmd]
+
+
+def timed(argv, stdin=subprocess.DEVNULL, timeout=120):
+    """Wall time of argv; None if it failed."""
+    t0 = time.perf_counter()
+    r = subprocess.run(argv, stdin=stdin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    dt = time.perf_counter() - t0
+    return dt if r.returncode == 0 else None
+
+
+def rotated(items, k):
+    """items rotated by k: each repetition starts with a different server."""
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+# -------------------------------------------------------------- measurements
+
+def measure_latency(servers, user, key, reps):
+    """Median wall time of a full login running `true`, and of the handshake
+    alone (key exchange, then the 'none' auth attempt rejected). Both include
+    the ssh client's own start-up, the same for every server."""
+    out = {s.kind: {"login": [], "handshake": []} for s in servers}
+    nokey = ["-o", "PubkeyAuthentication=no", "-o", "PasswordAuthentication=no",
+             "-o", "KbdInteractiveAuthentication=no"]
+    for rep in range(reps):
+        for s in rotated(servers, rep):
+            t = timed(ssh_argv(s, user, key, "true", opts=LOGIN_OPTS))
+            if t is not None:
+                out[s.kind]["login"].append(t)
+            # Exits 255 (permission denied) by design: time it regardless.
+            t0 = time.perf_counter()
+            subprocess.run(ssh_argv(s, user, key, "true", opts=LOGIN_OPTS + nokey),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+            out[s.kind]["handshake"].append(time.perf_counter() - t0)
+    return out
+
+
+def cipher_opts(cipher, mac):
+    opts = ["-o", "KexAlgorithms=curve25519-sha256", "-c", cipher]
+    return opts + (["-m", mac] if mac else [])
+
+
+def supports(server, user, key, cipher, mac):
+    """None if a login with cipher/mac works, else the client's complaint
+    (dropbear 2022.83 as Debian builds it lacks AES-GCM and -etm MACs)."""
+    argv = ssh_argv(server, user, key, "true", opts=cipher_opts(cipher, mac))
+    # "Unable to negotiate" is an INFO message for the client.
+    argv = ["LogLevel=INFO" if a == "LogLevel=ERROR" else a for a in argv]
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=30)
+    if r.returncode == 0:
+        return None
+    return (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+
+
+def transfer(server, user, key, cipher, mac, size_mib, direction):
+    """Seconds to move size_mib MiB through one session, or None on failure."""
+    opts = cipher_opts(cipher, mac)
+    if direction == "down":
+        return timed(ssh_argv(server, user, key, f"head -c {size_mib}M /dev/zero",
+                              opts=opts))
+    src = subprocess.Popen(["head", "-c", f"{size_mib}M", "/dev/zero"],
+                           stdout=subprocess.PIPE)
+    try:
+        return timed(ssh_argv(server, user, key, "cat > /dev/null", opts=opts),
+                     stdin=src.stdout)
+    finally:
+        src.stdout.close()
+        src.wait()
+
+
+def measure_throughput(servers, user, key, reps, size_mib, login_median):
+    """MiB/s per cipher and direction. The login time (median from the
+    latency run) is subtracted so the figure is the transfer alone."""
+    out = {}
+    for label, cipher, mac in CIPHERS:
+        out[label] = {s.kind: {"up": None, "down": None, "raw_seconds": {}} for s in servers}
+        able = []
+        for s in servers:
+            why = supports(s, user, key, cipher, mac)
+            if why is None:
+                able.append(s)
+            else:
+                out[label][s.kind]["unsupported"] = why
+        for direction in ("down", "up"):
+            times = {s.kind: [] for s in able}
+            for rep in range(reps):
+                for s in rotated(able, rep):
+                    t = transfer(s, user, key, cipher, mac, size_mib, direction)
+                    if t is not None:
+                        times[s.kind].append(t)
+            for s in able:
+                out[label][s.kind]["raw_seconds"][direction] = times[s.kind]
+                t = median(times[s.kind])
+                if t is not None:
+                    net = max(t - (login_median.get(s.kind) or 0), 1e-6)
+                    out[label][s.kind][direction] = size_mib / net
+        print(f"  {label}: done", file=sys.stderr)
+    return out
+
+
+def server_processes(server, exclude=()):
+    """Descendants of the listener that run the server binary (not the
+    user's command or shell)."""
+    return [p for p in descendants(server.pid)
+            if p not in exclude and proc_exe(p) == server.binary]
+
+
+def measure_memory(server, user, key):
+    """RSS/PSS of the processes serving one idle authenticated session, and
+    of the listener alone."""
+    before = set(server_processes(server))
+    client = subprocess.Popen(ssh_argv(server, user, key, "exec sleep 300", opts=LOGIN_OPTS),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    uid = pwd.getpwnam(user).pw_uid
+    sleeper = None
+    deadline = time.monotonic() + 10
+    while sleeper is None and time.monotonic() < deadline:
+        for p in descendants(server.pid):
+            if proc_exe(p) == os.path.realpath("/usr/bin/sleep") and \
+                    os.stat(f"/proc/{p}").st_uid == uid:
+                sleeper = p
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the session settle after the command started
+    procs = server_processes(server, exclude=before)
+    result = {
+        "listener_rss_kib": proc_status_kib(server.pid, "VmRSS"),
+        "listener_pss_kib": proc_pss_kib(server.pid),
+        "session_processes": len(procs),
+        "session_rss_kib": sum(proc_status_kib(p, "VmRSS") or 0 for p in procs),
+        "session_pss_kib": None,
+    }
+    pss = [proc_pss_kib(p) for p in procs]
+    if procs and all(x is not None for x in pss):
+        result["session_pss_kib"] = sum(pss)
+    if sleeper is None:
+        result["error"] = "session did not start"
+    # Tidy up: the user's command first (sshd lets a non-pty command outlive
+    # its client), then the client.
+    if sleeper is not None:
+        try:
+            os.kill(sleeper, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        client.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        client.kill()
+        client.wait()
+    return result
+
+
+def size_info(binary, workdir):
+    """File size, stripped size, text/data/bss (binutils size) and the
+    shared libraries it needs beyond libc."""
+    info = {"path": binary, "file_bytes": os.path.getsize(binary)}
+    if shutil.which("strip"):
+        tmp = os.path.join(workdir, "stripped-" + os.path.basename(binary))
+        if subprocess.run(["strip", "-o", tmp, binary], capture_output=True).returncode == 0:
+            info["stripped_bytes"] = os.path.getsize(tmp)
+            os.unlink(tmp)
+    if shutil.which("size"):
+        r = subprocess.run(["size", binary], capture_output=True, text=True)
+        lines = r.stdout.splitlines()
+        if r.returncode == 0 and len(lines) >= 2:
+            text, data, bss = (int(x) for x in lines[1].split()[:3])
+            info.update(text=text, data=data, bss=bss)
+    r = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    libs = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*(\S+) => (/\S+)", line)
+        if m and not re.match(r"lib(c|m|dl|pthread)\.so", m.group(1)):
+            libs.append((m.group(1), os.path.getsize(os.path.realpath(m.group(2)))))
+    info["shared_libs"] = [name for name, _ in libs]
+    info["shared_libs_bytes"] = sum(sz for _, sz in libs)
+    info["static"] = "statically linked" in r.stdout or "not a dynamic" in r.stdout
+    return info
+
+
+def static_wombatd():
+    """Path of a wombatd built with ./configure --enable-static, if any:
+    the tree's own wombatd when configured so, or $WOMBAT_STATIC."""
+    env = os.environ.get("WOMBAT_STATIC")
+    if env and os.access(env, os.X_OK):
+        return env
+    try:
+        with open(os.path.join(REPO, "Makefile")) as f:
+            if re.search(r"^STATIC_LDFLAGS\s*=\s*-static", f.read(), re.M):
+                return WOMBATD
+    except OSError:
+        pass
+    return None
+
+
+def versions():
+    v = {}
+    r = subprocess.run([SSHD, "-V"], capture_output=True, text=True)
+    v["sshd"] = (r.stderr or r.stdout).strip().splitlines()[0]
+    r = subprocess.run([DROPBEAR, "-V"], capture_output=True, text=True)
+    v["dropbear"] = (r.stderr or r.stdout).strip().splitlines()[0]
+    r = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+                       capture_output=True, text=True)
+    v["wombatd"] = "git " + r.stdout.strip() if r.returncode == 0 else "unknown"
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n",
+                        "openssh-server", "dropbear-bin", "openssh-client"],
+                       capture_output=True, text=True)
+    v["packages"] = r.stdout.strip().splitlines()
+    return v
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            model = m.group(1) if m else ""
+    except OSError:
+        pass
+    return {"cpu": model, "cpus": os.cpu_count(), "kernel": platform.release()}
+
+
+# ------------------------------------------------------------------ report
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}"
+
+
+def fmt(x, unit):
+    if x is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{x * 1000:.1f}"
+    if unit == "MiB/s":
+        return f"{x:.0f}"
+    return f"{x}"
+
+
+def table_rows(res):
+    rows = []
+    lat = res["latency"]
+    for what, key in (("login (ssh true), ms", "login"),
+                      ("handshake only (auth none), ms", "handshake")):
+        vals = [median(lat[k][key]) for k in SERVERS]
+        rows.append((what, [fmt(v, "ms") for v in vals], vals, "lower"))
+    for label, per in res["throughput"].items():
+        for direction, arrow in (("down", "server->client"), ("up", "client->server")):
+            vals = [per[k][direction] for k in SERVERS]
+            rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
+                         vals, "higher"))
+    mem = res["memory"]
+    for what, key in (("session RSS, KiB", "session_rss_kib"),
+                      ("session PSS, KiB", "session_pss_kib"),
+                      ("listener RSS, KiB", "listener_rss_kib")):
+        vals = [mem[k].get(key) for k in SERVERS]
+        rows.append((what, [fmt(v, "") for v in vals], vals, "lower"))
+    vals = [mem[k]["session_processes"] for k in SERVERS]
+    rows.append(("session server processes", [str(v) for v in vals], vals, "lower"))
+    size = res["size"]
+    for what, key in (("binary file, bytes", "file_bytes"),
+                      ("binary stripped, bytes", "stripped_bytes"),
+                      ("text+data, bytes", None),
+                      ("+ shared libs beyond libc, bytes", "shared_libs_bytes")):
+        if key is None:
+            vals = [size[k]["text"] + size[k]["data"] if "text" in size[k] else None
+                    for k in SERVERS]
+        else:
+            vals = [size[k].get(key) for k in SERVERS]
+        rows.append((what, [fmt(v, "") for v in vals], vals, "lower"))
+    return rows
+
+
+def print_table(res):
+    rows = table_rows(res)
+    head = ("metric", "wombatd", "sshd", "dropbear", "w/sshd", "w/dropbear", "better")
+    lines = [(r[0], *r[1], ratio(r[2][0], r[2][1]), ratio(r[2][0], r[2][2]), r[3])
+             for r in rows]
+    widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(len(head))]
+    out = []
+    for i, line in enumerate([head] + lines):
+        out.append("  ".join(str(c).ljust(widths[j]) if j == 0 else str(c).rjust(widths[j])
+                             for j, c in enumerate(line)))
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    print("\n".join(out))
+    st = res["size"].get("wombatd_static")
+    print()
+    if st:
+        print(f"wombatd static build ({st['path']}): {st['file_bytes']} bytes, "
+              f"stripped {st.get('stripped_bytes', 'n/a')}")
+    else:
+        print("wombatd static build: none (./configure --enable-static not used; "
+              "or set WOMBAT_STATIC=path)")
+    v = res["versions"]
+    print(f"measured: wombatd {v['wombatd']}; {v['sshd']}; {v['dropbear']}")
+    m = res["machine"]
+    print(f"machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; "
+          f"client and servers share these CPUs")
+    print(f"{res['params']['reps']} repetitions (latency {res['params']['latency_reps']}), "
+          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted")
+
+
+# -------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per transfer (5)")
+    ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
+    ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
+    ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench.py: run as root (it starts sshd and dropbear and adds a user)")
+    for prog in (WOMBATD, SSHD, DROPBEAR, DROPBEARCONVERT, SSH, SSH_KEYGEN):
+        if not os.access(prog, os.X_OK):
+            sys.exit(f"bench.py: {prog} missing (wombatd: make; others: apt-get install "
+                     "openssh-server openssh-client dropbear-bin)")
+    # SIGTERM unwinds like ^C so the user and servers are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+    workdir = tempfile.mkdtemp(prefix="wombat-bench-")
+    servers, user = [], None
+    try:
+        hostkey = os.path.join(workdir, "host_ed25519")
+        userkey = os.path.join(workdir, "id_ed25519")
+        dbkey = os.path.join(workdir, "host_ed25519.dropbear")
+        for path in (hostkey, userkey):
+            run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", path])
+        run([DROPBEARCONVERT, "openssh", "dropbear", hostkey, dbkey])
+        with open(userkey + ".pub") as f:
+            user = BenchUser(f.read())
+
+        binaries = {"wombatd": WOMBATD, "sshd": SSHD, "dropbear": DROPBEAR}
+        for kind in SERVERS:
+            s = Server(kind, binaries[kind], workdir, hostkey, dbkey)
+            servers.append(s)
+            s.start()
+        for s in servers:
+            if timed(ssh_argv(s, user.name, userkey, "true", opts=LOGIN_OPTS)) is None:
+                raise RuntimeError(f"cannot log in to {s.kind}; see {s.log_path}")
+
+        res = {"versions": versions(), "machine": machine(),
+               "params": {"reps": args.reps, "latency_reps": args.latency_reps,
+                          "size_mib": args.size}}
+        print("latency...", file=sys.stderr)
+        res["latency"] = measure_latency(servers, user.name, userkey, args.latency_reps)
+        login_median = {k: median(v["login"]) for k, v in res["latency"].items()}
+        print("throughput...", file=sys.stderr)
+        res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
+                                               args.size, login_median)
+        print("memory...", file=sys.stderr)
+        res["memory"] = {s.kind: measure_memory(s, user.name, userkey) for s in servers}
+        res["size"] = {k: size_info(binaries[k], workdir) for k in SERVERS}
+        st = static_wombatd()
+        if st:
+            res["size"]["wombatd_static"] = size_info(st, workdir)
+        print_table(res)
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=2)
+        print(f"raw numbers: {args.json}")
+    finally:
+        for s in servers:
+            s.stop()
+        if user:
+            user.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
