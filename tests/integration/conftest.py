@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -354,3 +355,18 @@ def assert_good_login(server, keys_=None):
 
 def have(prog):
     return shutil.which(prog) is not None
+
+
+@contextmanager
+def throwaway_user(name, why):
+    """A fresh account `name` (home, /bin/sh) for the duration of the block,
+    removed afterwards with its home; skips the test (saying `why` needs
+    it) when not root. Leftovers of an interrupted run are removed first."""
+    if not IS_ROOT:
+        pytest.skip(f"{why} needs root to create a throw-away user")
+    subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+    subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", "-r", "-f", name], capture_output=True)

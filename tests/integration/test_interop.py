@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from conftest import (CIPHERS, HOSTKEY_ALGS, IS_ROOT, KEX_ALGS, MACS, USER,
-                      fingerprint, have, negotiated, remote_stderr, ssh,
-                      ssh_argv)
+from conftest import (CIPHERS, HOSTKEY_ALGS, KEX_ALGS, MACS, USER,
+                      have, negotiated, remote_stderr, ssh,
+                      ssh_argv, throwaway_user)
 
 
 def run_echo(server, opts, **kw):
@@ -194,16 +194,10 @@ PW_PASS = "correct horse battery 7"
 
 @pytest.fixture
 def pw_user():
-    if not IS_ROOT:
-        pytest.skip("password test needs root to create a user")
-    subprocess.run(["userdel", "-r", "-f", PW_USER], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", PW_USER], check=True)
-    try:
+    with throwaway_user(PW_USER, "the password test"):
         subprocess.run(["chpasswd"], input=f"{PW_USER}:{PW_PASS}\n", text=True,
                        check=True)
         yield PW_USER
-    finally:
-        subprocess.run(["userdel", "-r", "-f", PW_USER], capture_output=True)
 
 
 def test_password_auth(start_server, pw_user):

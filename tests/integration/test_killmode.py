@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from conftest import (IS_ROOT, SERVER_KIND, USER, WOMBATD, Server, free_port,
-                      server_argv, ssh, ssh_argv)
+                      server_argv, ssh, ssh_argv, throwaway_user)
 
 pytestmark = pytest.mark.skipif(SERVER_KIND != "wombatd",
                                 reason="SessionKillMode is wombat's own option")
@@ -358,11 +358,7 @@ KM_USER = "wombat-kmtest"
 
 @pytest.fixture
 def second_user(keys):
-    if not IS_ROOT:
-        pytest.skip("creating a throw-away user needs root")
-    subprocess.run(["userdel", "-r", "-f", KM_USER], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", KM_USER], check=True)
-    try:
+    with throwaway_user(KM_USER, "Match User with a second user"):
         # the test's key, readable by that user (the session's keys file is not)
         ssh_dir = os.path.expanduser(f"~{KM_USER}/.ssh")
         os.makedirs(ssh_dir, mode=0o700)
@@ -372,8 +368,6 @@ def second_user(keys):
         for path in (ssh_dir, ak):
             shutil.chown(path, KM_USER, KM_USER)
         yield KM_USER
-    finally:
-        subprocess.run(["userdel", "-r", "-f", KM_USER], capture_output=True)
 
 
 def test_match_user_chooses_the_mode(tmp_path, keys, cg_root, second_user):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import (IS_ROOT, SERVER_KIND, SSH, USER, Server, free_port, server_argv,
+from conftest import (SERVER_KIND, USER, Server, free_port, server_argv,
                       ssh, ssh_argv)
 
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"

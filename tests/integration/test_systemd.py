@@ -3,7 +3,6 @@ tools (inetd mode for Accept=yes, LISTEN_FDS for Accept=no), Type=notify
 readiness over NOTIFY_SOCKET, and the shipped units — installed by
 `make install` and checked by `systemd-analyze verify`."""
 import os
-import shutil
 import signal
 import socket
 import subprocess

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import (IS_ROOT, REPO, SERVER_KIND, SSH, WOMBATD, fingerprint, ssh_argv,
-                      free_port, port_accepts, ssh)
+from conftest import (REPO, SERVER_KIND, WOMBATD, fingerprint, ssh_argv,
+                      free_port, port_accepts, ssh, throwaway_user)
 
 wombat_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
                                  reason="wombatd-specific behaviour")
@@ -61,15 +61,9 @@ UNPRIV_USER = "wombat-unpriv"
 
 
 @pytest.fixture
-def unpriv_user(tmp_path):
-    if not IS_ROOT:
-        pytest.skip("creating a throw-away user needs root")
-    subprocess.run(["userdel", "-r", "-f", UNPRIV_USER], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", UNPRIV_USER], check=True)
-    try:
-        yield UNPRIV_USER
-    finally:
-        subprocess.run(["userdel", "-r", "-f", UNPRIV_USER], capture_output=True)
+def unpriv_user():
+    with throwaway_user(UNPRIV_USER, "an unprivileged daemon test") as name:
+        yield name
 
 
 def _as_user(user, path):
