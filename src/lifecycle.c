@@ -37,11 +37,12 @@
 #define MAX_PIDS 4096
 #define FINAL_WAIT_MS 3000      /* after SIGKILL: the kernel is quick */
 /* Bounded waits in the connection process for the main process to act on
- * SIGHUP. With a pty it must act before the terminal is closed: a shell
- * that sees EOF on the tty first exits without hanging up its jobs, so a
- * plain `cmd &` would survive or not depending on load (seen at 300 ms on
- * a busy machine). A shell normally exits within milliseconds; only one
- * that ignores SIGHUP makes the connection wait the whole time. */
+ * SIGHUP. With a pty it should act before the terminal is closed: a shell
+ * that sees EOF on the tty first exits without hanging up its jobs. At
+ * 300 ms a plain `cmd &` survived about 1 run in 4 on a busy machine; with
+ * 2 s about 1 in 20 (bash itself does not always hang its jobs up). A
+ * shell normally exits within milliseconds; only one that ignores SIGHUP
+ * makes the connection wait the whole time. */
 #define HUP_GRACE_MS 300
 #define HUP_GRACE_PTY_MS 2000
 

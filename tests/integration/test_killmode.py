@@ -220,9 +220,11 @@ def survivors_after(token, expected, all_jobs):
 # ------------------------------------------------- per mode, connection drop
 
 PTY_EXPECTED = {
-    # SIGHUP to the shell before the terminal is closed: the shell hangs up
-    # its jobs (the plain "sleep 601 &" dies); what ignored or escaped it
-    # lives on.
+    # SIGHUP to the shell before the terminal is closed: what ignored or
+    # escaped it lives on. A plain "sleep 601 &" is not checked: it dies only
+    # if bash hangs up its jobs, which it usually does but not always (seen
+    # surviving in about 1 run in 20, also with the shell given 2 s);
+    # test_exec_session_dropped checks that job for certain without a pty.
     "process": {"nohup", "setsid", "disown", "tmux", "in-tmux"},
     # no signal from the server; the terminal's hangup still reaches the
     # shell, exactly as when a terminal emulator closes. Whether the plain
@@ -241,7 +243,7 @@ def test_pty_session_dropped(start_server, cg_root, mode):
     try:
         token, end_line = run_and_drop(srv, PTY_SCRIPT, PTY_ALL, pty=True)
         try:
-            checked = PTY_ALL - ({"background"} if mode == "none" else set())
+            checked = PTY_ALL - ({"background"} if mode in ("process", "none") else set())
             alive = survivors_after(token, PTY_EXPECTED[mode], checked)
             assert alive == PTY_EXPECTED[mode], (mode, end_line, srv.log()[-3000:])
         finally:
