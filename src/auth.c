@@ -248,7 +248,6 @@ static int try_password(struct auth *a, struct conn *c, rd_t *r, const struct pa
 		ok = auth_check_password(pw, password) == 0;
 	wipe(password, sizeof(password));
 	snprintf(a->key_desc, sizeof(a->key_desc), "password");
-	(void)a;
 	return ok;
 }
 

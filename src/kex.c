@@ -213,7 +213,7 @@ static int derive_key(struct kex *k, enum hash_alg h, const buf_t *kmp,
 }
 
 /* Build both directions' protection from K and H. */
-static int make_keys(struct kex *k, struct packet *p, enum hash_alg h,
+static int make_keys(struct kex *k, enum hash_alg h,
 		     const buf_t *kmp, const uint8_t *H, size_t hl)
 {
 	uint8_t iv[2][64], key[2][64], mac[2][64];
@@ -242,7 +242,6 @@ static int make_keys(struct kex *k, struct packet *p, enum hash_alg h,
 		tcrypt_free(tx);
 		return kex_fail(k, "cannot set up cipher%s", NULL);
 	}
-	(void)p;
 	/* tx goes live right after our NEWKEYS; keep it until then */
 	tcrypt_free(k->pending_tx);
 	k->pending_tx = tx;
@@ -273,7 +272,7 @@ static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
 	buf_free(&b);
 }
 
-static int send_ext_info(struct kex *k, struct packet *p)
+static int send_ext_info(struct packet *p)
 {
 	buf_t b;
 	buf_init(&b, 256, 4096);
@@ -283,7 +282,6 @@ static int send_ext_info(struct kex *k, struct packet *p)
 	buf_put_cstring(&b, SERVER_SIG_ALGS);
 	int rc = pkt_send(p, buf_data(&b), buf_used(&b));
 	buf_free(&b);
-	(void)k;
 	return rc;
 }
 
@@ -298,7 +296,7 @@ static int send_newkeys(struct kex *k, struct packet *p)
 	if (k->strict)
 		p->seq_out = 0;
 	k->sent_newkeys = 1;
-	if (!k->newkeys_sent_once && k->ext_info_c && send_ext_info(k, p) < 0)
+	if (!k->newkeys_sent_once && k->ext_info_c && send_ext_info(p) < 0)
 		return kex_fail(k, "%s", p->err);
 	k->newkeys_sent_once = 1;
 	return 0;
@@ -362,7 +360,7 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 	}
 	buf_put_string(&reply, buf_data(&sig), buf_used(&sig));
 	buf_free(&sig);
-	if (make_keys(k, p, h, &kmp, H, hl) < 0)
+	if (make_keys(k, h, &kmp, H, hl) < 0)
 		goto out;
 	if (pkt_send(p, buf_data(&reply), buf_used(&reply)) < 0) {
 		kex_fail(k, "%s", p->err);
