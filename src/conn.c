@@ -394,6 +394,7 @@ static void dispatch(struct conn *c, const uint8_t *payload, size_t len)
 		if (auth_handle(&c->auth, c, payload + 1, len - 1, c->kex.session_id,
 				c->kex.session_id_len) == 0 && c->auth.success)
 			on_authenticated(c);
+		pkt_wipe_last(&c->pkt);      /* a password request carries a secret */
 		return;
 	case SSH_MSG_GLOBAL_REQUEST:
 		if (!c->authenticated)

@@ -248,28 +248,47 @@ static int make_keys(struct kex *k, enum hash_alg h,
 	return 0;
 }
 
-/* The exchange hash H over everything both sides said (s8, RFC 5656 s4). */
+/* Feed one SSH string (uint32 length, bytes) to a running hash. */
+static void hash_put_string(hash_ctx *c, const void *data, size_t n)
+{
+	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+			   (uint8_t)n };
+	hash_update(c, len, 4);
+	hash_update(c, data, n);
+}
+
+/* Feed an mpint given as a magnitude (DH e and f are at most 512 bytes). */
+static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
+{
+	buf_t b;
+	buf_init(&b, n + 5, n + 5);
+	buf_put_mpint_be(&b, mag, n);
+	hash_update(c, buf_data(&b), buf_used(&b));
+	buf_free(&b);
+}
+
+/* The exchange hash H over everything both sides said (s8, RFC 5656 s4),
+ * hashed as it goes: nothing is copied and no size bound can cut it short. */
 static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
 			  const buf_t *hostblob, const uint8_t *qc, size_t qcl,
 			  const uint8_t *qs, size_t qsl, const buf_t *kmp, uint8_t *H)
 {
-	buf_t b;
-	buf_init(&b, 4096, 64 * 1024);
-	buf_put_cstring(&b, k->v_c);
-	buf_put_cstring(&b, k->v_s);
-	buf_put_string(&b, buf_data(&k->i_c), buf_used(&k->i_c));
-	buf_put_string(&b, buf_data(&k->i_s), buf_used(&k->i_s));
-	buf_put_string(&b, buf_data(hostblob), buf_used(hostblob));
+	hash_ctx c;
+	hash_init(&c, h);
+	hash_put_string(&c, k->v_c, strlen(k->v_c));
+	hash_put_string(&c, k->v_s, strlen(k->v_s));
+	hash_put_string(&c, buf_data(&k->i_c), buf_used(&k->i_c));
+	hash_put_string(&c, buf_data(&k->i_s), buf_used(&k->i_s));
+	hash_put_string(&c, buf_data(hostblob), buf_used(hostblob));
 	if (is_dh) {
-		buf_put_mpint_be(&b, qc, qcl);
-		buf_put_mpint_be(&b, qs, qsl);
+		hash_put_mpint(&c, qc, qcl);
+		hash_put_mpint(&c, qs, qsl);
 	} else {
-		buf_put_string(&b, qc, qcl);
-		buf_put_string(&b, qs, qsl);
+		hash_put_string(&c, qc, qcl);
+		hash_put_string(&c, qs, qsl);
 	}
-	buf_put(&b, buf_data(kmp), buf_used(kmp));
-	hash_mem(h, buf_data(&b), buf_used(&b), H);
-	buf_free(&b);
+	hash_update(&c, buf_data(kmp), buf_used(kmp));    /* K, already an mpint */
+	hash_final(&c, H);
 }
 
 static int send_ext_info(struct packet *p)

@@ -200,6 +200,14 @@ int pkt_next(struct packet *p, const uint8_t **payload, size_t *len)
 	return 1;
 }
 
+void pkt_wipe_last(struct packet *p)
+{
+	if (p->consume_pending)
+		wipe(buf_data(&p->in), p->consume_pending);
+	if (p->payload.p)
+		wipe(p->payload.p, p->payload.cap);
+}
+
 /* Deflate a payload into p->zbuf (Z_PARTIAL_FLUSH per packet, as OpenSSH). */
 static int compress_payload(struct packet *p, const uint8_t *in, size_t n)
 {

@@ -45,6 +45,9 @@ int pkt_fill(struct packet *p);
  * next call), 0 when more bytes are needed, -1 on a framing, MAC or
  * decompression error (p->err). */
 int pkt_next(struct packet *p, const uint8_t **payload, size_t *len);
+/* Wipe the packet last returned by pkt_next (raw and decompressed copies):
+ * for payloads that carry a secret, such as a password. */
+void pkt_wipe_last(struct packet *p);
 /* Seal and queue one payload. */
 int pkt_send(struct packet *p, const uint8_t *payload, size_t len);
 /* Write queued bytes (non-blocking). -1 on a write error (p->err). */
