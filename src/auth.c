@@ -2,20 +2,31 @@
 #include "auth.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "conn.h"
 #include "crypto.h"
 #include "hostkey.h"
 #include "log.h"
+#include "match.h"
+
+/* Failure answers are held to 5..9 ms per user (OpenSSH holds them to a
+ * similar per-user minimum), so timing does not tell users apart. */
+#define AUTH_MIN_DELAY_US 5000
+#define AUTH_DELAY_SPREAD_US 4000
 
 void auth_init(struct auth *a)
 {
 	memset(a, 0, sizeof(*a));
+	rand_bytes(a->delay_secret, sizeof(a->delay_secret));
 }
 
 void auth_free(struct auth *a)
@@ -25,6 +36,7 @@ void auth_free(struct auth *a)
 	a->have_opts = 0;
 }
 
+/* Methods the (Match-applied) configuration offers, for USERAUTH_FAILURE. */
 static void send_failure(struct conn *c, const struct config *cfg)
 {
 	char methods[64] = "";
@@ -36,6 +48,43 @@ static void send_failure(struct conn *c, const struct config *cfg)
 	buf_put_cstring(b, methods);
 	buf_put_bool(b, 0);
 	conn_pkt_send(c);
+}
+
+/* ---- timing: every failure answer takes a per-user minimum ------------- */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long auth_failure_delay_us(const struct auth *a, const char *user)
+{
+	hash_ctx h;
+	uint8_t digest[32];
+	hash_init(&h, HASH_SHA256);
+	hash_update(&h, a->delay_secret, sizeof(a->delay_secret));
+	hash_update(&h, user, strlen(user));
+	hash_final(&h, digest);
+	uint32_t v = (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 |
+		     (uint32_t)digest[2] << 8 | digest[3];
+	return AUTH_MIN_DELAY_US + (long)(v % AUTH_DELAY_SPREAD_US);
+}
+
+/* Hold a failure answer until the user's delay has passed since the
+ * request arrived; work that took longer doubles the target, so the
+ * answer time says nothing finer than a power of two about the work. */
+static void hold_failure(const struct auth *a, const char *user, int64_t start)
+{
+	int64_t target = auth_failure_delay_us(a, user);
+	int64_t elapsed = now_us() - start;
+	while (target < elapsed)
+		target *= 2;
+	int64_t left = target - elapsed;
+	struct timespec ts = { .tv_sec = left / 1000000, .tv_nsec = (left % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 int user_group_names(const struct passwd *pw, const char **out, int max)
@@ -70,34 +119,39 @@ static int in_group_list(const struct passwd *pw, char *const *pats, int n)
 	return found;
 }
 
-static int in_user_list(const char *user, char *const *pats, int n)
+/* AllowUsers/DenyUsers: each entry is USER or USER@HOST (HOST an address
+ * pattern or CIDR block, matched against the client's address). */
+static int in_user_list(struct conn *c, const char *user, char *const *entries, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (match_pattern_list(user, pats[i]) == 1)
+		if (match_user_entry(user, conn_peer_addr(c), NULL, entries[i]) == 1)
 			return 1;
 	return 0;
 }
 
 /* May this account log in at all (before any credential is checked)?
- * Writes the reason into why when not. */
-static int user_allowed(const struct config *cfg, const struct passwd *pw,
+ * Decided with the Match-applied configuration. Writes the reason into
+ * why when not. */
+static int user_allowed(struct conn *c, const struct config *cfg, const struct passwd *pw,
 			char *why, size_t whysz)
 {
 	uid_t me = getuid();
 	if (me != 0 && pw->pw_uid != me) {
-		snprintf(why, whysz, "server runs as uid %u and only lets that user in",
+		snprintf(why, whysz, "the server runs as uid %u and only lets that user in",
 			 (unsigned)me);
 		return 0;
 	}
+	if (!account_usable(pw, time(NULL), why, whysz))
+		return 0;
 	if (pw->pw_uid == 0 && cfg->permit_root_login == PERMIT_ROOT_NO) {
-		snprintf(why, whysz, "root login refused by PermitRootLogin");
+		snprintf(why, whysz, "root login is refused by PermitRootLogin no");
 		return 0;
 	}
-	if (cfg->n_deny_users && in_user_list(pw->pw_name, cfg->deny_users, cfg->n_deny_users)) {
+	if (cfg->n_deny_users && in_user_list(c, pw->pw_name, cfg->deny_users, cfg->n_deny_users)) {
 		snprintf(why, whysz, "listed in DenyUsers");
 		return 0;
 	}
-	if (cfg->n_allow_users && !in_user_list(pw->pw_name, cfg->allow_users, cfg->n_allow_users)) {
+	if (cfg->n_allow_users && !in_user_list(c, pw->pw_name, cfg->allow_users, cfg->n_allow_users)) {
 		snprintf(why, whysz, "not listed in AllowUsers");
 		return 0;
 	}
@@ -106,7 +160,7 @@ static int user_allowed(const struct config *cfg, const struct passwd *pw,
 		return 0;
 	}
 	if (cfg->n_allow_groups && !in_group_list(pw, cfg->allow_groups, cfg->n_allow_groups)) {
-		snprintf(why, whysz, "no group listed in AllowGroups");
+		snprintf(why, whysz, "no group is listed in AllowGroups");
 		return 0;
 	}
 	return 1;
@@ -155,9 +209,71 @@ static void describe_key(struct auth *a, const struct sshkey *key)
 	snprintf(a->key_desc, sizeof(a->key_desc), "%s %s", names[key_get_type(key)], fp);
 }
 
-/* publickey: 1 authenticated, 0 failed, 2 answered a query (PK_OK). */
-static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const struct passwd *pw,
-			 const char *service, const uint8_t *sid, size_t sidl)
+/* Is alg one of the comma-separated names in list? */
+static int alg_listed(const char *alg, const char *list)
+{
+	size_t n = strlen(alg);
+	while (list && *list) {
+		size_t len = strcspn(list, ",");
+		if (len == n && strncmp(list, alg, n) == 0)
+			return 1;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+static void send_pk_ok(struct conn *c, const char *alg, const uint8_t *blob, size_t blobl)
+{
+	buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_PK_OK);
+	buf_put_cstring(b, alg);
+	buf_put_string(b, blob, blobl);
+	conn_pkt_send(c);
+}
+
+/* The signature of a publickey request (RFC 4252 s7) is over this. */
+static int verify_request_signature(struct auth *a, const struct sshkey *key, const char *alg,
+				    const uint8_t *blob, size_t blobl, const uint8_t *sig,
+				    size_t sigl, const uint8_t *sid, size_t sidl)
+{
+	buf_t signed_data;
+	buf_init(&signed_data, 1024, 64 * 1024);
+	buf_put_string(&signed_data, sid, sidl);
+	buf_put_u8(&signed_data, SSH_MSG_USERAUTH_REQUEST);
+	buf_put_cstring(&signed_data, a->user);
+	buf_put_cstring(&signed_data, a->service);
+	buf_put_cstring(&signed_data, "publickey");
+	buf_put_bool(&signed_data, 1);
+	buf_put_cstring(&signed_data, alg);
+	buf_put_string(&signed_data, blob, blobl);
+	int ok = key_verify(key, alg, sig, sigl, buf_data(&signed_data),
+			    buf_used(&signed_data)) == 0;
+	buf_free(&signed_data);
+	return ok;
+}
+
+/* What the configuration and the key's line say once the signature is
+ * good: 1 the user is in, 0 refused (logged). */
+static int key_login_allowed(struct auth *a, const struct config *cfg,
+			     const struct authkey_opts *opts)
+{
+	if (a->pw.pw_uid == 0 && cfg->permit_root_login == PERMIT_ROOT_FORCED_COMMANDS_ONLY &&
+	    !opts->command) {
+		logit("root login refused: PermitRootLogin forced-commands-only and no command=");
+		return 0;
+	}
+	if (opts->expiry && opts->expiry < time(NULL)) {
+		logit("publickey for %s: key expired", a->user);
+		return 0;
+	}
+	return 1;
+}
+
+/* publickey: 1 authenticated, 0 failed, 2 answered a query (PK_OK), -1
+ * malformed. An unknown or refused user goes through the same steps with
+ * no key file read. */
+static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl)
 {
 	const struct config *cfg = conn_config(c);
 	int has_sig;
@@ -171,7 +287,7 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const struct p
 		rd_string(r, &sig, &sigl);
 	if (rd_end(r) < 0)
 		return -1;
-	if (!cfg->pubkey_authentication || !pw)
+	if (!cfg->pubkey_authentication)
 		return 0;
 	struct sshkey *key = NULL;
 	if (key_from_blob(blob, blobl, &key) < 0) {
@@ -187,42 +303,29 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const struct p
 		      a->user, alg, key_type_name(key));
 		goto out;
 	}
-	if (!find_authorized_key(a, c, pw, key, &opts))
+	if (!alg_listed(alg, cfg->pubkey_accepted_algorithms)) {
+		logit("publickey for %s: %s is not in PubkeyAcceptedAlgorithms", a->user, alg);
+		goto out;
+	}
+	if (!a->user_usable || !find_authorized_key(a, c, &a->pw, key, &opts))
 		goto out;
 	if (!has_sig) {
-		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_PK_OK);
-		buf_put_cstring(b, alg);
-		buf_put_string(b, blob, blobl);
-		conn_pkt_send(c);
+		if (a->pk_ok_answers >= cfg->max_auth_tries) {
+			logit("publickey for %s: more than %d key queries (MaxAuthTries)", a->user,
+			      cfg->max_auth_tries);
+			goto out;
+		}
+		a->pk_ok_answers++;
+		send_pk_ok(c, alg, blob, blobl);
 		result = 2;
 		goto out;
 	}
-	buf_t signed_data;
-	buf_init(&signed_data, 1024, 64 * 1024);
-	buf_put_string(&signed_data, sid, sidl);
-	buf_put_u8(&signed_data, SSH_MSG_USERAUTH_REQUEST);
-	buf_put_cstring(&signed_data, a->user);
-	buf_put_cstring(&signed_data, service);
-	buf_put_cstring(&signed_data, "publickey");
-	buf_put_bool(&signed_data, 1);
-	buf_put_cstring(&signed_data, alg);
-	buf_put_string(&signed_data, blob, blobl);
-	int ok = key_verify(key, alg, sig, sigl, buf_data(&signed_data),
-			    buf_used(&signed_data)) == 0;
-	buf_free(&signed_data);
-	if (!ok) {
+	if (!verify_request_signature(a, key, alg, blob, blobl, sig, sigl, sid, sidl)) {
 		logit("publickey for %s: bad signature (%s)", a->user, a->key_desc);
 		goto out;
 	}
-	if (pw->pw_uid == 0 && cfg->permit_root_login == PERMIT_ROOT_FORCED_COMMANDS_ONLY &&
-	    !opts.command) {
-		logit("root login refused: PermitRootLogin forced-commands-only and no command=");
+	if (!key_login_allowed(a, cfg, &opts))
 		goto out;
-	}
-	if (opts.expiry && opts.expiry < time(NULL)) {
-		logit("publickey for %s: key expired", a->user);
-		goto out;
-	}
 	a->opts = opts;
 	a->have_opts = 1;
 	result = 1;
@@ -233,19 +336,26 @@ out:
 	return result;
 }
 
-static int try_password(struct auth *a, struct conn *c, rd_t *r, const struct passwd *pw)
+/* password: 1 authenticated, 0 failed, -1 malformed. Whoever asks, a
+ * crypt() runs: against the user's hash, or a dummy of the same scheme. */
+static int try_password(struct auth *a, struct conn *c, rd_t *r)
 {
 	const struct config *cfg = conn_config(c);
 	int change;
 	char password[1024];
 	rd_bool(r, &change);
-	if (rd_cstring(r, password, sizeof(password)) < 0 || rd_end(r) < 0)
+	if (rd_cstring(r, password, sizeof(password)) < 0 || rd_end(r) < 0) {
+		wipe(password, sizeof(password));
 		return -1;
+	}
 	int ok = 0;
-	if (cfg->password_authentication && pw && !change &&
-	    !(pw->pw_uid == 0 && cfg->permit_root_login != PERMIT_ROOT_YES) &&
-	    (password[0] || cfg->permit_empty_passwords))
-		ok = auth_check_password(pw, password) == 0;
+	int may_try = cfg->password_authentication && a->user_usable && !change &&
+		      !(a->pw.pw_uid == 0 && cfg->permit_root_login != PERMIT_ROOT_YES) &&
+		      (password[0] || cfg->permit_empty_passwords);
+	if (may_try)
+		ok = auth_check_password(&a->pw, password) == 0;
+	else
+		account_burn_password(password);
 	wipe(password, sizeof(password));
 	snprintf(a->key_desc, sizeof(a->key_desc), "password");
 	return ok;
@@ -266,33 +376,133 @@ static void remember_user(struct auth *a, const struct passwd *pw)
 }
 
 /* Banner: the file's text as SSH_MSG_USERAUTH_BANNER (RFC 4252 s5.4),
- * once, in answer to the first userauth request — before any success. */
-#define BANNER_MAX (64 * 1024)
+ * once, after Match, before any success. A file larger than one packet
+ * goes as several messages, cut at line ends where it can; one larger
+ * than BANNER_MAX is not sent at all (logged), never cut short. */
+#define BANNER_MAX (256 * 1024)
+#define BANNER_CHUNK (32 * 1024)
+static void send_banner_text(struct conn *c, const char *text, size_t n)
+{
+	while (n > 0) {
+		size_t take = n;
+		if (take > BANNER_CHUNK) {
+			take = BANNER_CHUNK;
+			const char *nl = memrchr(text, '\n', take);
+			if (nl)
+				take = (size_t)(nl - text) + 1;
+		}
+		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_BANNER);
+		buf_put_string(b, text, take);
+		buf_put_cstring(b, "");
+		if (conn_pkt_send(c) < 0)
+			return;
+		text += take;
+		n -= take;
+	}
+}
+
 static void send_banner(struct conn *c, const struct config *cfg)
 {
 	if (!cfg->banner)
 		return;
-	FILE *f = fopen(cfg->banner, "r");
-	if (!f) {
+	int fd = open(cfg->banner, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		logit("Banner %s: %s", cfg->banner, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (st.st_size > BANNER_MAX) {
+		error("Banner %s: %lld bytes, more than the %d wombatd sends: not sent",
+		      cfg->banner, (long long)st.st_size, BANNER_MAX);
+		close(fd);
 		return;
 	}
 	char *text = malloc(BANNER_MAX);
-	size_t n = text ? fread(text, 1, BANNER_MAX, f) : 0;
-	fclose(f);
-	if (n > 0) {
-		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_BANNER);
-		buf_put_string(b, text, n);
-		buf_put_cstring(b, "");
-		conn_pkt_send(c);
-	}
+	size_t n = 0;
+	ssize_t got;
+	while (text && n < BANNER_MAX && (got = read(fd, text + n, BANNER_MAX - n)) > 0)
+		n += (size_t)got;
+	close(fd);
+	if (text)
+		send_banner_text(c, text, n);
 	free(text);
+}
+
+/* The first request names the user and service for the whole exchange:
+ * look the account up, apply Match, then decide whether it may log in at
+ * all. -1 when the connection must end. */
+static int begin_user(struct auth *a, struct conn *c, const char *user, const char *service)
+{
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	snprintf(a->service, sizeof(a->service), "%s", service);
+	struct passwd *pw = getpwnam(user);
+	const char *groups[65] = { NULL };
+	int ng = 0;
+	if (pw) {
+		remember_user(a, pw);
+		a->user_known = 1;
+		ng = user_group_names(&a->pw, groups, 64);
+	}
+	int rc = conn_apply_match(c, user, a->user_known ? groups : NULL);
+	user_group_names_free(groups, ng);
+	if (rc < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"a Match block for %s could not be applied: refusing", user);
+		return -1;
+	}
+	const struct config *cfg = conn_config(c);
+	send_banner(c, cfg);
+	char why[256] = "";
+	if (!a->user_known)
+		logit("Invalid user %s from %s port %d", user, conn_peer_addr(c), conn_peer_port(c));
+	else if (!user_allowed(c, cfg, &a->pw, why, sizeof(why)))
+		logit("User %s from %s not allowed because %s", user, conn_peer_addr(c), why);
+	else
+		a->user_usable = 1;
+	return 0;
+}
+
+static void log_failure(const struct auth *a, struct conn *c, const char *method)
+{
+	int pk = strcmp(method, "publickey") == 0 && a->key_desc[0];
+	logit("Failed %s for %s%s from %s port %d ssh2%s%s", method,
+	      a->user_usable ? "" : a->user_known ? "refused user " : "invalid user ",
+	      a->user, conn_peer_addr(c), conn_peer_port(c), pk ? ": " : "",
+	      pk ? a->key_desc : "");
+}
+
+static void succeed(struct auth *a, struct conn *c, const char *method)
+{
+	snprintf(a->method, sizeof(a->method), "%s", method);
+	a->success = 1;
+	int pk = strcmp(method, "publickey") == 0;
+	logit("Accepted %s for %s from %s port %d ssh2%s%s", method, a->user,
+	      conn_peer_addr(c), conn_peer_port(c), pk ? ": " : "", pk ? a->key_desc : "");
+	conn_pkt_start(c, SSH_MSG_USERAUTH_SUCCESS);
+	conn_pkt_send(c);
+}
+
+/* A method's attempt: 1 in, 0 failed, 2 PK_OK sent, -1 malformed. */
+static int try_method(struct auth *a, struct conn *c, const char *method, rd_t *r,
+		      const uint8_t *sid, size_t sidl)
+{
+	if (strcmp(method, "none") == 0) {
+		a->none_requests++;
+		return 0;
+	}
+	if (strcmp(method, "publickey") == 0)
+		return try_publickey(a, c, r, sid, sidl);
+	if (strcmp(method, "password") == 0)
+		return try_password(a, c, r);
+	return 0;
 }
 
 int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t len,
 		const uint8_t *sid, size_t sidl)
 {
-	const struct config *cfg = conn_config(c);
+	int64_t start = now_us();
 	rd_t r;
 	char user[64], service[64], method[32];
 	rd_init(&r, payload, len);
@@ -306,36 +516,17 @@ int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t l
 				"userauth for unknown service \"%s\"", service);
 		return -1;
 	}
-	if (a->attempts && strcmp(a->user, user) != 0) {
+	if (a->attempts && (strcmp(a->user, user) != 0 || strcmp(a->service, service) != 0)) {
 		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
-				"change of user name during authentication (%s -> %s)", a->user, user);
+				"change of user or service during authentication (%s/%s -> %s/%s)",
+				a->user, a->service, user, service);
 		return -1;
 	}
-	a->attempts++;
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	if (a->attempts == 1)
-		send_banner(c, cfg);
-
-	struct passwd *pw = getpwnam(user);
-	char why[160] = "";
-	if (!pw) {
-		if (a->attempts == 1)
-			logit("Invalid user %s from %s port %d", user, conn_peer_addr(c), conn_peer_port(c));
-	} else if (!user_allowed(cfg, pw, why, sizeof(why))) {
-		if (a->attempts == 1)
-			logit("User %s from %s not allowed: %s", user, conn_peer_addr(c), why);
-		pw = NULL;
-	}
-
-	int result = 0;
-	if (strcmp(method, "none") == 0) {
-		send_failure(c, cfg);
-		return 0;
-	} else if (strcmp(method, "publickey") == 0) {
-		result = try_publickey(a, c, &r, pw, service, sid, sidl);
-	} else if (strcmp(method, "password") == 0) {
-		result = try_password(a, c, &r, pw);
-	}
+	if (a->attempts++ == 0 && begin_user(a, c, user, service) < 0)
+		return -1;
+	const struct config *cfg = conn_config(c);
+	a->key_desc[0] = 0;
+	int result = try_method(a, c, method, &r, sid, sidl);
 	if (result < 0) {
 		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
 				"malformed %s userauth request", method);
@@ -344,22 +535,15 @@ int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t l
 	if (result == 2)
 		return 0;
 	if (result == 1) {
-		remember_user(a, pw);
-		snprintf(a->method, sizeof(a->method), "%s", method);
-		a->success = 1;
-		logit("Accepted %s for %s from %s port %d ssh2%s%s", method, user,
-		      conn_peer_addr(c), conn_peer_port(c),
-		      strcmp(method, "publickey") == 0 ? ": " : "",
-		      strcmp(method, "publickey") == 0 ? a->key_desc : "");
-		conn_pkt_start(c, SSH_MSG_USERAUTH_SUCCESS);
-		conn_pkt_send(c);
+		succeed(a, c, method);
 		return 0;
 	}
-	a->failures++;
-	logit("Failed %s for %s%s from %s port %d ssh2%s%s", method, pw ? "" : "invalid user ",
-	      user, conn_peer_addr(c), conn_peer_port(c),
-	      strcmp(method, "publickey") == 0 && a->key_desc[0] ? ": " : "",
-	      strcmp(method, "publickey") == 0 ? a->key_desc : "");
+	/* the first "none" asks for the method list; more of them are tries */
+	if (strcmp(method, "none") != 0 || a->none_requests > 1) {
+		a->failures++;
+		log_failure(a, c, method);
+	}
+	hold_failure(a, user, start);
 	if (a->failures >= cfg->max_auth_tries) {
 		conn_disconnect(c, SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
 				"Too many authentication failures for %s (MaxAuthTries %d)",

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "crypto.h"
 
 /* Longest authorized_keys line we accept (OpenSSH's limit is similar). */
@@ -40,8 +41,13 @@ int authfile_check_hash(const char *hash, const char *password)
 	size_t hlen, rlen;
 	int rc = -1;
 
-	if (password == NULL || hash_is_unusable(hash))
+	if (password == NULL)
 		return -1;
+	if (hash_is_unusable(hash)) {
+		/* a key-only or locked account costs what a real check costs */
+		account_burn_password(password);
+		return -1;
+	}
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)
 		return -1;
@@ -70,7 +76,10 @@ static char *user_hash_copy(const struct passwd *pw)
 		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
 		return h;
 	}
-	return pw->pw_passwd ? strdup(pw->pw_passwd) : NULL;
+	/* no shadow entry: the passwd file's own field (looked up again, as
+	 * callers may pass a copy of the entry without it) */
+	struct passwd *fresh = getpwnam(pw->pw_name);
+	return fresh && fresh->pw_passwd ? strdup(fresh->pw_passwd) : NULL;
 }
 
 int auth_check_password(const struct passwd *pw, const char *password)

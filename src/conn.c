@@ -44,9 +44,12 @@ struct conn {
 	buf_t obuf;                  /* payload of the packet being built */
 	buf_t held;                  /* non-transport packets held during kex */
 	int version_done;
+	int userauth_started;        /* SERVICE_REQUEST "ssh-userauth" accepted */
 	int authenticated;
 	int closing;                 /* DISCONNECT sent or peer gone: flush and end */
+	int64_t closing_since;       /* when closing began (monotonic ms) */
 	int ended;
+	int end_kind;                /* enum conn_end once decided, else 0 */
 	int no_more_sessions;
 	char cause[300];             /* why the connection ended */
 	char peer_addr[64], local_addr[64];
@@ -146,7 +149,21 @@ static void set_cause(struct conn *c, const char *cause)
 {
 	if (!c->cause[0])
 		snprintf(c->cause, sizeof(c->cause), "%s", cause);
+	if (!c->closing)
+		c->closing_since = alive_now_ms();
 	c->closing = 1;
+}
+
+/* Disconnect reasons that mean the client broke the protocol: before
+ * authentication they count against its address (PerSourcePenalties). */
+static void note_end_kind(struct conn *c, uint32_t reason)
+{
+	if (c->end_kind || c->authenticated)
+		return;
+	if (reason == SSH_DISCONNECT_PROTOCOL_ERROR || reason == SSH_DISCONNECT_MAC_ERROR ||
+	    reason == SSH_DISCONNECT_KEY_EXCHANGE_FAILED ||
+	    reason == SSH_DISCONNECT_SERVICE_NOT_AVAILABLE)
+		c->end_kind = CONN_END_PROTOCOL;
 }
 
 void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
@@ -156,6 +173,7 @@ void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	note_end_kind(c, reason);
 	if (c->closing) {
 		set_cause(c, why);
 		return;
@@ -283,6 +301,7 @@ static void handle_service_request(struct conn *c, rd_t *r)
 				"service \"%s\" not available", name);
 		return;
 	}
+	c->userauth_started = 1;
 	buf_t *b = conn_pkt_start(c, SSH_MSG_SERVICE_ACCEPT);
 	buf_put_cstring(b, name);
 	conn_pkt_send(c);
@@ -309,18 +328,24 @@ static void handle_global_request(struct conn *c, rd_t *r)
 	}
 }
 
-/* The user is in: apply Match, start delayed compression, open channels. */
+int conn_apply_match(struct conn *c, const char *user, const char *const *groups)
+{
+	int level_before = c->cfg.log_level;
+	if (config_match(&c->cfg, user, groups, c->peer_addr, NULL) < 0)
+		return -1;
+	if (c->cfg.log_level != level_before)
+		log_set_level((enum log_level)c->cfg.log_level);
+	return 0;
+}
+
+/* The user is in (Match was applied at the first userauth request): start
+ * delayed compression, open channels. */
 static void on_authenticated(struct conn *c)
 {
 	if (auth_notify_fd >= 0) {
 		close(auth_notify_fd);      /* no longer counts for MaxStartups */
 		auth_notify_fd = -1;
 	}
-	const struct passwd *pw = &c->auth.pw;
-	const char *groups[65];
-	int ng = user_group_names(pw, groups, 64);
-	config_match(&c->cfg, pw->pw_name, groups, c->peer_addr, NULL);
-	user_group_names_free(groups, ng);
 	c->authenticated = 1;
 	int zin = strcmp(c->kex.comp_c2s, "zlib@openssh.com") == 0;
 	int zout = strcmp(c->kex.comp_s2c, "zlib@openssh.com") == 0;
@@ -391,6 +416,11 @@ static void dispatch(struct conn *c, const uint8_t *payload, size_t len)
 	case SSH_MSG_USERAUTH_REQUEST:
 		if (c->authenticated)
 			return;    /* RFC 4252 s5.1: ignored after success */
+		if (!c->userauth_started) {
+			conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
+					"protocol error: userauth request before service request");
+			return;
+		}
 		if (auth_handle(&c->auth, c, payload + 1, len - 1, c->kex.session_id,
 				c->kex.session_id_len) == 0 && c->auth.success)
 			on_authenticated(c);
@@ -462,6 +492,7 @@ static void run_alive(struct conn *c, int64_t now)
 	case ALIVE_NOTHING:
 		break;
 	case ALIVE_LOGIN_GRACE:
+		c->end_kind = CONN_END_GRACE;
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
 				"LoginGraceTime (%d s) exceeded before authentication",
 				cfg->login_grace_time);
@@ -506,6 +537,10 @@ static int next_timeout_ms(const struct conn *c)
 {
 	int64_t now = alive_now_ms();
 	int64_t best = 60000;
+	if (c->closing) {
+		int64_t left = c->closing_since + CONN_CLOSE_LINGER_MS - now;
+		return left > 0 ? (int)left + 5 : 0;
+	}
 	int64_t t = alive_next_ms(&c->alive, &c->cfg, now);
 	if (t >= 0 && t < best)
 		best = t;
@@ -577,6 +612,18 @@ static void set_nonblock(int fd)
 /* The one line that says why the connection ended. A connection that
  * ends unauthenticated after failed attempts is an auth failure, whoever
  * hung up (the client giving up, MaxAuthTries, LoginGraceTime). */
+/* How the connection ended, for the listener (enum conn_end). */
+static int end_kind(const struct conn *c)
+{
+	if (c->authenticated)
+		return CONN_END_OK;
+	if (c->end_kind)
+		return c->end_kind;
+	if (c->auth.failures > 0)
+		return CONN_END_AUTHFAIL;
+	return c->auth.attempts > 0 ? CONN_END_OK : CONN_END_NOAUTH;
+}
+
 static void log_end(struct conn *c)
 {
 	long dur = (long)((alive_now_ms() - c->alive.start) / 1000);
@@ -632,6 +679,29 @@ static void handle_socket_events(struct conn *c, struct pollfd *pfd)
 	}
 }
 
+/* A client that does not read may not pin this process: before
+ * authentication its unread output is bounded, and once a disconnect is
+ * decided the process lingers at most CONN_CLOSE_LINGER_MS for it. */
+static void check_output_bounds(struct conn *c)
+{
+	size_t queued = pkt_out_queued(&c->pkt);
+	if (!c->authenticated && !c->closing && queued > CONN_PREAUTH_OUT_MAX) {
+		c->end_kind = CONN_END_PROTOCOL;
+		set_cause(c, "client does not read: more than 512 KiB of unread output "
+			  "before authentication");
+		c->ended = 1;
+		return;
+	}
+	if (c->closing && queued && alive_now_ms() - c->closing_since >= CONN_CLOSE_LINGER_MS) {
+		char why[80];
+		snprintf(why, sizeof(why), "; %zu bytes left unsent: client did not read for %d s",
+			 queued, CONN_CLOSE_LINGER_MS / 1000);
+		size_t used = strlen(c->cause);
+		snprintf(c->cause + used, sizeof(c->cause) - used, "%s", why);
+		c->ended = 1;
+	}
+}
+
 static void conn_loop(struct conn *c)
 {
 	struct pollfd pfd[MAX_POLLFDS];
@@ -658,13 +728,14 @@ static void conn_loop(struct conn *c)
 		if (c->chans && c->was_throttled && !throttled)
 			chan_kick(c->chans);
 		c->was_throttled = throttled;
+		check_output_bounds(c);
 		if (c->closing && (pkt_out_queued(&c->pkt) == 0 || c->pkt.eof))
 			c->ended = 1;
 	}
 }
 
-void conn_run(int in_fd, int out_fd, const struct config *cfg,
-	      struct sshkey **hostkeys, int n_hostkeys)
+int conn_run(int in_fd, int out_fd, const struct config *cfg,
+	     struct sshkey **hostkeys, int n_hostkeys)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -697,6 +768,7 @@ void conn_run(int in_fd, int out_fd, const struct config *cfg,
 	if (c->chans)
 		chan_free(c->chans);
 	log_end(c);
+	int kind = end_kind(c);
 	pkt_free(&c->pkt);
 	kex_free(&c->kex);
 	auth_free(&c->auth);
@@ -704,4 +776,5 @@ void conn_run(int in_fd, int out_fd, const struct config *cfg,
 	buf_free(&c->held);
 	config_free(&c->cfg);
 	free(c);
+	return kind;
 }

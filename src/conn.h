@@ -39,11 +39,34 @@ int conn_local_port(const struct conn *c);
 void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Apply the configuration's Match blocks for this user (groups NULL-
+ * terminated, NULL for an unknown user) and this connection's addresses
+ * and ports. Called once, at the first userauth request, so that every
+ * access decision uses the Match values. -1: a block could not be applied
+ * (logged); the caller refuses the connection. */
+int conn_apply_match(struct conn *c, const char *user, const char *const *groups);
+
+/* How a connection ended, as its process's exit status, for the listener's
+ * per-source penalties. */
+enum conn_end {
+	CONN_END_OK = 0,          /* authenticated, or a clean close after no failure */
+	CONN_END_AUTHFAIL = 10,   /* ended unauthenticated after failed auth attempts */
+	CONN_END_NOAUTH = 11,     /* ended without attempting authentication at all */
+	CONN_END_GRACE = 12,      /* LoginGraceTime expired */
+	CONN_END_PROTOCOL = 13,   /* pre-auth protocol error / bad packet / kex failure */
+};
+
+/* After a disconnect is decided, the process waits at most this long for
+ * the client to take what is queued, then ends anyway. */
+#define CONN_CLOSE_LINGER_MS 3000
+/* Output an unauthenticated client may leave unread before it is cut. */
+#define CONN_PREAUTH_OUT_MAX (512u * 1024)
+
 /* Run one connection on fd (a TCP socket, or stdin/stdout for inetd mode:
- * in_fd may differ from out_fd). Returns when it ends; never returns an
- * error to the listener — everything is logged here. */
-void conn_run(int in_fd, int out_fd, const struct config *cfg,
-	      struct sshkey **hostkeys, int n_hostkeys);
+ * in_fd may differ from out_fd). Returns when it ends, with how it ended
+ * (enum conn_end); everything else is logged here. */
+int conn_run(int in_fd, int out_fd, const struct config *cfg,
+	     struct sshkey **hostkeys, int n_hostkeys);
 
 /* The listener's MaxStartups accounting: fd is closed once the user has
  * authenticated (the connection process exiting closes it too). */

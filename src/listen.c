@@ -256,8 +256,7 @@ static void serve_child(int fd, int *fds, int n, int notify_fd, struct config *c
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
-	conn_run(fd, fd, cfg, hostkeys, n_hostkeys);
-	_exit(0);
+	_exit(conn_run(fd, fd, cfg, hostkeys, n_hostkeys));
 }
 
 static void accept_one(int *fds, int n, int which, struct config *cfg,

@@ -274,8 +274,8 @@ int main(int argc, char **argv)
 	if (cl.test)
 		return 0;
 	if (cl.inetd) {
-		conn_run(0, 1, &cfg, hostkeys, n_hostkeys);
-		return 0;
+		/* as sshd: 255 for a connection that did not end well */
+		return conn_run(0, 1, &cfg, hostkeys, n_hostkeys) == CONN_END_OK ? 0 : 255;
 	}
 	int fds[LISTEN_MAX];
 	int n = listen_from_systemd(fds, LISTEN_MAX);

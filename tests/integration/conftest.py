@@ -215,16 +215,18 @@ class Server:
             time.sleep(0.05)
 
 
-def server_argv(kind, port, host_keys, authorized_keys, extra_opts):
+def server_argv(kind, port, host_keys, authorized_keys, extra_opts, config_file=None):
     opts = ["ListenAddress=127.0.0.1", f"AuthorizedKeysFile={authorized_keys}",
             "StrictModes=no", "LogLevel=DEBUG1", "PidFile=none"] + list(extra_opts)
     if kind == "sshd":
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        argv = [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(port)]
+        argv = [SSHD, "-D", "-e", "-f", config_file or "/dev/null", "-p", str(port)]
     else:
         if not os.access(WOMBATD, os.X_OK):
             raise RuntimeError(f"{WOMBATD} is not built: run make first")
         argv = [WOMBATD, "-D", "-e", "-p", str(port)]
+        if config_file:
+            argv += ["-f", config_file]
     for key in host_keys:
         argv += ["-h", key]
     for opt in opts:
@@ -234,20 +236,28 @@ def server_argv(kind, port, host_keys, authorized_keys, extra_opts):
 
 @pytest.fixture(scope="session")
 def start_server(keys, tmp_path_factory):
-    """Factory: start_server(extra_opts=(), host_keys=None, authorized_keys=None)
-    starts a server on a free port and returns a Server; every server is
-    stopped at the end of the session (or earlier with server.stop())."""
+    """Factory: start_server(extra_opts=(), host_keys=None, authorized_keys=None,
+    config=None) starts a server on a free port and returns a Server; config
+    is the text of a configuration file (for Match blocks, which -o cannot
+    give; -o options still come first and win). Every server is stopped at
+    the end of the session (or earlier with server.stop())."""
     servers = []
     logdir = tmp_path_factory.mktemp("logs")
 
-    def start(extra_opts=(), host_keys=None, authorized_keys=None):
+    def start(extra_opts=(), host_keys=None, authorized_keys=None, config=None):
         if host_keys is None:
             host_keys = list(keys.host.values())
         authorized_keys = authorized_keys or keys.authorized_keys
+        config_file = None
+        if config is not None:
+            config_file = str(logdir / f"config-{len(servers)}-{time.monotonic_ns()}")
+            with open(config_file, "w") as f:
+                f.write(config)
         for attempt in range(3):
             port = free_port()
             log_path = str(logdir / f"{SERVER_KIND}-{port}.log")
-            argv = server_argv(SERVER_KIND, port, host_keys, authorized_keys, extra_opts)
+            argv = server_argv(SERVER_KIND, port, host_keys, authorized_keys, extra_opts,
+                               config_file)
             server = Server(SERVER_KIND, port, log_path, argv)
             try:
                 server.start()
@@ -357,6 +367,13 @@ def have(prog):
     return shutil.which(prog) is not None
 
 
+def unlock_for_keys(name):
+    """useradd leaves the password field "!" (locked), and a locked
+    account is refused for every method, as by OpenSSH without PAM; "*"
+    means no password but keys welcome."""
+    subprocess.run(["usermod", "-p", "*", name], check=True)
+
+
 @contextmanager
 def throwaway_user(name, why):
     """A fresh account `name` (home, /bin/sh) for the duration of the block,
@@ -366,6 +383,7 @@ def throwaway_user(name, why):
         pytest.skip(f"{why} needs root to create a throw-away user")
     subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
     subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
+    unlock_for_keys(name)
     try:
         yield name
     finally:

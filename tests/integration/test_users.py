@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import IS_ROOT, keygen, ssh
+from conftest import IS_ROOT, keygen, ssh, unlock_for_keys
 from test_sessions import PtyClient
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="creating users and switching "
@@ -55,6 +55,7 @@ def accounts(tmp_path_factory):
         run("groupadd", EXTRA_GROUP)
         for user in USERS:
             run("useradd", "-m", "-s", "/bin/bash", user)
+            unlock_for_keys(user)
             key = keygen(keydir / f"id_{user}", "ed25519")
             install_key(user, key + ".pub")
             made[user] = key

@@ -1,0 +1,129 @@
+/* account: account state before any credential is looked at. */
+#include "account.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+const char *account_nologin_path = "/etc/nologin";
+
+#define DAY_SECONDS 86400L
+
+/* Locked as usermod -L / passwd -l leave it ("!" in front), or the
+ * "*LK*" marker some systems use. A plain "*" (no password, keys only)
+ * is not locked. */
+static int hash_is_locked(const char *hash)
+{
+	return hash && (hash[0] == '!' || strstr(hash, "*LK*") != NULL);
+}
+
+int account_shadow_usable(const char *hash, long lastchg, long max, long expire,
+			  time_t now, char *why, size_t whysz)
+{
+	long today = (long)(now / DAY_SECONDS);
+	if (hash_is_locked(hash)) {
+		snprintf(why, whysz, "account is locked");
+		return 0;
+	}
+	/* shadow(5): the account is unusable from the expiry day on */
+	if (expire >= 0 && today >= expire) {
+		snprintf(why, whysz, "account has expired");
+		return 0;
+	}
+	if (lastchg == 0) {
+		snprintf(why, whysz, "password has expired (must be changed)");
+		return 0;
+	}
+	if (lastchg > 0 && max >= 0 && today > lastchg + max) {
+		snprintf(why, whysz, "password has expired (older than %ld days)", max);
+		return 0;
+	}
+	return 1;
+}
+
+/* The shadow entry's state; 1 when there is none (no shadow, or an
+ * unprivileged daemon that cannot read it — it admits only its own user). */
+static int shadow_usable(const char *name, time_t now, char *why, size_t whysz)
+{
+	struct spwd *sp = getspnam(name);
+	if (!sp)
+		return 1;
+	int ok = account_shadow_usable(sp->sp_pwdp, sp->sp_lstchg, sp->sp_max,
+				       sp->sp_expire, now, why, whysz);
+	if (sp->sp_pwdp)
+		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
+	return ok;
+}
+
+/* The login shell must exist and be executable (an empty one is /bin/sh). */
+static int shell_usable(const struct passwd *pw, char *why, size_t whysz)
+{
+	const char *shell = pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
+	struct stat st;
+	if (stat(shell, &st) < 0) {
+		snprintf(why, whysz, "shell %s does not exist", shell);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
+		snprintf(why, whysz, "shell %s is not executable", shell);
+		return 0;
+	}
+	return 1;
+}
+
+int account_usable(const struct passwd *pw, time_t now, char *why, size_t whysz)
+{
+	if (!shadow_usable(pw->pw_name, now, why, whysz))
+		return 0;
+	if (!shell_usable(pw, why, whysz))
+		return 0;
+	/* sshd(8): with /etc/nologin only root may log in */
+	if (pw->pw_uid != 0 && access(account_nologin_path, F_OK) == 0) {
+		snprintf(why, whysz, "%s exists", account_nologin_path);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- the dummy password check ------------------------------------------ */
+
+/* A setting of the system's scheme and cost: the first real hash in
+ * shadow (libxcrypt takes a whole hash as the setting), else a fresh salt
+ * of libxcrypt's default scheme. Found once per process. */
+static const char *dummy_setting(void)
+{
+	static char setting[CRYPT_OUTPUT_SIZE];
+	if (setting[0])
+		return setting;
+	setspent();
+	struct spwd *sp;
+	while ((sp = getspent()) != NULL) {
+		if (sp->sp_pwdp && sp->sp_pwdp[0] == '$' &&
+		    strlen(sp->sp_pwdp) < sizeof(setting)) {
+			snprintf(setting, sizeof(setting), "%s", sp->sp_pwdp);
+			wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));
+			break;
+		}
+	}
+	endspent();
+	if (!setting[0] && !crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof(setting)))
+		snprintf(setting, sizeof(setting), "$6$wombatdummysalt$");
+	return setting;
+}
+
+void account_burn_password(const char *password)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		return;
+	(void)!crypt_r(password ? password : "", dummy_setting(), cd);
+	wipe(cd, sizeof(*cd));
+	free(cd);
+}
