@@ -352,8 +352,10 @@ static int try_password(struct auth *a, struct conn *c, rd_t *r)
 	int may_try = cfg->password_authentication && a->user_usable && !change &&
 		      !(a->pw.pw_uid == 0 && cfg->permit_root_login != PERMIT_ROOT_YES) &&
 		      (password[0] || cfg->permit_empty_passwords);
-	if (may_try)
-		ok = auth_check_password(&a->pw, password) == 0;
+	/* the entry itself, not a->pw: that copy does not keep pw_passwd */
+	const struct passwd *entry = may_try ? getpwnam(a->pw_name) : NULL;
+	if (entry)
+		ok = auth_check_password(entry, password) == 0;
 	else
 		account_burn_password(password);
 	wipe(password, sizeof(password));

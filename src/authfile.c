@@ -76,10 +76,7 @@ static char *user_hash_copy(const struct passwd *pw)
 		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
 		return h;
 	}
-	/* no shadow entry: the passwd file's own field (looked up again, as
-	 * callers may pass a copy of the entry without it) */
-	struct passwd *fresh = getpwnam(pw->pw_name);
-	return fresh && fresh->pw_passwd ? strdup(fresh->pw_passwd) : NULL;
+	return pw->pw_passwd ? strdup(pw->pw_passwd) : NULL;
 }
 
 int auth_check_password(const struct passwd *pw, const char *password)
