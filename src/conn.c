@@ -319,7 +319,9 @@ static void on_authenticated(struct conn *c)
 	const struct passwd *pw = &c->auth.pw;
 	const char *groups[65];
 	int ng = user_group_names(pw, groups, 64);
-	config_match(&c->cfg, pw->pw_name, groups, c->peer_addr, NULL);
+	struct match_conn mc = { pw->pw_name, groups, c->peer_addr, NULL,
+				 c->local_addr, c->local_port };
+	config_match(&c->cfg, &mc);
 	user_group_names_free(groups, ng);
 	c->authenticated = 1;
 	int zin = strcmp(c->kex.comp_c2s, "zlib@openssh.com") == 0;
