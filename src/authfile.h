@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <time.h>
 #include "hostkey.h"
+#include "match.h"  /* callers of match_pattern & co. that include only this */
 
 /* 0 if password matches the user's hash (shadow, else passwd); -1 otherwise
  * (locked/empty/unknown hashes never match). */
@@ -38,13 +39,5 @@ void authkey_opts_free(struct authkey_opts *o);
 int authkeys_find(const char *path, const struct passwd *pw, int strict_modes,
 		  const struct sshkey *key, struct authkey_opts *opts,
 		  char *why, size_t whysz);
-
-/* OpenSSH pattern matching ('*' '?' and '!' negation in comma lists) used by
- * from=, Match Address, AllowUsers. Returns 1 match, 0 no match, -1 negated
- * match. */
-int match_pattern(const char *s, const char *pattern);
-int match_pattern_list(const char *s, const char *list);
-/* host/address against a list that may contain CIDR (a.b.c.d/nn). */
-int match_addr_list(const char *addr, const char *list);
 
 #endif

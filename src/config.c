@@ -6,7 +6,6 @@
  * list options accumulate. Match blocks are validated when the file is read
  * and their lines kept; config_match() re-parses the matching ones over the
  * global values. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
@@ -25,6 +24,7 @@
 #include "cipher.h"
 #include "config.h"
 #include "log.h"
+#include "match.h"
 
 #define KEX_SUPPORTED "curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
@@ -51,7 +51,7 @@ struct cfg_match {
 	int line;
 	int all;                          /* "Match all" */
 	int n_crit;
-	char *crit_kw[MAX_CRITERIA];      /* "user" "group" "address" "host" */
+	char *crit_kw[MAX_CRITERIA];      /* lowercase criterion name (match_criterion) */
 	char *crit_val[MAX_CRITERIA];     /* pattern lists */
 	struct cfg_line *lines;
 	int n_lines;
@@ -299,182 +299,6 @@ static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host,
 		}
 	}
 	return **host ? 0 : -1;
-}
-
-/* -------------------------------------------------------- pattern matching
- * OpenSSH's pattern lists: '*' and '?' wildcards, comma-separated entries,
- * a '!' entry that matches makes the whole list fail. Private here so that
- * config does not depend on authfile. */
-
-static int glob_match(const char *s, const char *pat, int nocase)
-{
-	for (;;) {
-		if (*pat == 0)
-			return *s == 0;
-		if (*pat == '*') {
-			while (*pat == '*')
-				pat++;
-			if (*pat == 0)
-				return 1;
-			for (; *s; s++)
-				if (glob_match(s, pat, nocase))
-					return 1;
-			return 0;
-		}
-		if (*s == 0)
-			return 0;
-		if (*pat != '?') {
-			int a = (unsigned char)*pat, b = (unsigned char)*s;
-			if (nocase ? tolower(a) != tolower(b) : a != b)
-				return 0;
-		}
-		s++;
-		pat++;
-	}
-}
-
-/* Calls fn on each entry of a comma list with its negation stripped.
- * Returns 1 if a positive entry matched, -1 if a negated one did, else 0. */
-static int list_match(const char *s, const char *list,
-		      int (*fn)(const char *s, const char *entry, int nocase), int nocase)
-{
-	int found = 0;
-	while (*list) {
-		size_t len = strcspn(list, ",");
-		char entry[1024];
-		if (len > 0 && len < sizeof entry) {
-			memcpy(entry, list, len);
-			entry[len] = 0;
-			int neg = entry[0] == '!';
-			if (fn(s, entry + neg, nocase) == 1) {
-				if (neg)
-					return -1;
-				found = 1;
-			}
-		}
-		list += len;
-		if (*list == ',')
-			list++;
-	}
-	return found;
-}
-
-static int glob_entry(const char *s, const char *entry, int nocase)
-{
-	return glob_match(s, entry, nocase);
-}
-
-static int match_list(const char *s, const char *list, int nocase)
-{
-	return list_match(s, list, glob_entry, nocase);
-}
-
-/* Address in 16 bytes; IPv4 (and v4-mapped IPv6) use the first 4. */
-struct net_addr {
-	int family;
-	unsigned char b[16];
-};
-
-static int parse_addr(const char *s, struct net_addr *a)
-{
-	if (inet_pton(AF_INET, s, a->b) == 1) {
-		a->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, a->b) == 1) {
-		static const unsigned char mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
-		a->family = AF_INET6;
-		if (memcmp(a->b, mapped, 12) == 0) {
-			memmove(a->b, a->b + 12, 4);
-			a->family = AF_INET;
-		}
-		return 0;
-	}
-	return -1;
-}
-
-/* "addr/bits" -> network and prefix length; -1 if malformed. */
-static int parse_cidr(const char *entry, struct net_addr *net, int *bits)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(entry, '/');
-	long b;
-	if (!slash || (size_t)(slash - entry) >= sizeof buf)
-		return -1;
-	memcpy(buf, entry, (size_t)(slash - entry));
-	buf[slash - entry] = 0;
-	if (parse_addr(buf, net) < 0)
-		return -1;
-	if (parse_long(slash + 1, 0, net->family == AF_INET ? 32 : 128, &b) < 0)
-		return -1;
-	*bits = (int)b;
-	return 0;
-}
-
-static int cidr_contains(const struct net_addr *net, int bits, const struct net_addr *a)
-{
-	if (net->family != a->family)
-		return 0;
-	int whole = bits / 8, rest = bits % 8;
-	if (memcmp(net->b, a->b, (size_t)whole) != 0)
-		return 0;
-	if (rest) {
-		unsigned char mask = (unsigned char)(0xff << (8 - rest));
-		if ((net->b[whole] & mask) != (a->b[whole] & mask))
-			return 0;
-	}
-	return 1;
-}
-
-static int addr_entry(const char *addr, const char *entry, int nocase)
-{
-	(void)nocase;
-	if (!strchr(entry, '/'))
-		return glob_match(addr, entry, 0);
-	struct net_addr net, a;
-	int bits;
-	if (parse_cidr(entry, &net, &bits) < 0 || parse_addr(addr, &a) < 0)
-		return 0;
-	return cidr_contains(&net, bits, &a);
-}
-
-static int addr_match_list(const char *addr, const char *list)
-{
-	return list_match(addr, list, addr_entry, 0);
-}
-
-/* Every CIDR entry of an address list must parse. */
-static int addr_list_valid(const char *list, const char **bad_out, char *bad, size_t badsz)
-{
-	while (*list) {
-		size_t len = strcspn(list, ",");
-		snprintf(bad, badsz, "%.*s", (int)len, list);
-		const char *e = bad + (bad[0] == '!');
-		struct net_addr net;
-		int bits;
-		if (len == 0 || (strchr(e, '/') && parse_cidr(e, &net, &bits) < 0)) {
-			*bad_out = bad;
-			return -1;
-		}
-		list += len;
-		if (*list == ',')
-			list++;
-	}
-	return 0;
-}
-
-/* Any of the user's groups matches (and none is excluded by a '!'). */
-static int groups_match(const char *const *groups, const char *list)
-{
-	int found = 0;
-	for (; *groups; groups++) {
-		int r = match_list(*groups, list, 0);
-		if (r < 0)
-			return 0;
-		if (r > 0)
-			found = 1;
-	}
-	return found;
 }
 
 /* ---------------------------------------------------------------- tokenizer */
@@ -900,7 +724,7 @@ static char *algs_resolve(const char *val, const char *supported, const char **w
 	for (int w = 0; w < n_want; w++) {
 		int hit = 0;
 		for (int s = 0; s < n_sup; s++) {
-			if (!glob_match(sup[s], want[w], 0))
+			if (!match_pattern(sup[s], want[w]))
 				continue;
 			hit = 1;
 			if (!use[s] && mode != '-' && mode != '+')
@@ -1134,6 +958,20 @@ static int conv_acceptenv(const char *arg, char **out, const char **why)
 	(void)out;
 	if (strchr(arg, '=')) {
 		*why = "'=' not allowed in pattern";
+		return -1;
+	}
+	return 0;
+}
+
+/* AllowUsers/DenyUsers USER@HOST: a malformed CIDR in HOST is refused here,
+ * so that a typo in a DenyUsers entry cannot silently stop it matching. */
+static int conv_user_entry(const char *arg, char **out, const char **why)
+{
+	const char *at = strchr(arg, '@');
+	char bad[128];
+	(void)out;
+	if (at && match_addr_list_valid(at + 1, bad, sizeof bad) < 0) {
+		*why = "bad address pattern in";
 		return -1;
 	}
 	return 0;
@@ -1378,8 +1216,8 @@ static const struct keyword keywords[] = {
 	FLAG("StrictModes", strict_modes, 0),
 	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
 	TIME("LoginGraceTime", login_grace_time, 0),
-	ACC("AllowUsers", allow_users, NULL, M),
-	ACC("DenyUsers", deny_users, NULL, M),
+	ACC("AllowUsers", allow_users, conv_user_entry, M),
+	ACC("DenyUsers", deny_users, conv_user_entry, M),
 	ACC("AllowGroups", allow_groups, NULL, M),
 	ACC("DenyGroups", deny_groups, NULL, M),
 	PATH("Banner", banner, NULL, M),
@@ -1515,6 +1353,75 @@ static void match_free(struct cfg_match *m)
 	free(m->lines);
 }
 
+/* LocalPort patterns: each entry a port number (1-65535) or a glob of
+ * digits, '*' and '?'. Writes the first bad entry into bad. */
+static int port_list_valid(const char *list, char *bad, size_t badsz)
+{
+	while (*list) {
+		size_t len = strcspn(list, ",");
+		snprintf(bad, badsz, "%.*s", (int)len, list);
+		if (len >= badsz)
+			return -1;              /* not checked whole: refuse */
+		const char *e = bad;
+		while (isspace((unsigned char)*e))
+			e++;
+		if (*e == '!')
+			e++;
+		while (isspace((unsigned char)*e))
+			e++;
+		size_t n = strlen(e);
+		while (n && isspace((unsigned char)e[n - 1]))
+			n--;
+		if (n == 0 || strspn(e, "0123456789*?") < n)
+			return -1;
+		if (strspn(e, "0123456789") == n) {
+			char num[16];
+			snprintf(num, sizeof num, "%.*s", (int)n, e);
+			if (n >= sizeof num || parse_port(num) < 0)
+				return -1;
+		}
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/* Canonical (lowercase) name of a Match criterion, NULL if unknown. */
+static const char *match_criterion(const char *word)
+{
+	static const char *const crits[] = {
+		"user", "group", "address", "host", "localaddress", "localport"
+	};
+	for (size_t j = 0; j < sizeof crits / sizeof crits[0]; j++)
+		if (strcasecmp(word, crits[j]) == 0)
+			return crits[j];
+	return NULL;
+}
+
+/* One "Criterion pattern" pair into m. */
+static int add_criterion(struct pctx *p, struct cfg_match *m, const char *word,
+			 const char *val)
+{
+	const char *kw = match_criterion(word);
+	char bad[256];
+	if (!kw)
+		return perr(p, "Match", "unsupported criterion '%s'", word);
+	if (!val || !*val)
+		return perr(p, "Match", "criterion '%s' needs a value", word);
+	if (strcmp(kw, "address") == 0 && match_addr_list_valid(val, bad, sizeof bad) < 0)
+		return perr(p, "Match", "bad address pattern '%s'", bad);
+	if (strcmp(kw, "localaddress") == 0 && match_addr_list_valid(val, bad, sizeof bad) < 0)
+		return perr(p, "Match", "bad LocalAddress pattern '%s'", bad);
+	if (strcmp(kw, "localport") == 0 && port_list_valid(val, bad, sizeof bad) < 0)
+		return perr(p, "Match", "bad LocalPort pattern '%s'", bad);
+	if (m->n_crit == MAX_CRITERIA)
+		return perr(p, "Match", "too many criteria");
+	m->crit_kw[m->n_crit] = xstrdup(kw);
+	m->crit_val[m->n_crit++] = xstrdup(val);
+	return 0;
+}
+
 /* "Match all" or criterion/pattern pairs; starts a new block. */
 static int start_match(struct pctx *p, char **av, int ac, int *block)
 {
@@ -1527,32 +1434,10 @@ static int start_match(struct pctx *p, char **av, int ac, int *block)
 		m.all = 1;
 	} else {
 		for (int i = 0; i < ac; i += 2) {
-			static const char *const crits[] = { "user", "group", "address", "host" };
-			const char *kw = NULL;
-			for (size_t j = 0; j < sizeof crits / sizeof crits[0]; j++)
-				if (strcasecmp(av[i], crits[j]) == 0)
-					kw = crits[j];
-			if (!kw) {
+			if (add_criterion(p, &m, av[i], i + 1 < ac ? av[i + 1] : NULL) < 0) {
 				match_free(&m);
-				return perr(p, "Match", "unsupported criterion '%s'", av[i]);
+				return -1;
 			}
-			if (i + 1 >= ac || !*av[i + 1]) {
-				match_free(&m);
-				return perr(p, "Match", "criterion '%s' needs a value", av[i]);
-			}
-			const char *bad;
-			char badbuf[256];
-			if (strcmp(kw, "address") == 0 &&
-			    addr_list_valid(av[i + 1], &bad, badbuf, sizeof badbuf) < 0) {
-				match_free(&m);
-				return perr(p, "Match", "bad address pattern '%s'", bad);
-			}
-			if (m.n_crit == MAX_CRITERIA) {
-				match_free(&m);
-				return perr(p, "Match", "too many criteria");
-			}
-			m.crit_kw[m.n_crit] = xstrdup(kw);
-			m.crit_val[m.n_crit++] = xstrdup(av[i + 1]);
 		}
 	}
 	m.file = xstrdup(p->file);
@@ -1896,30 +1781,41 @@ int config_apply_option(struct config *c, const char *line, char *err, size_t er
 	return rc;
 }
 
-static int block_matches(const struct cfg_match *m, const char *user,
-			 const char *const *groups, const char *addr, const char *host)
+static int criterion_matches(const char *kw, const char *pat, const struct match_conn *mc)
+{
+	char port[16];
+	if (strcmp(kw, "user") == 0)
+		return mc->user && match_pattern_list(mc->user, pat) == 1;
+	if (strcmp(kw, "group") == 0)
+		return mc->groups && match_group_list(mc->groups, pat) == 1;
+	if (strcmp(kw, "address") == 0)
+		return mc->addr && match_addr_list(mc->addr, pat) == 1;
+	if (strcmp(kw, "host") == 0)
+		return mc->host && match_hostname_list(mc->host, pat) == 1;
+	if (strcmp(kw, "localaddress") == 0)
+		return mc->laddr && match_addr_list(mc->laddr, pat) == 1;
+	if (strcmp(kw, "localport") == 0) {
+		if (mc->lport <= 0)
+			return 0;
+		snprintf(port, sizeof port, "%d", mc->lport);
+		return match_pattern_list(port, pat) == 1;
+	}
+	return 0;   /* unknown criteria are refused at load; never match one */
+}
+
+/* Every criterion must match; one the connection does not know (NULL/0)
+ * does not match. */
+static int block_matches(const struct cfg_match *m, const struct match_conn *mc)
 {
 	if (m->all)
 		return 1;
-	for (int i = 0; i < m->n_crit; i++) {
-		const char *kw = m->crit_kw[i], *pat = m->crit_val[i];
-		int ok;
-		if (strcmp(kw, "user") == 0)
-			ok = user && match_list(user, pat, 0) == 1;
-		else if (strcmp(kw, "group") == 0)
-			ok = groups && groups_match(groups, pat) == 1;
-		else if (strcmp(kw, "address") == 0)
-			ok = addr && addr_match_list(addr, pat) == 1;
-		else
-			ok = host && match_list(host, pat, 1) == 1;
-		if (!ok)
+	for (int i = 0; i < m->n_crit; i++)
+		if (!criterion_matches(m->crit_kw[i], m->crit_val[i], mc))
 			return 0;
-	}
 	return 1;
 }
 
-int config_match(struct config *c, const char *user, const char *const *groups,
-		 const char *addr, const char *host)
+int config_match(struct config *c, const struct match_conn *mc)
 {
 	char err[512];
 	struct pctx p = { .c = c, .mode = PM_MATCH, .err = err, .errsz = sizeof err };
@@ -1927,7 +1823,7 @@ int config_match(struct config *c, const char *user, const char *const *groups,
 	memset(c->seen, 0, sizeof c->seen);
 	for (int i = 0; i < c->n_matches; i++) {
 		const struct cfg_match *m = &c->matches[i];
-		if (!block_matches(m, user, groups, addr, host))
+		if (!block_matches(m, mc))
 			continue;
 		debug("config: Match at %s:%d applies", m->file, m->line);
 		for (int j = 0; j < m->n_lines; j++) {

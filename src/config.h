@@ -111,12 +111,19 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errsz
  * before or after config_load_file; for list options (Port, AcceptEnv, ...)
  * the -o values replace the file's (repeated -o values accumulate). */
 int config_apply_option(struct config *c, const char *line, char *err, size_t errsz);
-/* Apply Match blocks for this connection: user, group list of the user (may
- * be NULL; NULL-terminated), client address, host name (may be NULL). Call
- * once, on a per-connection copy (config_copy). Returns -1 only if a stored
- * line no longer parses (they are validated at load), after logging it. */
-int config_match(struct config *c, const char *user, const char *const *groups,
-		 const char *addr, const char *host);
+/* What Match criteria are tested against. */
+struct match_conn {
+	const char *user;                 /* NULL: not known */
+	const char *const *groups;        /* NULL-terminated, NULL: not known */
+	const char *addr, *host;          /* client address, client host name (NULL) */
+	const char *laddr;                /* local address of the connection (NULL) */
+	int lport;                        /* local port (0: not known) */
+};
+/* Apply Match blocks for this connection; a criterion whose value is not
+ * known does not match. Call once, on a per-connection copy (config_copy).
+ * Returns -1 only if a stored line no longer parses (they are validated at
+ * load), after logging it. */
+int config_match(struct config *c, const struct match_conn *mc);
 /* Call fn with a copy of c as each Match block would leave it if it
  * applied (start-up checks of options that need system support, whoever
  * logs in). -1 if a stored line no longer parses. */

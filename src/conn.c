@@ -331,7 +331,9 @@ static void handle_global_request(struct conn *c, rd_t *r)
 int conn_apply_match(struct conn *c, const char *user, const char *const *groups)
 {
 	int level_before = c->cfg.log_level;
-	if (config_match(&c->cfg, user, groups, c->peer_addr, NULL) < 0)
+	struct match_conn mc = { .user = user, .groups = groups, .addr = c->peer_addr,
+				 .host = NULL, .laddr = c->local_addr, .lport = c->local_port };
+	if (config_match(&c->cfg, &mc) < 0)
 		return -1;
 	if (c->cfg.log_level != level_before)
 		log_set_level((enum log_level)c->cfg.log_level);

@@ -203,32 +203,56 @@ static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 	return loaded;
 }
 
-/* -T with -C user=...,addr=...,host=... */
+static void spec_error(const char *fmt, const char *arg) __attribute__((noreturn));
+static void spec_error(const char *fmt, const char *arg)
+{
+	fputs("wombatd: -C: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* One "key=value" of -C into mc (values point into kv). */
+static void spec_item(char *kv, struct match_conn *mc)
+{
+	char *eq = strchr(kv, '=');
+	if (!eq)
+		spec_error("expected key=value, got \"%s\"", kv);
+	*eq = 0;
+	const char *val = eq + 1;
+	if (strcmp(kv, "user") == 0) {
+		mc->user = val;
+	} else if (strcmp(kv, "addr") == 0) {
+		mc->addr = val;
+	} else if (strcmp(kv, "host") == 0) {
+		mc->host = val;
+	} else if (strcmp(kv, "laddr") == 0) {
+		mc->laddr = val;
+	} else if (strcmp(kv, "lport") == 0) {
+		char *end;
+		long port = strtol(val, &end, 10);
+		if (!*val || *end || port < 1 || port > 65535)
+			spec_error("bad lport \"%s\" (expected 1 to 65535)", val);
+		mc->lport = (int)port;
+	} else {
+		spec_error("unknown key \"%s\"", kv);
+	}
+}
+
+/* -T with -C user=...,addr=...,host=...,laddr=...,lport=... */
 static void dump_config(struct config *cfg, const char *spec)
 {
 	if (spec) {
 		char buf[512], *save = NULL;
-		const char *user = NULL, *addr = NULL, *host = NULL;
+		struct match_conn mc = { 0 };
 		snprintf(buf, sizeof(buf), "%s", spec);
-		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(kv, '=');
-			if (!eq) {
-				fprintf(stderr, "wombatd: -C: expected key=value, got \"%s\"\n", kv);
-				exit(1);
-			}
-			*eq = 0;
-			if (strcmp(kv, "user") == 0) user = eq + 1;
-			else if (strcmp(kv, "addr") == 0) addr = eq + 1;
-			else if (strcmp(kv, "host") == 0) host = eq + 1;
-			else if (strcmp(kv, "laddr") != 0 && strcmp(kv, "lport") != 0) {
-				fprintf(stderr, "wombatd: -C: unknown key \"%s\"\n", kv);
-				exit(1);
-			}
-		}
-		struct passwd *pw = user ? getpwnam(user) : NULL;
+		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+			spec_item(kv, &mc);
+		struct passwd *pw = mc.user ? getpwnam(mc.user) : NULL;
 		const char *groups[65] = { NULL };
 		int ng = pw ? user_group_names(pw, groups, 64) : 0;
-		config_match(cfg, user, groups, addr, host);
+		mc.groups = groups;
+		config_match(cfg, &mc);
 		user_group_names_free(groups, ng);
 	}
 	config_dump(cfg, stdout);

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Server, free_port, server_argv, ssh
+
 REPO = Path(__file__).resolve().parents[2]
 WOMBATD = REPO / "wombatd"
 
@@ -94,6 +96,10 @@ def test_good_config_passes_t(tmp_path, hostkey):
     ("Match User bob\n  Port 2200\n", 2, "Port: not allowed in a Match block"),
     ("Match User bob\n  MaxSessions lots\n", 2, "MaxSessions: bad number 'lots'"),
     ("Match Address 10.0.0.0/40\n", 1, "Match: bad address pattern '10.0.0.0/40'"),
+    ("Match LocalAddress 127.0.0.1,::1/200\n", 1,
+     "Match: bad LocalAddress pattern '::1/200'"),
+    ("Match LocalPort 22,ssh\n", 1, "Match: bad LocalPort pattern 'ssh'"),
+    ("Match RDomain x\n", 1, "Match: unsupported criterion 'RDomain'"),
     ("SessionKillMode sometimes\n", 1, "SessionKillMode: bad value 'sometimes'"),
     ("Include does-not-exist.conf\n", 1, "Include: cannot open"),
 ])
@@ -173,6 +179,85 @@ def test_dump_with_match_spec(tmp_path):
     assert d["sessionkillmode"] == ["control-group"]
     d = dump_dict(dump("-f", conf, "-C", "user=alice,addr=10.1.2.3,host=h"))
     assert d["passwordauthentication"] == ["no"]
+
+
+LOCAL = """\
+MaxSessions 10
+Match LocalAddress 127.0.0.0/8,!127.0.0.2 LocalPort 2222
+    MaxSessions 3
+Match LocalPort 80??,!8022
+    MaxAuthTries 2
+"""
+
+
+@pytest.mark.parametrize("spec,sessions,tries", [
+    ("laddr=127.0.0.1,lport=2222", "3", "6"),
+    ("laddr=127.9.9.9,lport=2222", "3", "6"),
+    ("laddr=127.0.0.2,lport=2222", "10", "6"),     # negated address
+    ("laddr=10.0.0.1,lport=2222", "10", "6"),
+    ("laddr=127.0.0.1,lport=22", "10", "6"),        # other port
+    ("lport=2222", "10", "6"),                      # no local address: no match
+    ("laddr=127.0.0.1,lport=8080", "10", "2"),      # port glob
+    ("laddr=127.0.0.1,lport=8022", "10", "6"),      # negated port
+    ("laddr=::ffff:127.0.0.1,lport=2222", "3", "6"),
+])
+def test_dump_with_local_match_spec(tmp_path, spec, sessions, tries):
+    conf = write(tmp_path / "local.conf", LOCAL)
+    d = dump_dict(dump("-f", conf, "-C", f"user=bob,addr=192.0.2.1,host=h,{spec}"))
+    assert d["maxsessions"] == [sessions]
+    assert d["maxauthtries"] == [tries]
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("user=bob,lport=0", "bad lport"),
+    ("user=bob,lport=22x", "bad lport"),
+    ("user=bob,rdomain=x", "unknown key"),
+])
+def test_dump_rejects_bad_match_spec(tmp_path, spec, message):
+    conf = write(tmp_path / "local.conf", LOCAL)
+    r = run("-T", "-f", conf, "-C", spec)
+    assert r.returncode == 1
+    assert message in r.stderr
+
+
+def test_login_applies_match_local_port(tmp_path, keys):
+    """A real login through the port a Match LocalPort block names gets that
+    block's ForceCommand; a block for another port (listed first, so its
+    ForceCommand would win) does not apply."""
+    port = free_port()
+    other = port + 1 if port < 65535 else port - 1
+    cfg = write(tmp_path / "wombatd_config",
+                f"Match LocalPort {other}\n"
+                "    ForceCommand echo wrong-port\n"
+                f"Match LocalAddress 127.0.0.1 LocalPort {port}\n"
+                "    ForceCommand echo matched-localport\n")
+    argv = server_argv("wombatd", port, list(keys.host.values()), keys.authorized_keys, [])
+    argv[1:1] = ["-f", str(cfg)]
+    srv = Server("wombatd", port, str(tmp_path / "log"), argv).start()
+    try:
+        r = ssh(srv, "echo own-command", text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "matched-localport\n"
+    finally:
+        srv.stop()
+
+
+def test_login_ignores_match_for_other_local_port(tmp_path, keys):
+    """Only a block for another port: the client's own command runs."""
+    port = free_port()
+    other = port + 1 if port < 65535 else port - 1
+    cfg = write(tmp_path / "wombatd_config",
+                f"Match LocalPort {other}\n"
+                "    ForceCommand echo matched-localport\n")
+    argv = server_argv("wombatd", port, list(keys.host.values()), keys.authorized_keys, [])
+    argv[1:1] = ["-f", str(cfg)]
+    srv = Server("wombatd", port, str(tmp_path / "log"), argv).start()
+    try:
+        r = ssh(srv, "echo own-command", text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "own-command\n"
+    finally:
+        srv.stop()
 
 
 def test_dump_reads_back_identically(tmp_path):

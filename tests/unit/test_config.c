@@ -65,6 +65,14 @@ static char *dump_to_string(const struct config *c)
 	return s;
 }
 
+/* config_match with the criteria the older tests give (no local side). */
+static int match_as(struct config *c, const char *user, const char *const *groups,
+		    const char *addr, const char *host)
+{
+	struct match_conn mc = { .user = user, .groups = groups, .addr = addr, .host = host };
+	return config_match(c, &mc);
+}
+
 static void test_defaults(void)
 {
 	struct config c;
@@ -336,7 +344,16 @@ static void test_errors(void)
 			      "3: MaxAuthTries: bad number 'many' (expected 1 to 2147483647)"));
 	CHECK(load_fails_with("Match\n", "1: Match: missing criteria"));
 	CHECK(load_fails_with("Match User\n", "1: Match: criterion 'User' needs a value"));
-	CHECK(load_fails_with("Match LocalPort 22\n", "1: Match: unsupported criterion 'LocalPort'"));
+	CHECK(load_fails_with("DenyUsers bob alice@10.0.0.0/33\n",
+			      "1: DenyUsers: bad address pattern in 'alice@10.0.0.0/33'"));
+	CHECK(load_fails_with("Match User x\n  AllowUsers *@10.0.0.0/8,!bad/8\n",
+			      "2: AllowUsers: bad address pattern in '*@10.0.0.0/8,!bad/8'"));
+	CHECK(load_fails_with("Match RDomain x\n", "1: Match: unsupported criterion 'RDomain'"));
+	CHECK(load_fails_with("Match LocalAddress 10.0.0.0/8,10.1.0.0/99\n",
+			      "1: Match: bad LocalAddress pattern '10.1.0.0/99'"));
+	CHECK(load_fails_with("Match LocalPort 22,ssh\n", "1: Match: bad LocalPort pattern 'ssh'"));
+	CHECK(load_fails_with("Match LocalPort 70000\n", "1: Match: bad LocalPort pattern '70000'"));
+	CHECK(load_fails_with("Match LocalPort 0\n", "1: Match: bad LocalPort pattern '0'"));
 	CHECK(load_fails_with("Match all User x\n",
 			      "1: Match: 'all' cannot be combined with other criteria"));
 	CHECK(load_fails_with("Match Address 10.0.0.0/33\n",
@@ -446,7 +463,7 @@ static void test_include(void)
 	snprintf(text, sizeof text, "Match User bob\nInclude %s/conf.d/match.inc\n", tmpdir);
 	CHECK(load(&c, text) == 0);
 	CHECK(c.max_sessions == 10);
-	CHECK(config_match(&c, "bob", NULL, "10.0.0.1", NULL) == 0);
+	CHECK(match_as(&c, "bob", NULL, "10.0.0.1", NULL) == 0);
 	CHECK(c.max_sessions == 1);
 	config_free(&c);
 	/* a Match block opened in an included file ends with that file */
@@ -494,7 +511,7 @@ static void test_match(void)
 
 	const char *bob_groups[] = { "users", "admins", NULL };
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "bob", bob_groups, "10.1.1.1", "pc.example.org") == 0);
+	CHECK(match_as(&c, "bob", bob_groups, "10.1.1.1", "pc.example.org") == 0);
 	CHECK(c.password_authentication == 0);
 	CHECK(c.session_kill_mode == KILL_CONTROL_GROUP);
 	CHECK(c.max_sessions == 2);
@@ -509,7 +526,7 @@ static void test_match(void)
 
 	const char *staff[] = { "staff", NULL };
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "alice", staff, "192.168.3.4", NULL) == 0);
+	CHECK(match_as(&c, "alice", staff, "192.168.3.4", NULL) == 0);
 	CHECK(c.password_authentication == 1 && c.max_sessions == 10);
 	CHECK(c.allow_tcp_forwarding == 0);
 	CHECK(c.force_command && strcmp(c.force_command, "/bin/false") == 0);
@@ -517,27 +534,75 @@ static void test_match(void)
 	config_free(&c);
 	/* negated address entry */
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "alice", NULL, "192.168.7.9", NULL) == 0);
+	CHECK(match_as(&c, "alice", NULL, "192.168.7.9", NULL) == 0);
 	CHECK(c.allow_tcp_forwarding == 1);
 	config_free(&c);
 	/* IPv6 CIDR together with a user criterion; v4-mapped addresses */
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "carol", NULL, "2001:db8::5", NULL) == 0);
+	CHECK(match_as(&c, "carol", NULL, "2001:db8::5", NULL) == 0);
 	CHECK(c.close_on_child_exit == 1);
 	config_free(&c);
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "alice", NULL, "2001:db8::5", NULL) == 0);
+	CHECK(match_as(&c, "alice", NULL, "2001:db8::5", NULL) == 0);
 	CHECK(c.close_on_child_exit == 0);
 	config_free(&c);
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "alice", NULL, "::ffff:192.168.1.1", NULL) == 0);
+	CHECK(match_as(&c, "alice", NULL, "::ffff:192.168.1.1", NULL) == 0);
 	CHECK(c.allow_tcp_forwarding == 0);
 	config_free(&c);
 	/* root is excluded by the negation, and a missing host never matches */
 	config_copy(&c, &base);
-	CHECK(config_match(&c, "root", NULL, "10.0.0.1", NULL) == 0);
+	CHECK(match_as(&c, "root", NULL, "10.0.0.1", NULL) == 0);
 	CHECK(c.password_authentication == 1 && c.session_kill_mode == KILL_PROCESS);
 	CHECK(c.banner == NULL && c.client_alive_interval == 30);
+	config_free(&c);
+	config_free(&base);
+}
+
+/* LocalAddress / LocalPort: the server side of the connection. */
+static void test_match_local(void)
+{
+	static const char *conf =
+		"MaxSessions 10\n"
+		"Match LocalAddress 10.9.0.0/16,!10.9.9.9 LocalPort 22,80??\n"
+		"  MaxSessions 3\n"
+		"Match LocalPort !2222,*\n"
+		"  ClientAliveInterval 30\n"
+		"Match localaddress ::1 User alice\n"
+		"  MaxAuthTries 2\n";
+	struct config base, c;
+	CHECK(load(&base, conf) == 0);
+	struct match_conn mc = { .user = "alice", .addr = "192.0.2.1",
+				 .laddr = "10.9.1.1", .lport = 22 };
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.max_sessions == 3 && c.client_alive_interval == 30 && c.max_auth_tries == 6);
+	config_free(&c);
+	/* the port list's glob, and a negated local address */
+	mc.lport = 8022;
+	mc.laddr = "10.9.9.9";
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.max_sessions == 10 && c.client_alive_interval == 30);
+	config_free(&c);
+	mc.laddr = "10.9.1.1";
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.max_sessions == 3);
+	config_free(&c);
+	/* a negated port; IPv6 local address with a user */
+	mc.lport = 2222;
+	mc.laddr = "::1";
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.max_sessions == 10 && c.client_alive_interval == 0 && c.max_auth_tries == 2);
+	config_free(&c);
+	/* unknown local side: no local criterion matches */
+	mc.lport = 0;
+	mc.laddr = NULL;
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.max_sessions == 10 && c.client_alive_interval == 0 && c.max_auth_tries == 6);
 	config_free(&c);
 	config_free(&base);
 }
@@ -698,6 +763,7 @@ int main(void)
 	test_command_line();
 	test_include();
 	test_match();
+	test_match_local();
 	test_dump();
 	test_debian_config();
 	char cmd[128];
