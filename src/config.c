@@ -1781,24 +1781,62 @@ int config_apply_option(struct config *c, const char *line, char *err, size_t er
 	return rc;
 }
 
+/* A list with only negated entries ("!10.0.0.0/8"): nothing positive can
+ * match, so OpenSSH's Match never applies it — the bastion idiom `Match
+ * Address !10.0.0.0/8` would silently do nothing. wombat reads it as
+ * "everything except": the block applies when no entry excludes. */
+static int only_negations(const char *list)
+{
+	int any = 0;
+	for (const char *p = list; *p; ) {
+		p += strspn(p, " \t");
+		size_t len = strcspn(p, ",");
+		if (len) {
+			if (*p != '!')
+				return 0;
+			any = 1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return any;
+}
+
+/* 1/0/-1 from a list matcher: 1 applies; 0 applies too for a list of
+ * negations only (see above); -1 (excluded or malformed) never. */
+static int list_applies(int result, const char *list)
+{
+	return result == 1 || (result == 0 && only_negations(list));
+}
+
+static int group_excluded(const char *const *groups, const char *list)
+{
+	for (; *groups; groups++)
+		if (match_pattern_list(*groups, list) < 0)
+			return 1;
+	return 0;
+}
+
 static int criterion_matches(const char *kw, const char *pat, const struct match_conn *mc)
 {
 	char port[16];
 	if (strcmp(kw, "user") == 0)
-		return mc->user && match_pattern_list(mc->user, pat) == 1;
+		return mc->user && list_applies(match_pattern_list(mc->user, pat), pat);
 	if (strcmp(kw, "group") == 0)
-		return mc->groups && match_group_list(mc->groups, pat) == 1;
+		return mc->groups && (match_group_list(mc->groups, pat) == 1 ||
+				      (only_negations(pat) && !group_excluded(mc->groups, pat)));
 	if (strcmp(kw, "address") == 0)
-		return mc->addr && match_addr_list(mc->addr, pat) == 1;
+		return mc->addr && list_applies(match_addr_list(mc->addr, pat), pat);
 	if (strcmp(kw, "host") == 0)
-		return mc->host && match_hostname_list(mc->host, pat) == 1;
+		return mc->host && list_applies(match_hostname_list(mc->host, pat), pat);
 	if (strcmp(kw, "localaddress") == 0)
-		return mc->laddr && match_addr_list(mc->laddr, pat) == 1;
+		return mc->laddr && list_applies(match_addr_list(mc->laddr, pat), pat);
 	if (strcmp(kw, "localport") == 0) {
 		if (mc->lport <= 0)
 			return 0;
 		snprintf(port, sizeof port, "%d", mc->lport);
-		return match_pattern_list(port, pat) == 1;
+		return list_applies(match_pattern_list(port, pat), pat);
 	}
 	return 0;   /* unknown criteria are refused at load; never match one */
 }
@@ -1869,4 +1907,15 @@ void config_dump(const struct config *c, FILE *out)
 	for (const struct keyword *k = keywords; k->name; k++)
 		if (k->dump)
 			k->dump(c, k, out);
+}
+
+const char *config_match_keyword(int i)
+{
+	for (const struct keyword *k = keywords; k->name; k++) {
+		if (!(k->flags & KW_MATCH) || (k->flags & (KW_ALIAS | KW_INCLUDE | KW_MATCHKW)))
+			continue;
+		if (i-- == 0)
+			return k->name;
+	}
+	return NULL;
 }

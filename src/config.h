@@ -129,6 +129,10 @@ int config_match(struct config *c, const struct match_conn *mc);
  * logs in). -1 if a stored line no longer parses. */
 int config_each_match_block(const struct config *c,
 			    void (*fn)(const struct config *applied, void *arg), void *arg);
+/* The i-th keyword allowed inside a Match block (canonical spelling,
+ * aliases and the structural Match/Include excluded), NULL past the end.
+ * The tests derive their list of Match-able options from this. */
+const char *config_match_keyword(int i);
 /* -T output: one "keyword value" line per option, lowercase keywords, as
  * `sshd -T` prints; must read back through config_load_file. */
 void config_dump(const struct config *c, FILE *out);

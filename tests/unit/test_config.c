@@ -560,6 +560,40 @@ static void test_match(void)
 }
 
 /* LocalAddress / LocalPort: the server side of the connection. */
+/* A criterion list of negations only means "everything except" (OpenSSH
+ * never applies such a block; the bastion idiom needs it to). */
+static void test_match_only_negations(void)
+{
+	static const char *conf =
+		"Match Address !10.0.0.0/8\n"
+		"  PasswordAuthentication no\n"
+		"Match User !root,!bob\n"
+		"  MaxSessions 3\n"
+		"Match Group !wheel\n"
+		"  MaxAuthTries 2\n";
+	static const char *const wheel[] = { "users", "wheel", NULL };
+	static const char *const plain[] = { "users", NULL };
+	struct config base, c;
+	CHECK(load(&base, conf) == 0);
+	struct match_conn mc = { .user = "alice", .groups = plain, .addr = "192.0.2.1" };
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.password_authentication == 0 && c.max_sessions == 3 && c.max_auth_tries == 2);
+	config_free(&c);
+	mc = (struct match_conn){ .user = "bob", .groups = wheel, .addr = "10.1.2.3" };
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.password_authentication == 1 && c.max_sessions == 10 && c.max_auth_tries == 6);
+	config_free(&c);
+	/* an unknown value (no address) never matches, negation or not */
+	mc = (struct match_conn){ .user = "alice" };
+	config_copy(&c, &base);
+	CHECK(config_match(&c, &mc) == 0);
+	CHECK(c.password_authentication == 1);
+	config_free(&c);
+	config_free(&base);
+}
+
 static void test_match_local(void)
 {
 	static const char *conf =
@@ -764,6 +798,7 @@ int main(void)
 	test_include();
 	test_match();
 	test_match_local();
+	test_match_only_negations();
 	test_dump();
 	test_debian_config();
 	char cmd[128];
