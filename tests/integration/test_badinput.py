@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import assert_good_login, ssh_argv
+from conftest import WOMBATD, SERVER_KIND, assert_good_login, ssh_argv
 from relay import CorruptingRelay
 
 CLIENT_VERSION = b"SSH-2.0-wombat_badinput_test\r\n"
@@ -188,3 +188,23 @@ def test_corrupted_encrypted_packet(server, cipher, mac, mac_len):
     assert server.wait_log(pattern, since=mark), \
         f"log lacks /{pattern}/:\n{server.log(mark)[-3000:]}"
     assert_good_login(server)
+
+
+@pytest.mark.skipif(SERVER_KIND != "wombatd", reason="runs wombatd -i itself")
+def test_inetd_mode_exits_255_on_a_protocol_error(keys):
+    """As sshd: a connection in inetd mode (-i) that ends in an error (here a
+    client speaking SSH-1.5) makes wombatd exit 255, which inetd-style
+    wrappers look at; the reason is logged."""
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([WOMBATD, "-i", "-e", "-h", keys.host["ed25519"],
+                             "-o", "PidFile=none"], stdin=theirs, stdout=theirs,
+                            stderr=subprocess.PIPE)
+    theirs.close()
+    ours.sendall(b"SSH-1.5-OldClient\r\n")
+    try:
+        rc = proc.wait(timeout=15)
+    finally:
+        ours.close()
+    log = proc.stderr.read().decode()
+    assert rc == 255, log
+    assert "bad protocol version identification 'SSH-1.5-OldClient'" in log
