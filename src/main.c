@@ -2,6 +2,7 @@
  * listener. Flags are OpenSSH sshd's (sshd(8)). */
 #include <errno.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,49 @@ static struct sshkey *generate_default_hostkey(const char *path)
 	return k;
 }
 
+/* Is the log going to stderr (-e, -d, -t)? If not, start-up problems are
+ * also written there, for whoever started wombatd from a terminal. */
+static int log_on_stderr;
+
+static void startup_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void startup_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error("%s", msg);
+	if (!log_on_stderr)
+		fprintf(stderr, "wombatd: %s\n", msg);
+}
+
+/* Like sshd, a host key that cannot be used (unsupported type, corrupt,
+ * bad permissions or owner) is logged and skipped; only when none is left
+ * is it an error, -1. -t behaves the same: the bad keys are reported, and
+ * it fails only when no key loads. */
+static int load_hostkey_files(const char **paths, int n, struct sshkey **keys)
+{
+	int loaded = 0;
+	for (int i = 0; i < n; i++) {
+		char err[512];
+		/* err starts with the file's name */
+		if (key_load_host(paths[i], &keys[loaded], err, sizeof(err)) < 0) {
+			startup_error("host key skipped: %s", err);
+			continue;
+		}
+		char fp[128];
+		key_fingerprint(keys[loaded], fp, sizeof(fp));
+		debug("host key %s: %s %s", paths[i], key_type_name(keys[loaded]), fp);
+		loaded++;
+	}
+	if (loaded == 0) {
+		startup_error("no host key could be loaded; not starting");
+		return -1;
+	}
+	return loaded;
+}
+
 static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 			 struct sshkey **keys, int allow_generate)
 {
@@ -187,20 +231,7 @@ static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 		}
 		paths[n++] = defpath;
 	}
-	int loaded = 0;
-	for (int i = 0; i < n; i++) {
-		char err[256];
-		if (key_load_private(paths[i], &keys[loaded], err, sizeof(err)) < 0) {
-			fprintf(stderr, "wombatd: host key %s: %s\n", paths[i], err);
-			error("host key %s: %s", paths[i], err);
-			return -1;
-		}
-		char fp[128];
-		key_fingerprint(keys[loaded], fp, sizeof(fp));
-		debug("host key %s: %s %s", paths[i], key_type_name(keys[loaded]), fp);
-		loaded++;
-	}
-	return loaded;
+	return load_hostkey_files(paths, n, keys);
 }
 
 /* -T with -C user=...,addr=...,host=... */
@@ -265,7 +296,8 @@ int main(int argc, char **argv)
 	enum log_level lvl = (enum log_level)cfg.log_level;
 	if (cl.debug)
 		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
-	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
+	log_on_stderr = (cl.to_stderr || cl.test) && !cl.log_file;
+	log_init("wombatd", lvl, log_on_stderr, cl.log_file, cfg.syslog_facility);
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;
