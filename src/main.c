@@ -1,6 +1,7 @@
 /* wombatd: command line, configuration, host keys, then inetd mode or the
  * listener. Flags are OpenSSH sshd's (sshd(8)). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,6 +235,64 @@ static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 	return load_hostkey_files(paths, n, keys);
 }
 
+/* PidFile as an absolute path (daemon() changes to /), or NULL for none. */
+static char *pid_file_path(const struct config *cfg)
+{
+	const char *p = cfg->pid_file;
+	char cwd[4096];
+	if (!p || !*p)
+		return NULL;
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	size_t n = strlen(cwd) + strlen(p) + 2;
+	char *abs = malloc(n);
+	if (abs)
+		snprintf(abs, n, "%s/%s", cwd, p);
+	return abs;
+}
+
+/* The listener's pid, "%d\n", through a temporary file and rename, so
+ * that a reader never sees it empty or half written. A failure is logged,
+ * not fatal (as sshd). */
+static void write_pid_file(const char *path)
+{
+	char line[32];
+	int len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	size_t tn = strlen(path) + 8;
+	char *tmp = malloc(tn);
+	if (!tmp) {
+		error("cannot write PidFile %s: out of memory", path);
+		return;
+	}
+	snprintf(tmp, tn, "%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, line, (size_t)len) == len && fchmod(fd, 0644) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	if (ok && rename(tmp, path) < 0)
+		ok = 0;
+	if (!ok) {
+		error("cannot write PidFile %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(tmp);
+}
+
+/* Remove the PidFile at exit if it is still ours (another wombatd started
+ * with the same PidFile since then keeps its own). */
+static void remove_pid_file(const char *path)
+{
+	char line[32];
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	int ours = fgets(line, sizeof(line), f) && strtol(line, NULL, 10) == (long)getpid();
+	fclose(f);
+	if (ours && unlink(path) < 0)
+		error("cannot remove PidFile %s: %s", path, strerror(errno));
+}
+
 /* -T with -C user=...,addr=...,host=... */
 static void dump_config(struct config *cfg, const char *spec)
 {
@@ -318,10 +377,19 @@ int main(int argc, char **argv)
 		error("cannot listen on any address");
 		return 1;
 	}
+	/* Written only when detaching: in the foreground (-D, -d, systemd's
+	 * Type=notify) whoever started wombatd has its pid already. Fixed at
+	 * start; a SIGHUP re-read does not move it. */
+	char *pid_file = cl.foreground ? NULL : pid_file_path(&cfg);
 	if (!cl.foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
+	if (pid_file)
+		write_pid_file(pid_file);
 	reload_cmdline = &cl;
 	listen_set_reload(reload_config);
 	listen_loop(fds, n, &cfg, hostkeys, n_hostkeys);
+	if (pid_file)
+		remove_pid_file(pid_file);
+	free(pid_file);
 	return 0;
 }
