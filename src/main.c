@@ -166,8 +166,9 @@ static struct sshkey *generate_default_hostkey(const char *path)
 	return k;
 }
 
-/* Is the log going to stderr (-e, -d, -t)? If not, start-up problems are
- * also written there, for whoever started wombatd from a terminal. */
+/* Is the log going to stderr (-e, -d, -t, and no -E file)? If not,
+ * start-up problems are also written there, for whoever started wombatd
+ * from a terminal. */
 static int log_on_stderr;
 
 static void startup_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -355,8 +356,8 @@ int main(int argc, char **argv)
 	enum log_level lvl = (enum log_level)cfg.log_level;
 	if (cl.debug)
 		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
-	log_on_stderr = (cl.to_stderr || cl.test) && !cl.log_file;
-	log_init("wombatd", lvl, log_on_stderr, cl.log_file, cfg.syslog_facility);
+	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
+	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;
