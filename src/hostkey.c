@@ -953,6 +953,17 @@ static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/* Does the public key blob name a key type we know (as opposed to, say,
+ * ssh-dss)? */
+static int blob_type_known(const uint8_t *blob, size_t n)
+{
+	rd_t r;
+	char name[32];
+	enum key_type t;
+	rd_init(&r, blob, n);
+	return rd_cstring(&r, name, sizeof(name)) == 0 && key_type_from_name(name, &t) == 0;
+}
+
 /* The decoded binary openssh-key-v1 container. */
 static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 			char *comment, size_t csz, const char **why)
@@ -980,7 +991,8 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 	    rd_end(&r) < 0)
 		return fail(why, "truncated or oversized key file");
 	if (key_from_blob(pub, pn, &k) < 0)
-		return fail(why, "bad or unsupported public key");
+		return fail(why, blob_type_known(pub, pn) ? "bad public key" :
+			    "unsupported key type (wombat has ed25519, ecdsa and rsa keys)");
 	if (read_private_section(k, priv, privn, comment, csz, why) < 0) {
 		key_free(k);
 		return -1;
@@ -989,7 +1001,31 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 	return 0;
 }
 
-static int read_file(const char *path, char **data, size_t *len, char *err, size_t errsz)
+/* A host key file must be private to its owner, and the owner root or the
+ * user the daemon runs as: anyone else who can read it can impersonate the
+ * server, anyone who can write it can substitute their own key. */
+static int private_file_ok(const char *path, const struct stat *st, char *err,
+			   size_t errsz)
+{
+	if ((st->st_mode & 077) != 0) {
+		set_err(err, errsz, "%s: bad permissions: mode %04o, group or others may "
+			"access it (it must be 0600 or stricter: chmod 600 %s)", path,
+			(unsigned)(st->st_mode & 07777), path);
+		return 0;
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		set_err(err, errsz, "%s: bad ownership: owned by uid %u, not by root or "
+			"by the daemon's user (uid %u)", path, (unsigned)st->st_uid,
+			(unsigned)geteuid());
+		return 0;
+	}
+	return 1;
+}
+
+/* Read the whole file; with check_private, refuse it unless private_file_ok
+ * (checked on the descriptor that is read, not on the name). */
+static int read_file(const char *path, int check_private, char **data, size_t *len,
+		     char *err, size_t errsz)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -999,6 +1035,10 @@ static int read_file(const char *path, char **data, size_t *len, char *err, size
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
 		set_err(err, errsz, "%s: not a regular file of sane size", path);
+		close(fd);
+		return -1;
+	}
+	if (check_private && !private_file_ok(path, &st, err, errsz)) {
 		close(fd);
 		return -1;
 	}
@@ -1064,15 +1104,15 @@ static int dearmour(const char *text, uint8_t **bin, size_t *binlen, const char 
 }
 
 /* Load and also return the comment; key_load_private drops it. */
-static int load_private_comment(const char *path, struct sshkey **out, char *comment,
-				size_t csz, char *err, size_t errsz)
+static int load_private_comment(const char *path, int check_private, struct sshkey **out,
+				char *comment, size_t csz, char *err, size_t errsz)
 {
 	char *text = NULL;
 	uint8_t *bin = NULL;
 	size_t tlen, blen = 0;
 	const char *why = NULL;
 	int rc = -1;
-	if (read_file(path, &text, &tlen, err, errsz) < 0)
+	if (read_file(path, check_private, &text, &tlen, err, errsz) < 0)
 		return -1;
 	if (dearmour(text, &bin, &blen, &why) == 0)
 		rc = parse_key_v1(bin, blen, out, comment, csz, &why);
@@ -1089,7 +1129,12 @@ static int load_private_comment(const char *path, struct sshkey **out, char *com
 
 int key_load_private(const char *path, struct sshkey **out, char *err, size_t errsz)
 {
-	return load_private_comment(path, out, NULL, 0, err, errsz);
+	return load_private_comment(path, 0, out, NULL, 0, err, errsz);
+}
+
+int key_load_host(const char *path, struct sshkey **out, char *err, size_t errsz)
+{
+	return load_private_comment(path, 1, out, NULL, 0, err, errsz);
 }
 
 /* ------------------------------------------------- private key: writing */

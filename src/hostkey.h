@@ -16,6 +16,11 @@ struct sshkey;   /* opaque */
 /* Load an unencrypted openssh-key-v1 private key. On failure returns -1 and
  * writes a human reason into err. */
 int key_load_private(const char *path, struct sshkey **out, char *err, size_t errsz);
+/* The same for a host key, which is also refused (as sshd does) when group
+ * or others may read or write the file (mode & 077), or when it is owned by
+ * anyone but root or the effective user; err names the file and its mode or
+ * owner. */
+int key_load_host(const char *path, struct sshkey **out, char *err, size_t errsz);
 /* bits only matters for RSA (0 = 3072). */
 int key_generate(enum key_type t, int bits, struct sshkey **out);
 /* Write the private key (openssh-key-v1, mode 0600, created exclusively or

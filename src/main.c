@@ -1,7 +1,9 @@
 /* wombatd: command line, configuration, host keys, then inetd mode or the
  * listener. Flags are OpenSSH sshd's (sshd(8)). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,50 @@ static struct sshkey *generate_default_hostkey(const char *path)
 	return k;
 }
 
+/* Is the log going to stderr (-e, -d, -t, and no -E file)? If not,
+ * start-up problems are also written there, for whoever started wombatd
+ * from a terminal. */
+static int log_on_stderr;
+
+static void startup_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void startup_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error("%s", msg);
+	if (!log_on_stderr)
+		fprintf(stderr, "wombatd: %s\n", msg);
+}
+
+/* Like sshd, a host key that cannot be used (unsupported type, corrupt,
+ * bad permissions or owner) is logged and skipped; only when none is left
+ * is it an error, -1. -t behaves the same: the bad keys are reported, and
+ * it fails only when no key loads. */
+static int load_hostkey_files(const char **paths, int n, struct sshkey **keys)
+{
+	int loaded = 0;
+	for (int i = 0; i < n; i++) {
+		char err[512];
+		/* err starts with the file's name */
+		if (key_load_host(paths[i], &keys[loaded], err, sizeof(err)) < 0) {
+			startup_error("host key skipped: %s", err);
+			continue;
+		}
+		char fp[128];
+		key_fingerprint(keys[loaded], fp, sizeof(fp));
+		debug("host key %s: %s %s", paths[i], key_type_name(keys[loaded]), fp);
+		loaded++;
+	}
+	if (loaded == 0) {
+		startup_error("no host key could be loaded; not starting");
+		return -1;
+	}
+	return loaded;
+}
+
 static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 			 struct sshkey **keys, int allow_generate)
 {
@@ -187,20 +233,65 @@ static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 		}
 		paths[n++] = defpath;
 	}
-	int loaded = 0;
-	for (int i = 0; i < n; i++) {
-		char err[256];
-		if (key_load_private(paths[i], &keys[loaded], err, sizeof(err)) < 0) {
-			fprintf(stderr, "wombatd: host key %s: %s\n", paths[i], err);
-			error("host key %s: %s", paths[i], err);
-			return -1;
-		}
-		char fp[128];
-		key_fingerprint(keys[loaded], fp, sizeof(fp));
-		debug("host key %s: %s %s", paths[i], key_type_name(keys[loaded]), fp);
-		loaded++;
+	return load_hostkey_files(paths, n, keys);
+}
+
+/* PidFile as an absolute path (daemon() changes to /), or NULL for none. */
+static char *pid_file_path(const struct config *cfg)
+{
+	const char *p = cfg->pid_file;
+	char cwd[4096];
+	if (!p || !*p)
+		return NULL;
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	size_t n = strlen(cwd) + strlen(p) + 2;
+	char *abs = malloc(n);
+	if (abs)
+		snprintf(abs, n, "%s/%s", cwd, p);
+	return abs;
+}
+
+/* The listener's pid, "%d\n", through a temporary file and rename, so
+ * that a reader never sees it empty or half written. A failure is logged,
+ * not fatal (as sshd). */
+static void write_pid_file(const char *path)
+{
+	char line[32];
+	int len = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	size_t tn = strlen(path) + 8;
+	char *tmp = malloc(tn);
+	if (!tmp) {
+		error("cannot write PidFile %s: out of memory", path);
+		return;
 	}
-	return loaded;
+	snprintf(tmp, tn, "%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, line, (size_t)len) == len && fchmod(fd, 0644) == 0;
+	if (fd >= 0 && close(fd) < 0)
+		ok = 0;
+	if (ok && rename(tmp, path) < 0)
+		ok = 0;
+	if (!ok) {
+		error("cannot write PidFile %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(tmp);
+}
+
+/* Remove the PidFile at exit if it is still ours (another wombatd started
+ * with the same PidFile since then keeps its own). */
+static void remove_pid_file(const char *path)
+{
+	char line[32];
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	int ours = fgets(line, sizeof(line), f) && strtol(line, NULL, 10) == (long)getpid();
+	fclose(f);
+	if (ours && unlink(path) < 0)
+		error("cannot remove PidFile %s: %s", path, strerror(errno));
 }
 
 static void spec_error(const char *fmt, const char *arg) __attribute__((noreturn));
@@ -290,6 +381,7 @@ int main(int argc, char **argv)
 	if (cl.debug)
 		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
 	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
+	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;
@@ -310,10 +402,19 @@ int main(int argc, char **argv)
 		error("cannot listen on any address");
 		return 1;
 	}
+	/* Written only when detaching: in the foreground (-D, -d, systemd's
+	 * Type=notify) whoever started wombatd has its pid already. Fixed at
+	 * start; a SIGHUP re-read does not move it. */
+	char *pid_file = cl.foreground ? NULL : pid_file_path(&cfg);
 	if (!cl.foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
+	if (pid_file)
+		write_pid_file(pid_file);
 	reload_cmdline = &cl;
 	listen_set_reload(reload_config);
 	listen_loop(fds, n, &cfg, hostkeys, n_hostkeys);
+	if (pid_file)
+		remove_pid_file(pid_file);
+	free(pid_file);
 	return 0;
 }

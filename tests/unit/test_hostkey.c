@@ -655,6 +655,40 @@ static void test_public_lines(void)
 	CHECK(key_type_from_name("rsa-sha2-256", &t) != 0);
 }
 
+/* key_load_host: as key_load_private, but only a file private to root or
+ * the effective user; the error names the file and the mode. */
+static void test_host_key_permissions(void)
+{
+	char path[128], err[256];
+	struct sshkey *k = NULL, *l = NULL;
+	snprintf(path, sizeof(path), "%s/hostperm", tmpdir);
+	CHECK(key_generate(KEY_ED25519, 0, &k) == 0);
+	CHECK(key_save_private(k, path, "perm", err, sizeof(err)) == 0);
+	CHECK(key_load_host(path, &l, err, sizeof(err)) == 0);
+	key_free(l);
+	l = NULL;
+	static const mode_t bad[] = { 0640, 0604, 0620, 0602, 0660, 0644, 0610, 0601 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char mode[8];
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)bad[i]);
+		CHECK(chmod(path, bad[i]) == 0);
+		CHECK(key_load_host(path, &l, err, sizeof(err)) != 0 && l == NULL);
+		CHECK(strstr(err, path) != NULL && strstr(err, mode) != NULL);
+		/* the permissive loader (user keys, wombat-keygen) does not care */
+		CHECK(key_load_private(path, &l, err, sizeof(err)) == 0);
+		key_free(l);
+		l = NULL;
+	}
+	CHECK(chmod(path, 0400) == 0);
+	CHECK(key_load_host(path, &l, err, sizeof(err)) == 0);
+	key_free(l);
+	key_free(k);
+	unlink(path);
+	char pub[140];
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	unlink(pub);
+}
+
 int main(void)
 {
 	CHECK(crypto_init() == 0);
@@ -672,6 +706,7 @@ int main(void)
 	test_public_lines();
 	test_malformed();
 	test_malformed_rsa();
+	test_host_key_permissions();
 	char path[128];
 	snprintf(path, sizeof(path), "%s/k", tmpdir);
 	unlink(path);
