@@ -663,7 +663,7 @@ static void conn_loop(struct conn *c)
 	}
 }
 
-void conn_run(int in_fd, int out_fd, const struct config *cfg,
+int conn_run(int in_fd, int out_fd, const struct config *cfg,
 	      struct sshkey **hostkeys, int n_hostkeys)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -704,4 +704,5 @@ void conn_run(int in_fd, int out_fd, const struct config *cfg,
 	buf_free(&c->held);
 	config_free(&c->cfg);
 	free(c);
+	return CONN_END_OK;
 }

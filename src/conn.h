@@ -39,10 +39,20 @@ int conn_local_port(const struct conn *c);
 void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* How a connection ended, as its process's exit status, for the listener's
+ * per-source penalties. */
+enum conn_end {
+	CONN_END_OK = 0,          /* authenticated, or a clean close after no failure */
+	CONN_END_AUTHFAIL = 10,   /* ended unauthenticated after failed auth attempts */
+	CONN_END_NOAUTH = 11,     /* ended without attempting authentication at all */
+	CONN_END_GRACE = 12,      /* LoginGraceTime expired */
+	CONN_END_PROTOCOL = 13,   /* pre-auth protocol error / bad packet / kex failure */
+};
+
 /* Run one connection on fd (a TCP socket, or stdin/stdout for inetd mode:
- * in_fd may differ from out_fd). Returns when it ends; never returns an
- * error to the listener — everything is logged here. */
-void conn_run(int in_fd, int out_fd, const struct config *cfg,
+ * in_fd may differ from out_fd). Returns when it ends, with how it ended
+ * (enum conn_end); everything else is logged here. */
+int conn_run(int in_fd, int out_fd, const struct config *cfg,
 	      struct sshkey **hostkeys, int n_hostkeys);
 
 /* The listener's MaxStartups accounting: fd is closed once the user has
