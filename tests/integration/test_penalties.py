@@ -3,7 +3,8 @@ PerSourcePenaltyExemptList): connections from an address block that keeps
 failing are refused for a while; everyone else is served throughout.
 
 All traffic is on loopback, so the misbehaving client comes from 127.0.0.2
-and the good one from 127.0.0.3 (both are local addresses on Linux).
+and the good one from 127.0.0.3 (127.0.0.5 where a third is needed; all
+are local addresses on Linux).
 
 The crash tests drive the listener directly (a connection process that dies
 of SIGSEGV); the authfail / noauth / grace-exceeded / protocol-error tests
@@ -26,6 +27,7 @@ from conftest import ssh
 
 BAD = "127.0.0.2"
 GOOD = "127.0.0.3"
+OTHER = "127.0.0.5"
 WOMBATD = Path(__file__).resolve().parents[2] / "wombatd"
 
 pytestmark = pytest.mark.skipif(
@@ -67,7 +69,7 @@ def refused(server, src):
 
 def login(server, src, key=None):
     """OpenSSH ssh from src; CompletedProcess."""
-    return ssh(server, "echo", "ok", key=key, opts=(f"BindAddress={src}",), timeout=30)
+    return ssh(server, "echo", "ok", key=key, opts=(f"BindAddress={src}",))
 
 
 def assert_served(server, src):
@@ -189,7 +191,7 @@ def test_netblock_size_covers_neighbours(start_server):
     crash_from(srv, BAD)                           # 127.0.0.0/30 holds .0-.3
     assert srv.wait_log(r"penalty: 127\.0\.0\.0/30 refused for \d+ s: crash", timeout=10)
     assert refused(srv, GOOD)
-    assert_served(srv, "127.0.0.5")
+    assert_served(srv, OTHER)
     srv.stop()
 
 
@@ -200,6 +202,10 @@ def test_exempt_list_keeps_source_served(start_server):
         crash_from(srv, BAD)
     assert_served(srv, BAD)
     assert "refused for" not in srv.log()
+    crash_from(srv, OTHER)                         # not exempt: penalised
+    assert srv.wait_log(rf"penalty: {OTHER}/32 refused for \d+ s: crash", timeout=10)
+    assert refused(srv, OTHER)
+    assert_served(srv, BAD)
     srv.stop()
 
 
@@ -254,11 +260,15 @@ def test_authfail(start_server, keys):
 
 def test_authfail_exempt(start_server, keys):
     srv = start_server(["PerSourcePenalties=authfail:60 min:5",
-                        "PerSourcePenaltyExemptList=127.0.0.0/30"])
+                        f"PerSourcePenaltyExemptList={BAD}"])
     for _ in range(3):
         fail_auth_from(srv, BAD, keys)
     assert_served(srv, BAD)
     assert "refused for" not in srv.log()
+    fail_auth_from(srv, OTHER, keys)               # not exempt: penalised
+    assert srv.wait_log(rf"penalty: {OTHER}/32 refused for \d+ s: authfail", timeout=10)
+    assert refused(srv, OTHER)
+    assert_served(srv, BAD)
     srv.stop()
 
 
