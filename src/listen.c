@@ -367,9 +367,9 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	penalty_configure(cfg);
 	/* ready only now: a SIGHUP right after READY=1 must reload, not kill */
 	listen_notify("READY=1\nSTATUS=accepting connections");
-	penalty_configure(cfg);
 	static struct pollfd pfd[LISTEN_MAX + STARTUPS_MAX];
 	while (!got_term) {
 		if (got_child)
