@@ -23,7 +23,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from conftest import ssh
+from conftest import SERVER_KIND, Server, free_port, server_argv, ssh
 
 BAD = "127.0.0.2"
 GOOD = "127.0.0.3"
@@ -244,6 +244,30 @@ def test_table_full_permissive(start_server):
     assert_served(srv, GOOD)
     assert refused(srv, BAD)
     srv.stop()
+
+
+def test_reload_keeps_penalties_and_no_lifts_them(keys, tmp_path):
+    cfg = tmp_path / "sshd_config"
+    cfg.write_text("PerSourcePenalties crash:300 min:5\n")
+    argv = server_argv(SERVER_KIND, free_port(), list(keys.host.values()),
+                       keys.authorized_keys, []) + ["-f", str(cfg)]
+    srv = Server(SERVER_KIND, int(argv[argv.index("-p") + 1]), str(tmp_path / "log"),
+                 argv).start()
+    try:
+        crash_from(srv, BAD)
+        assert srv.wait_log(rf"penalty: {BAD}/32 refused for", timeout=10)
+        cfg.write_text("PerSourcePenalties crash:300 min:5\nPerSourcePenaltyExemptList 10.9.9.9\n")
+        mark = srv.mark()
+        os.kill(srv.pid, signal.SIGHUP)
+        assert srv.wait_log(r"configuration re-read", since=mark), srv.log(mark)
+        assert refused(srv, BAD)                   # a reload forgives no one
+        cfg.write_text("PerSourcePenalties no\n")
+        mark = srv.mark()
+        os.kill(srv.pid, signal.SIGHUP)
+        assert srv.wait_log(r"configuration re-read", since=mark), srv.log(mark)
+        assert_served(srv, BAD)
+    finally:
+        srv.stop()
 
 
 # ------------------- causes reported by the connection process (conn_run)
