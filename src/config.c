@@ -25,6 +25,7 @@
 #include "config.h"
 #include "log.h"
 #include "match.h"
+#include "penalty.h"
 
 #define KEX_SUPPORTED "curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
@@ -881,6 +882,119 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 	return 0;
 }
 
+/* PerSourcePenalties: OpenSSH 9.8's defaults, on. */
+static void penalty_defaults(struct penalty_cfg *pc)
+{
+	pc->enabled = 1;
+	pc->crash = 90;
+	pc->authfail = 5;
+	pc->noauth = 1;
+	pc->grace_exceeded = 10;
+	pc->max = 600;
+	pc->min = 15;
+	pc->max_sources4 = pc->max_sources6 = 65536;
+	pc->overflow_deny4 = pc->overflow_deny6 = 0;
+}
+
+static const struct name_val overflow_names[] = {
+	{ "permissive", 0 }, { "deny-all", 1 }, { NULL, 0 } };
+
+/* One "keyword:value" of PerSourcePenalties into pc. */
+static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
+{
+	static const struct { const char *name; size_t off; char kind; } kws[] = {
+		{ "crash", offsetof(struct penalty_cfg, crash), 't' },
+		{ "authfail", offsetof(struct penalty_cfg, authfail), 't' },
+		{ "noauth", offsetof(struct penalty_cfg, noauth), 't' },
+		{ "grace-exceeded", offsetof(struct penalty_cfg, grace_exceeded), 't' },
+		{ "max", offsetof(struct penalty_cfg, max), 't' },
+		{ "min", offsetof(struct penalty_cfg, min), 't' },
+		{ "max-sources4", offsetof(struct penalty_cfg, max_sources4), 'n' },
+		{ "max-sources6", offsetof(struct penalty_cfg, max_sources6), 'n' },
+		{ "overflow", offsetof(struct penalty_cfg, overflow_deny4), 'o' },
+		{ "overflow6", offsetof(struct penalty_cfg, overflow_deny6), 'o' },
+	};
+	const char *colon = strchr(w, ':');
+	if (!colon || colon == w || !colon[1])
+		return perr(p, p->opt, "bad value '%s' (expected keyword:value, yes or no)", w);
+	const char *v = colon + 1;
+	size_t klen = (size_t)(colon - w);
+	for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++) {
+		if (strlen(kws[i].name) != klen || strncmp(kws[i].name, w, klen) != 0)
+			continue;
+		int *f = (int *)(void *)((char *)pc + kws[i].off);
+		long n;
+		if (kws[i].kind == 't' && parse_time(v, f) < 0)
+			return perr(p, p->opt, "bad time value in '%s'", w);
+		if (kws[i].kind == 'n') {
+			if (parse_long(v, 1, INT_MAX, &n) < 0)
+				return perr(p, p->opt, "bad number in '%s' (expected 1 to %d)",
+					    w, INT_MAX);
+			*f = (int)n;
+		}
+		if (kws[i].kind == 'o' && lookup_name(overflow_names, v, f) < 0)
+			return perr(p, p->opt, "bad value in '%s' (expected permissive or deny-all)", w);
+		return 0;
+	}
+	return perr(p, p->opt, "unknown penalty keyword '%.*s'", (int)klen, w);
+}
+
+/* PerSourcePenalties yes | no | keyword:value ...; keywords not given keep
+ * their defaults. */
+static int p_penalties(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	struct penalty_cfg v;
+	if (ac < 1)
+		return perr(p, p->opt, "missing value");
+	penalty_defaults(&v);
+	for (int i = 0; i < ac; i++) {
+		int yes = strcasecmp(av[i], "yes") == 0, no = strcasecmp(av[i], "no") == 0;
+		if ((yes || no) && ac > 1)
+			return perr(p, p->opt, "'%s' must stand alone", av[i]);
+		if (no)
+			v.enabled = 0;
+		else if (!yes && penalty_word(p, &v, av[i]) < 0)
+			return -1;
+	}
+	if (take(p, k)) {
+		v.netblock4 = p->c->penalties.netblock4;
+		v.netblock6 = p->c->penalties.netblock6;
+		p->c->penalties = v;
+	}
+	return 0;
+}
+
+/* PerSourceNetBlockSize v4bits[:v6bits] */
+static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	long v4, v6 = 128;
+	char buf[32];
+	if (one_arg(p, ac) < 0)
+		return -1;
+	int ok = strlen(av[0]) < sizeof buf;
+	if (ok) {
+		strcpy(buf, av[0]);
+		char *colon = strchr(buf, ':');
+		if (colon)
+			*colon++ = 0;
+		ok = parse_long(buf, 0, 32, &v4) == 0 &&
+		     (!colon || parse_long(colon, 0, 128, &v6) == 0);
+	}
+	if (!ok)
+		return perr(p, p->opt, "bad value '%s' (expected 0-32[:0-128])", av[0]);
+	if (take(p, k)) {
+		p->c->penalties.netblock4 = (int)v4;
+		p->c->penalties.netblock6 = (int)v6;
+	}
+	return 0;
+}
+
+static int conv_exempt(const char *arg, char **out, const char **why)
+{
+	*out = penalty_exempt_normalise(arg, why);
+	return *out ? 0 : -1;
+}
+
 /* PermitUserEnvironment yes|no|pattern-list */
 static int p_userenv(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
@@ -1137,6 +1251,27 @@ static void d_maxstartups(const struct config *c, const struct keyword *k, FILE 
 		c->max_startups_full);
 }
 
+static void d_penalties(const struct config *c, const struct keyword *k, FILE *out)
+{
+	const struct penalty_cfg *pc = &c->penalties;
+	dump_kw(out, k->name);
+	if (!pc->enabled) {
+		fputs(" no\n", out);
+		return;
+	}
+	fprintf(out, " crash:%ds authfail:%ds noauth:%ds grace-exceeded:%ds max:%ds min:%ds"
+		" max-sources4:%d max-sources6:%d overflow:%s overflow6:%s\n",
+		pc->crash, pc->authfail, pc->noauth, pc->grace_exceeded, pc->max, pc->min,
+		pc->max_sources4, pc->max_sources6, name_of(overflow_names, pc->overflow_deny4),
+		name_of(overflow_names, pc->overflow_deny6));
+}
+
+static void d_netblock(const struct config *c, const struct keyword *k, FILE *out)
+{
+	dump_kw(out, k->name);
+	fprintf(out, " %d:%d\n", c->penalties.netblock4, c->penalties.netblock6);
+}
+
 static void d_userenv(const struct config *c, const struct keyword *k, FILE *out)
 {
 	if (c->permit_user_env_pattern)
@@ -1204,6 +1339,9 @@ static const struct keyword keywords[] = {
 	PATH("PidFile", pid_file, NULL, 0),
 	{ .name = "MaxStartups", .parse = p_maxstartups, .dump = d_maxstartups,
 	  .st = ST_INT, .off = OFF(max_startups) },
+	{ .name = "PerSourcePenalties", .parse = p_penalties, .dump = d_penalties },
+	{ .name = "PerSourceNetBlockSize", .parse = p_netblock, .dump = d_netblock },
+	PATH("PerSourcePenaltyExemptList", penalty_exempt, conv_exempt, 0),
 	ENUM("LogLevel", log_level, loglevel_names, M),
 	ENUM("SyslogFacility", syslog_facility, facility_names, 0),
 	ENUM("PermitRootLogin", permit_root_login, permit_root_names, M),
@@ -1607,6 +1745,9 @@ void config_defaults(struct config *c)
 	c->max_startups = 10;
 	c->max_startups_rate = 30;
 	c->max_startups_full = 100;
+	penalty_defaults(&c->penalties);
+	c->penalties.netblock4 = 32;
+	c->penalties.netblock6 = 128;
 	c->log_level = LOG_L_INFO;
 	c->syslog_facility = LOG_AUTH;
 	c->permit_root_login = PERMIT_ROOT_PROHIBIT_PASSWORD;
@@ -1741,6 +1882,7 @@ int config_equal(const struct config *a, const struct config *b)
 	return a->rekey_bytes == b->rekey_bytes && a->rekey_seconds == b->rekey_seconds &&
 	       a->max_startups_rate == b->max_startups_rate &&
 	       a->max_startups_full == b->max_startups_full &&
+	       memcmp(&a->penalties, &b->penalties, sizeof a->penalties) == 0 &&
 	       str_eq(a->permit_user_env_pattern, b->permit_user_env_pattern);
 }
 

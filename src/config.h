@@ -18,6 +18,17 @@ enum permit_root { PERMIT_ROOT_NO, PERMIT_ROOT_YES, PERMIT_ROOT_PROHIBIT_PASSWOR
 		   PERMIT_ROOT_FORCED_COMMANDS_ONLY };
 enum kill_mode { KILL_PROCESS, KILL_CONTROL_GROUP, KILL_MIXED, KILL_NONE };
 
+/* PerSourcePenalties (durations in seconds) and PerSourceNetBlockSize. All
+ * ints, compared with memcmp. */
+struct penalty_cfg {
+	int enabled;
+	int crash, authfail, noauth, grace_exceeded;
+	int max, min;
+	int max_sources4, max_sources6;
+	int overflow_deny4, overflow_deny6;  /* 0 permissive, 1 deny-all */
+	int netblock4, netblock6;            /* prefix lengths */
+};
+
 struct config {
 	/* listening */
 	int ports[CFG_MAX_LIST];             int n_ports;
@@ -27,6 +38,8 @@ struct config {
 	int max_startups;                    /* start of random early drop; simple form */
 	int max_startups_rate, max_startups_full; /* MaxStartups a:rate:full */
 	int address_family;                  /* AF_UNSPEC (any), AF_INET, AF_INET6 */
+	struct penalty_cfg penalties;        /* PerSourcePenalties, PerSourceNetBlockSize */
+	char *penalty_exempt;                /* PerSourcePenaltyExemptList, NULL = none */
 	/* logging */
 	int log_level;                       /* enum log_level */
 	int syslog_facility;

@@ -20,6 +20,7 @@
 #include "crypto.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "penalty.h"
 
 static volatile sig_atomic_t got_term, got_child, got_hup;
 static int n_children;
@@ -157,6 +158,13 @@ void listen_notify(const char *state)
 	close(fd);
 }
 
+static long mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
 static void on_term(int sig) { (void)sig; got_term = 1; }
 static void on_child(int sig) { (void)sig; got_child = 1; }
 static void on_hup(int sig) { (void)sig; got_hup = 1; }
@@ -200,17 +208,58 @@ static void reload_config(struct config *cfg)
 	}
 	config_free(cfg);
 	*cfg = fresh;
+	penalty_configure(cfg);
 	logit("Received SIGHUP; configuration re-read (applies to new connections).");
 	listen_notify("READY=1\nSTATUS=accepting connections");
+}
+
+/* The peer address of each connection process, for the penalty its exit
+ * status may earn. */
+struct child_peer {
+	pid_t pid;
+	struct sockaddr_storage addr;
+};
+static struct child_peer *peers;
+static int n_peers, cap_peers;
+
+static void peer_remember(pid_t pid, const struct sockaddr_storage *addr)
+{
+	if (n_peers == cap_peers) {
+		int cap = cap_peers ? cap_peers * 2 : 64;
+		struct child_peer *t = realloc(peers, sizeof *t * (size_t)cap);
+		if (!t) {
+			error("out of memory: connection %ld not tracked for penalties", (long)pid);
+			return;
+		}
+		peers = t;
+		cap_peers = cap;
+	}
+	peers[n_peers++] = (struct child_peer){ .pid = pid, .addr = *addr };
+}
+
+/* Apply the penalty, if any, a reaped connection process earned. */
+static void peer_ended(pid_t pid, int status)
+{
+	for (int i = 0; i < n_peers; i++) {
+		if (peers[i].pid != pid)
+			continue;
+		enum penalty_cause cause = penalty_cause_of(status);
+		if (cause != PENALTY_NONE)
+			penalty_record((struct sockaddr *)&peers[i].addr, cause, mono_seconds());
+		peers[i] = peers[--n_peers];
+		return;
+	}
 }
 
 static void reap(void)
 {
 	int status;
 	int reaped = 0;
-	while (waitpid(-1, &status, WNOHANG) > 0) {
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		n_children--;
 		reaped = 1;
+		peer_ended(pid, status);
 	}
 	got_child = 0;
 	if (reaped)
@@ -267,6 +316,10 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 	int fd = accept4(fds[which], (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (penalty_refuse((struct sockaddr *)&ss, mono_seconds())) {
+		close(fd);   /* unread: the penalty is the whole answer */
+		return;
+	}
 	if (startups_refuse(cfg)) {
 		char addr[64] = "?";
 		getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof(addr), NULL, 0,
@@ -291,6 +344,7 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 	close(notify[1]);
 	if (pid > 0) {
 		n_children++;
+		peer_remember(pid, &ss);
 		startup_fds[n_startups++] = notify[0];
 	} else {
 		error("fork: %s", strerror(errno));
@@ -313,6 +367,7 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	penalty_configure(cfg);
 	/* ready only now: a SIGHUP right after READY=1 must reload, not kill */
 	listen_notify("READY=1\nSTATUS=accepting connections");
 	static struct pollfd pfd[LISTEN_MAX + STARTUPS_MAX];
@@ -321,6 +376,7 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 			reap();
 		if (got_hup)
 			reload_config(cfg);
+		penalty_expire(mono_seconds());
 		for (int i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 		for (int i = 0; i < n_startups; i++)

@@ -217,7 +217,13 @@ class Server:
 
 def server_argv(kind, port, host_keys, authorized_keys, extra_opts, config_file=None):
     opts = ["ListenAddress=127.0.0.1", f"AuthorizedKeysFile={authorized_keys}",
-            "StrictModes=no", "LogLevel=DEBUG1", "PidFile=none"] + list(extra_opts)
+            "StrictModes=no", "LogLevel=DEBUG1", "PidFile=none"]
+    if kind != "sshd":
+        # Per-source penalties are on by default; the tests' many deliberate
+        # failures from 127.0.0.1 must not lock out the next test.
+        # test_penalties.py uses 127.0.0.2 and .3 (and may override this).
+        opts.append("PerSourcePenaltyExemptList=127.0.0.1")
+    opts += list(extra_opts)
     if kind == "sshd":
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         argv = [SSHD, "-D", "-e", "-f", config_file or "/dev/null", "-p", str(port)]
