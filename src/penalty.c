@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "authfile.h"
+#include "match.h"
 #include "conn.h"
 #include "log.h"
 
