@@ -96,6 +96,31 @@ class Keys:
         return {name: fingerprint(path + ".pub") for name, path in self.host.items()}
 
 
+# Root's ~/.bashrc on the project's machines runs `pyenv init`, whose rehash
+# takes a lock file (~/.pyenv/shims/.pyenv-shim) and removes it on exit.
+# Tests that hang up or kill sessions on purpose (kill modes, vanished
+# clients) can kill a shell inside that rehash: the lock stays, and every
+# later root login then waits 60 s for it. Remove such a leftover (old, no
+# rehash running) before each test. Nothing of wombat's is involved.
+PYENV_LOCK = os.path.expanduser("~/.pyenv/shims/.pyenv-shim")
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_pyenv_lock():
+    try:
+        age = time.time() - os.path.getmtime(PYENV_LOCK)
+    except OSError:
+        age = None
+    if age is not None and age > 10:
+        running = subprocess.run(["pgrep", "-f", "pyenv-rehash"], capture_output=True)
+        if running.returncode != 0:
+            try:
+                os.unlink(PYENV_LOCK)
+            except OSError:
+                pass
+    yield
+
+
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory):
     return Keys(tmp_path_factory.mktemp("keys"))
