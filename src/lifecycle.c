@@ -6,7 +6,11 @@
  * (a double fork, setsid or a tmux server cannot leave it).
  *
  * Session end, per mode (see DESIGN.md "What survives a session"):
- *   process        SIGHUP to the main process's group if it still runs
+ *   process        SIGHUP to the main process alone if it still runs (its
+ *                  group also holds the `cmd &` jobs of a shell without
+ *                  job control, which live on); with a pty, closing it
+ *                  then hangs up the terminal's foreground group, as a
+ *                  terminal does
  *   none           nothing
  *   control-group  SessionKillSignal to every process in the cgroup, then
  *                  cgroup.kill (SIGKILL) after SessionKillTimeout
@@ -561,21 +565,6 @@ static void log_end(const struct lc_session *ls, int sig, const struct tally *t)
 	      t->killed, t->left);
 }
 
-/* Members of the cgroup in process group pgid (1 without a cgroup). */
-static int count_in_group(const struct lc_session *ls, pid_t pgid)
-{
-	static pid_t pids[MAX_PIDS];
-	int n = ls->dir[0] ? cg_pids(ls->dir, pids, MAX_PIDS) : -1, in = 0;
-	if (n < 0)
-		return 1;
-	for (int i = 0; i < n; i++) {
-		pid_t pg = 0;
-		if (proc_state(pids[i], &pg) && pg == pgid)
-			in++;
-	}
-	return in;
-}
-
 /* Give a hung-up main process a moment to act on SIGHUP before its pty
  * goes away (the caller closes it next). A shell that sees the signal
  * hangs up its jobs; one that first sees EOF on the closed terminal exits
@@ -594,9 +583,10 @@ static void end_process_mode(struct lc_session *ls, pid_t main_pid, int has_pty)
 	if (main_pid > 0) {
 		if (!ls->dir[0])
 			t.running = 1;
-		t.signalled = count_in_group(ls, main_pid);
-		if (kill(-main_pid, SIGHUP) < 0 && errno == ESRCH)
-			kill(main_pid, SIGHUP);     /* not yet a group leader */
+		/* the main process alone, not its group: what it started
+		 * is for it to hang up (an interactive shell does) */
+		if (kill(main_pid, SIGHUP) == 0)
+			t.signalled = 1;
 		wait_gone(main_pid, has_pty ? HUP_GRACE_PTY_MS : HUP_GRACE_MS);
 	}
 	t.left = t.running - t.signalled;

@@ -236,46 +236,89 @@ struct launch {
 	char last_login[400];       /* PrintLastLog message for a pty login */
 };
 
+/* Session environment, later wins (README "Session environment"):
+ *   1. the client's "env" requests that AcceptEnv let through;
+ *   2. the server's defaults PATH and TERM (TERM only from a pty-req);
+ *   3. with PermitUserEnvironment: authorized_keys environment=, then
+ *      ~/.ssh/environment (sshd(8) reads the file after the basic
+ *      environment, so a user may set PATH there, as with OpenSSH);
+ *   4. SetEnv;
+ *   5. what describes the account and the connection: USER, LOGNAME, HOME,
+ *      SHELL, MAIL, SSH_CONNECTION, SSH_CLIENT, SSH_TTY, SSH_ORIGINAL_COMMAND.
+ * So a client can replace none of 2 and 5 nor anything the administrator
+ * set, and nobody can change 5 (a forced command may rely on it). Client
+ * variables named like those of 5 or PATH are refused already (req_env),
+ * so a session without a pty or forced command has no forged SSH_TTY or
+ * SSH_ORIGINAL_COMMAND either. */
+static void env_put_client(struct envlist *e, const struct session *s)
+{
+	for (int i = 0; i < s->n_client_env; i++)
+		env_put(e, s->client_env[i]);
+}
+
+static void env_put_defaults(struct envlist *e, const struct session *s)
+{
+	env_set(e, "PATH", SESSION_PATH);
+	if (s->pty && s->pty->term[0])
+		env_set(e, "TERM", s->pty->term);
+}
+
+static void env_put_user_files(struct envlist *e, const struct config *cfg,
+			       const struct authkey_opts *ko, const struct passwd *pw)
+{
+	if (!cfg->permit_user_environment)
+		return;
+	if (ko)
+		for (int i = 0; i < ko->n_environment; i++)
+			if (user_env_allowed(cfg, ko->environment[i]))
+				env_put(e, ko->environment[i]);
+	read_user_environment_file(e, cfg, pw);
+}
+
+static void env_put_setenv(struct envlist *e, const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_set_env; i++)
+		env_put(e, cfg->set_env[i]);
+}
+
+static void env_put_facts(struct envlist *e, const struct session *s,
+			  const struct passwd *pw, const struct launch *l)
+{
+	struct conn *c = chan_conn(s->ch);
+	const char *shell = pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
+	char tmp[512];
+
+	env_set(e, "USER", pw->pw_name);
+	env_set(e, "LOGNAME", pw->pw_name);
+	env_set(e, "HOME", pw->pw_dir);
+	env_set(e, "SHELL", shell);
+	snprintf(tmp, sizeof(tmp), "/var/mail/%s", pw->pw_name);
+	env_set(e, "MAIL", tmp);
+	snprintf(tmp, sizeof(tmp), "%s %d %s %d", conn_peer_addr(c), conn_peer_port(c),
+		 conn_local_addr(c), conn_local_port(c));
+	env_set(e, "SSH_CONNECTION", tmp);
+	snprintf(tmp, sizeof(tmp), "%s %d %d", conn_peer_addr(c), conn_peer_port(c),
+		 conn_local_port(c));
+	env_set(e, "SSH_CLIENT", tmp);
+	if (s->pty)
+		env_set(e, "SSH_TTY", s->pty->path);
+	if (l->original)
+		env_set(e, "SSH_ORIGINAL_COMMAND", l->original);
+}
+
 /* Runs in the child (the process is ours alone: allocation is fine). */
 static char **build_env(struct session *s, const struct passwd *pw,
 			const struct launch *l)
 {
 	struct conn *c = chan_conn(s->ch);
 	const struct config *cfg = conn_config(c);
-	const struct authkey_opts *ko = conn_authkey_opts(c);
-	const char *shell = pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh";
 	struct envlist e = { 0 };
-	char tmp[512];
 
-	env_set(&e, "USER", pw->pw_name);
-	env_set(&e, "LOGNAME", pw->pw_name);
-	env_set(&e, "HOME", pw->pw_dir);
-	env_set(&e, "SHELL", shell);
-	env_set(&e, "PATH", SESSION_PATH);
-	snprintf(tmp, sizeof(tmp), "/var/mail/%s", pw->pw_name);
-	env_set(&e, "MAIL", tmp);
-	if (s->pty && s->pty->term[0])
-		env_set(&e, "TERM", s->pty->term);
-	for (int i = 0; i < s->n_client_env; i++)
-		env_put(&e, s->client_env[i]);
-	if (cfg->permit_user_environment)
-		read_user_environment_file(&e, cfg, pw);
-	if (ko && cfg->permit_user_environment)
-		for (int i = 0; i < ko->n_environment; i++)
-			if (user_env_allowed(cfg, ko->environment[i]))
-				env_put(&e, ko->environment[i]);
-	for (int i = 0; i < cfg->n_set_env; i++)
-		env_put(&e, cfg->set_env[i]);
-	snprintf(tmp, sizeof(tmp), "%s %d %s %d", conn_peer_addr(c), conn_peer_port(c),
-		 conn_local_addr(c), conn_local_port(c));
-	env_set(&e, "SSH_CONNECTION", tmp);
-	snprintf(tmp, sizeof(tmp), "%s %d %d", conn_peer_addr(c), conn_peer_port(c),
-		 conn_local_port(c));
-	env_set(&e, "SSH_CLIENT", tmp);
-	if (s->pty)
-		env_set(&e, "SSH_TTY", s->pty->path);
-	if (l->original)
-		env_set(&e, "SSH_ORIGINAL_COMMAND", l->original);
+	env_put_client(&e, s);
+	env_put_defaults(&e, s);
+	env_put_user_files(&e, cfg, conn_authkey_opts(c), pw);
+	env_put_setenv(&e, cfg);
+	env_put_facts(&e, s, pw, l);
 	if (!e.v)
 		env_put(&e, "PATH=" SESSION_PATH);
 	return e.v;
@@ -564,8 +607,26 @@ static char *take_string(rd_t *r, int *bad)
 	return s;
 }
 
+/* Set by the server for every session (or, for SSH_TTY and
+ * SSH_ORIGINAL_COMMAND, left unset on purpose): a client may not send them,
+ * whatever AcceptEnv says. TERM is not here: a session without a pty may
+ * take the client's; with one, pty-req's wins (build_env). */
+static int env_reserved(const char *name)
+{
+	static const char *const reserved[] = {
+		"USER", "LOGNAME", "HOME", "SHELL", "PATH", "MAIL", "SSH_CONNECTION",
+		"SSH_CLIENT", "SSH_TTY", "SSH_ORIGINAL_COMMAND",
+	};
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int env_accepted(const struct config *cfg, const char *name)
 {
+	if (env_reserved(name))
+		return 0;
 	for (int i = 0; i < cfg->n_accept_env; i++)
 		if (match_pattern_list(name, cfg->accept_env[i]) == 1)
 			return 1;

@@ -167,10 +167,12 @@ printf '%s-%s\\n' READY {t}
 PTY_ALL = {"nohup", "background", "setsid", "disown", "tmux", "in-tmux"}
 
 # The same from a plain exec (no pty, no job control): everything but the
-# setsid'd job shares the main process's group.
+# setsid'd job shares the main process's group. The command ends in `exec
+# sleep 606`, so that sleep is the main process whatever the user's shell
+# (bash execs a last simple command by itself, dash does not).
 EXEC_SCRIPT = ("export WMARK={t}; sleep 605 & "
                "setsid sleep 602 >/dev/null 2>&1 </dev/null & "
-               "printf '%s-%s\\n' READY {t}; sleep 606")
+               "printf '%s-%s\\n' READY {t}; exec sleep 606")
 EXEC_ALL = {"background", "setsid", "foreground"}
 
 
@@ -283,8 +285,9 @@ def test_pty_hangup_reaches_foreground_job(start_server, cg_root):
         srv.stop()
 
 
+PROCESS_EXEC = {"setsid", "background"}
 EXEC_EXPECTED = {
-    "process": {"setsid"},           # SIGHUP to the main process's group
+    "process": PROCESS_EXEC,         # SIGHUP to the main process only
     "none": EXEC_ALL,                # nothing signalled at all
     "control-group": set(),
     "mixed": set(),
@@ -353,6 +356,138 @@ def test_session_cgroup_under_daemon_cgroup_by_default(start_server):
         srv.stop()
 
 
+# ------------------------------------- process mode without a pty, by PID
+
+# SessionKillMode process hangs up the main process only. Without a pty
+# nothing else hangs anyone up, so every job the command started in the
+# background lives on, plain `cmd &` included (a non-interactive shell
+# keeps it in its own process group, which is why it is the main process
+# and not its group that is signalled); the command itself dies. Each job
+# writes its PID to a file, and the test kills exactly those.
+NOPTY_JOBS = {"nohup": "600", "setsid": "602", "disown": "604", "plain": "601"}
+NOPTY_SCRIPT = """cd {d} || exit 1
+nohup sleep 600 >/dev/null 2>&1 & echo $! > nohup
+setsid sleep 602 >/dev/null 2>&1 </dev/null & echo $! > setsid
+sleep 604 >/dev/null 2>&1 </dev/null & echo $! > disown; disown
+sleep 601 >/dev/null 2>&1 </dev/null & echo $! > plain
+echo $$ > main
+printf 'READY-%s\\n' {t}
+"""
+KM_BASH_USER = "wbs-kmbash"
+
+
+@pytest.fixture
+def bash_user(keys):
+    """A throw-away account with bash (for `disown`) whose dot files do
+    nothing for a non-interactive shell, and a directory for PID files."""
+    with throwaway_user(KM_BASH_USER, "SessionKillMode process without a pty") as name:
+        subprocess.run(["usermod", "-s", "/bin/bash", name], check=True)
+        home = os.path.expanduser(f"~{name}")
+        ssh_dir, pid_dir = os.path.join(home, ".ssh"), os.path.join(home, "pids")
+        os.makedirs(ssh_dir, mode=0o700)
+        os.makedirs(pid_dir)
+        ak = os.path.join(ssh_dir, "authorized_keys")
+        shutil.copy(keys.user["ed25519"] + ".pub", ak)
+        for path in (ssh_dir, ak, pid_dir):
+            shutil.chown(path, name, name)
+        yield name, pid_dir
+
+
+def recorded_pids(pid_dir):
+    """{job: pid} from the PID files the script wrote."""
+    pids = {}
+    for job in list(NOPTY_JOBS) + ["main"]:
+        try:
+            with open(os.path.join(pid_dir, job)) as f:
+                pids[job] = int(f.read())
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def is_sleep(pid, seconds):
+    """pid is still the `sleep SECONDS` we started (not a zombie, not reused)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().split(b"\0")
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z" and cmd[:2] == [b"sleep", seconds.encode()]
+
+
+def alive_jobs(pids, sleeps):
+    return {job for job, pid in pids.items() if job in sleeps and is_sleep(pid, sleeps[job])}
+
+
+def kill_recorded(pids, sleeps):
+    for job, pid in pids.items():
+        if job in sleeps and is_sleep(pid, sleeps[job]):
+            kill_quietly(pid)
+
+
+def test_process_mode_no_pty_client_vanishes(start_server, bash_user):
+    """The client is SIGKILLed while `exec sleep 606` runs: that main
+    process gets SIGHUP and dies; the nohup'd, setsid'd, disowned and plain
+    background jobs all live on."""
+    user, pid_dir = bash_user
+    srv = start_server(["SessionKillMode=process"], authorized_keys=".ssh/authorized_keys")
+    token = uuid.uuid4().hex[:12]
+    sleeps = dict(NOPTY_JOBS, main="606")
+    script = NOPTY_SCRIPT.format(d=pid_dir, t=token) + "exec sleep 606\n"
+    proc = subprocess.Popen(ssh_argv(srv, script, user=user), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    pids = {}
+    try:
+        read_until(proc, rf"READY-{token}", 20)
+        pids = recorded_pids(pid_dir)
+        assert wait_for(lambda: alive_jobs(pids, sleeps) == set(sleeps), 10), \
+            (pids, alive_jobs(pids, sleeps))
+        mark = srv.mark()
+        proc.kill()                          # the client vanishes
+        proc.wait(timeout=5)
+        m = srv.wait_log(r"session channel \d+ of \S+ ended: .*", since=mark, timeout=15)
+        assert m, srv.log(mark)
+        assert wait_for(lambda: "main" not in alive_jobs(pids, sleeps), 10), \
+            f"the main process was not hung up: {m.group(0)}"
+        time.sleep(0.5)                      # nothing kills the jobs late
+        assert alive_jobs(pids, sleeps) == set(NOPTY_JOBS), m.group(0)
+        assert "SessionKillMode process: " in m.group(0)
+        assert " 1 signalled (SIGHUP)" in m.group(0), m.group(0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        kill_recorded(pids or recorded_pids(pid_dir), sleeps)
+        srv.stop()
+
+
+def test_process_mode_no_pty_normal_exit(start_server, bash_user):
+    """The command exits by itself: nothing is signalled, every background
+    job lives on, and the client is not held up by them (their output goes
+    to /dev/null, so the channel's EOF is not waiting for them)."""
+    user, pid_dir = bash_user
+    srv = start_server(["SessionKillMode=process"], authorized_keys=".ssh/authorized_keys")
+    token = uuid.uuid4().hex[:12]
+    pids = {}
+    try:
+        mark = srv.mark()
+        r = ssh(srv, NOPTY_SCRIPT.format(d=pid_dir, t=token) + "exit 0\n", user=user,
+                timeout=30)
+        pids = recorded_pids(pid_dir)
+        assert r.returncode == 0, r.stderr
+        assert f"READY-{token}".encode() in r.stdout
+        m = srv.wait_log(r"session channel \d+ of \S+ ended: .*", since=mark, timeout=15)
+        assert m, srv.log(mark)
+        assert " 0 signalled" in m.group(0), m.group(0)
+        time.sleep(0.5)
+        assert alive_jobs(pids, NOPTY_JOBS) == set(NOPTY_JOBS), (pids, m.group(0))
+    finally:
+        kill_recorded(pids or recorded_pids(pid_dir), NOPTY_JOBS)
+        srv.stop()
+
+
 # ---------------------------------------------------------- Match User
 
 KM_USER = "wombat-kmtest"
@@ -386,12 +521,12 @@ def test_match_user_chooses_the_mode(tmp_path, keys, cg_root, second_user):
                                            user=user)
             try:
                 results[user] = (survivors_after(token, set() if user == USER
-                                                 else {"setsid"}, EXEC_ALL), end_line)
+                                                 else PROCESS_EXEC, EXEC_ALL), end_line)
             finally:
                 cleanup(token)
         assert results[USER][0] == set(), results
         assert "SessionKillMode control-group" in results[USER][1]
-        assert results[second_user][0] == {"setsid"}, results
+        assert results[second_user][0] == PROCESS_EXEC, results
         assert "SessionKillMode process" in results[second_user][1]
     finally:
         srv.stop()
