@@ -34,6 +34,7 @@ void auth_free(struct auth *a)
 	if (a->have_opts)
 		authkey_opts_free(&a->opts);
 	a->have_opts = 0;
+	wipe(a->delay_secret, sizeof(a->delay_secret));
 }
 
 /* Methods the (Match-applied) configuration offers, for USERAUTH_FAILURE. */
