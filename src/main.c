@@ -372,6 +372,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wombatd: crypto initialisation failed\n");
 		return 1;
 	}
+	/* Warnings while reading the configuration ("'yes' is not supported by
+	 * wombat, ignored") must reach the user of -e, -t and -T; the log's own
+	 * settings are known only once it is read, and set again below. */
+	log_init("wombatd", LOG_L_INFO, cl.to_stderr || cl.test || cl.dump, NULL, LOG_AUTH);
 	load_config(&cfg, &cl);
 	if (cl.dump) {
 		dump_config(&cfg, cl.match_spec);
