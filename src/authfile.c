@@ -42,6 +42,13 @@ int authfile_check_hash(const char *hash, const char *password)
 
 	if (password == NULL)
 		return -1;
+	/* an empty password field takes the empty password (as OpenSSH
+	 * without PAM); the caller lets it through only with
+	 * PermitEmptyPasswords yes. The dummy crypt keeps the cost equal. */
+	if (hash != NULL && hash[0] == '\0') {
+		account_burn_password(password);
+		return password[0] == '\0' ? 0 : -1;
+	}
 	if (hash_is_unusable(hash)) {
 		/* a key-only or locked account costs what a real check costs */
 		account_burn_password(password);

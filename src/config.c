@@ -1426,7 +1426,8 @@ static const struct keyword keywords[] = {
 	IGNORED("AuthorizedPrincipalsFile", "none", M | KW_REJECT),
 	IGNORED("TrustedUserCAKeys", "none", KW_REJECT),
 	IGNORED("RevokedKeys", "none", KW_REJECT),
-	IGNORED("DisableForwarding", "no", M | KW_REJECT),
+	/* nothing is forwarded yet, so "yes" is honoured trivially */
+	IGNORED("DisableForwarding", "no|yes", M | KW_REJECT),
 	{ .name = NULL },
 };
 

@@ -65,7 +65,10 @@ static void test_hashes(void)
 	snprintf(locked, sizeof(locked), "!%s", h);
 	CHECK(authfile_check_hash(locked, "s3cret pw") == -1);
 
-	CHECK(authfile_check_hash("", "") == -1);
+	/* an empty field takes only the empty password (auth.c asks only
+	 * with PermitEmptyPasswords yes) */
+	CHECK(authfile_check_hash("", "") == 0);
+	CHECK(authfile_check_hash("", "x") == -1);
 	CHECK(authfile_check_hash("!", "") == -1);
 	CHECK(authfile_check_hash("*", "") == -1);
 	CHECK(authfile_check_hash("x", "x") == -1);
@@ -82,7 +85,8 @@ static void test_hashes(void)
 		CHECK(auth_check_password(&pw, "correct horse") == 0);
 		CHECK(auth_check_password(&pw, "wrong") == -1);
 		pw.pw_passwd = (char *)"";
-		CHECK(auth_check_password(&pw, "") == -1);
+		CHECK(auth_check_password(&pw, "") == 0);
+		CHECK(auth_check_password(&pw, "x") == -1);
 		pw.pw_passwd = (char *)"x";
 		CHECK(auth_check_password(&pw, "x") == -1);
 		pw.pw_passwd = NULL;
