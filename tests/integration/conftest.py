@@ -9,11 +9,14 @@ wombat-keygen, tests/unit/* and tests/tools/* are taken from; `make
 check-asan` points it at build-asan/. WOMBAT_SANITIZER_REPORTS names the
 directory the sanitizers write their reports to (ASAN_OPTIONS/UBSAN_OPTIONS
 log_path): the run fails if any report in it is non-empty.
+WOMBAT_SERVER_WRAPPER is a command line the wombatd servers of start_server
+run under (make check-valgrind: valgrind and its options).
 """
 import getpass
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -28,6 +31,8 @@ BIN_DIR = os.path.abspath(os.environ.get("WOMBAT_BIN_DIR") or REPO)
 WOMBATD = os.path.join(BIN_DIR, "wombatd")
 WOMBAT_KEYGEN = os.path.join(BIN_DIR, "wombat-keygen")
 SANITIZER_REPORTS = os.environ.get("WOMBAT_SANITIZER_REPORTS")
+# A command the servers start_server starts run under (make check-valgrind).
+SERVER_WRAPPER = shlex.split(os.environ.get("WOMBAT_SERVER_WRAPPER", ""))
 # The sanitizer build refuses to start with a library preloaded ahead of its
 # runtime, so tests that need LD_PRELOAD cannot run against it.
 SANITIZED = bool(SANITIZER_REPORTS)
@@ -293,7 +298,7 @@ def server_argv(kind, port, host_keys, authorized_keys, extra_opts, config_file=
     else:
         if not os.access(WOMBATD, os.X_OK):
             raise RuntimeError(f"{WOMBATD} is not built: run make first")
-        argv = [WOMBATD, "-D", "-e", "-p", str(port)]
+        argv = SERVER_WRAPPER + [WOMBATD, "-D", "-e", "-p", str(port)]
         if config_file:
             argv += ["-f", config_file]
     for key in host_keys:
