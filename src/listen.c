@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "penalty.h"
+#include "sanitize.h"
 
 static volatile sig_atomic_t got_term, got_child, got_hup;
 static int n_children;
@@ -305,7 +306,9 @@ static void serve_child(int fd, int *fds, int n, int notify_fd, struct config *c
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
-	_exit(conn_run(fd, fd, cfg, hostkeys, n_hostkeys));
+	int status = conn_run(fd, fd, cfg, hostkeys, n_hostkeys);
+	leak_check_before_exit();
+	_exit(status);
 }
 
 static void accept_one(int *fds, int n, int which, struct config *cfg,

@@ -364,8 +364,10 @@ static int check_session_lifecycle(const struct config *cfg, int check_only)
 int main(int argc, char **argv)
 {
 	struct cmdline cl;
-	struct config cfg;
-	struct sshkey *hostkeys[CFG_MAX_LIST];
+	/* Static: they live as long as the process, and LeakSanitizer (make
+	 * check-asan) looks for them only after main has returned. */
+	static struct config cfg;
+	static struct sshkey *hostkeys[CFG_MAX_LIST];
 	memset(&cl, 0, sizeof(cl));
 	parse_args(argc, argv, &cl);
 	if (crypto_init() < 0) {

@@ -3,11 +3,20 @@ and helpers to drive real clients against it.
 
 Set WOMBAT_TEST_SERVER=sshd to run the same tests against OpenSSH's sshd
 (proves the tests themselves are right); the default is ./wombatd.
+
+WOMBAT_BIN_DIR (default: the top of the tree) is where wombatd,
+wombat-keygen, tests/unit/* and tests/tools/* are taken from; `make
+check-asan` points it at build-asan/. WOMBAT_SANITIZER_REPORTS names the
+directory the sanitizers write their reports to (ASAN_OPTIONS/UBSAN_OPTIONS
+log_path): the run fails if any report in it is non-empty.
+WOMBAT_SERVER_WRAPPER is a command line the wombatd servers of start_server
+run under (make check-valgrind: valgrind and its options).
 """
 import getpass
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -18,7 +27,19 @@ from contextlib import contextmanager
 import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-WOMBATD = os.path.join(REPO, "wombatd")
+BIN_DIR = os.path.abspath(os.environ.get("WOMBAT_BIN_DIR") or REPO)
+WOMBATD = os.path.join(BIN_DIR, "wombatd")
+WOMBAT_KEYGEN = os.path.join(BIN_DIR, "wombat-keygen")
+SANITIZER_REPORTS = os.environ.get("WOMBAT_SANITIZER_REPORTS")
+# A command the servers start_server starts run under (make check-valgrind).
+SERVER_WRAPPER = shlex.split(os.environ.get("WOMBAT_SERVER_WRAPPER", ""))
+# The sanitizer build refuses to start with a library preloaded ahead of its
+# runtime, so tests that need LD_PRELOAD cannot run against it.
+SANITIZED = bool(SANITIZER_REPORTS)
+# The sanitizers' settings, for tests that start wombatd with an environment
+# of their own making (else its reports would go to its stderr, unchecked).
+SANITIZER_ENV = {name: os.environ[name] for name in
+                 ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS") if name in os.environ}
 SSHD = "/usr/sbin/sshd"
 SSH = "/usr/bin/ssh"
 SSH_KEYGEN = "/usr/bin/ssh-keygen"
@@ -37,10 +58,63 @@ MACS = ["hmac-sha2-256", "hmac-sha2-512",
         "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
 
 
+def built(*parts):
+    """Path of a file the build makes (e.g. built("tests", "unit",
+    "test_curve25519")), under WOMBAT_BIN_DIR."""
+    return os.path.join(BIN_DIR, *parts)
+
+
 def pytest_configure(config):
     # Noise from Debian's paramiko/asyncssh stacks, not from wombat.
     config.addinivalue_line("filterwarnings", "ignore:the imp module is deprecated")
     config.addinivalue_line("filterwarnings", "ignore:.* has been deprecated")
+
+
+# ---------------------------------------------------------- sanitizer reports
+
+def sanitizer_reports():
+    """Non-empty report files in WOMBAT_SANITIZER_REPORTS (none if unset)."""
+    if not SANITIZER_REPORTS or not os.path.isdir(SANITIZER_REPORTS):
+        return set()
+    found = set()
+    for name in os.listdir(SANITIZER_REPORTS):
+        path = os.path.join(SANITIZER_REPORTS, name)
+        if os.path.isfile(path) and os.path.getsize(path) > 0:
+            found.add(path)
+    return found
+
+
+_report_first_seen = {}
+
+
+@pytest.fixture(autouse=True)
+def _note_sanitizer_reports(request):
+    """Remember after which test each report first appeared (reports of
+    module servers show up after the module's last test)."""
+    yield
+    for path in sanitizer_reports() - set(_report_first_seen):
+        _report_first_seen[path] = request.node.nodeid
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any sanitizer report was written (servers are all
+    stopped by now: session fixtures are torn down before this hook)."""
+    if sanitizer_reports():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print every sanitizer report, with the test it followed."""
+    reports = sorted(sanitizer_reports())
+    if not reports:
+        return
+    terminalreporter.section(f"{len(reports)} sanitizer report(s) in {SANITIZER_REPORTS}",
+                             red=True)
+    for path in reports:
+        seen = _report_first_seen.get(path, "the last test")
+        terminalreporter.write_line(f"==== {path} (first seen after {seen})")
+        with open(path, errors="replace") as f:
+            terminalreporter.write_line(f.read())
 
 
 # --------------------------------------------------------------------- keys
@@ -254,7 +328,7 @@ def server_argv(kind, port, host_keys, authorized_keys, extra_opts, config_file=
     else:
         if not os.access(WOMBATD, os.X_OK):
             raise RuntimeError(f"{WOMBATD} is not built: run make first")
-        argv = [WOMBATD, "-D", "-e", "-p", str(port)]
+        argv = SERVER_WRAPPER + [WOMBATD, "-D", "-e", "-p", str(port)]
         if config_file:
             argv += ["-f", config_file]
     for key in host_keys:

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, free_port, server_argv, ssh
-
-REPO = Path(__file__).resolve().parents[2]
-WOMBATD = REPO / "wombatd"
+from conftest import WOMBATD, Server, free_port, server_argv, ssh
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("WOMBAT_TEST_SERVER", "wombatd") != "wombatd",

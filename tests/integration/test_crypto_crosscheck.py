@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = REPO / "tests" / "unit" / "test_curve25519"
+from conftest import built
+
+BINARY = Path(built("tests", "unit", "test_curve25519"))
 COUNT = 200
 
 

@@ -6,6 +6,10 @@ A --enable-static build on a toolchain without static-pie is a plain static
 executable: not position-independent, and with no dynamic section there is
 no run-time binding for BIND_NOW to make eager. Those two checks say so and
 skip; that case is detected from the binary, not from how it was configured.
+
+These are the release binaries at the top of the tree even when
+WOMBAT_BIN_DIR points the other tests at the sanitizer build (make
+check-asan), which leaves _FORTIFY_SOURCE and the other hardening out.
 """
 import os
 import re

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-KEYGEN = ROOT / "wombat-keygen"
+from conftest import WOMBAT_KEYGEN
+
+KEYGEN = Path(WOMBAT_KEYGEN)
 
 SSH_KEY_SPECS = [
     ("ed25519", []),

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import (REPO, SERVER_KIND, WOMBATD, Server, free_port, have,
+from conftest import (REPO, SANITIZER_ENV, SERVER_KIND, WOMBATD, Server, free_port, have,
                       port_accepts, ssh)
 
 pytestmark = [
@@ -35,8 +35,10 @@ def wombatd_opts(keys):
 def activator(tmp_path, activate_args, wombatd_args):
     """systemd-socket-activate on a free port, wrapped as a Server."""
     port = free_port()
+    # it gives the program a fresh environment: pass the sanitizers' on
+    keep_env = [arg for name in SANITIZER_ENV for arg in ("-E", name)]
     argv = (["systemd-socket-activate", "-l", f"127.0.0.1:{port}"] + activate_args +
-            [WOMBATD] + wombatd_args)
+            keep_env + [WOMBATD] + wombatd_args)
     srv = Server("wombatd", port, str(tmp_path / f"activate-{port}.log"), argv)
     return srv.start()
 

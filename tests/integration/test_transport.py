@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import (REPO, SERVER_KIND, WOMBATD, fingerprint, ssh_argv,
+from conftest import (REPO, SANITIZER_ENV, SERVER_KIND, WOMBATD, fingerprint, ssh_argv,
                       free_port, port_accepts, ssh, throwaway_user)
 
 wombat_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
@@ -85,7 +85,7 @@ def test_unprivileged_daemon_generates_key_and_admits_only_its_user(unpriv_user,
     port = free_port()
     log_path = tmp_path / "unpriv.log"
     log = open(log_path, "w")
-    env = {"PATH": "/usr/bin:/bin", "HOME": home}
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, **SANITIZER_ENV}
     proc = subprocess.Popen(
         ["/usr/sbin/runuser", "-u", unpriv_user, "--", WOMBATD, "-D", "-e", "-p", str(port),
          "-o", "ListenAddress=127.0.0.1", "-o", f"AuthorizedKeysFile={ak}",
