@@ -606,11 +606,14 @@ static int on_window_adjust(struct channel *ch, rd_t *r)
 
 	if (rd_u32(r, &add) < 0 || rd_end(r) < 0)
 		return -1;
-	/* RFC 4254 5.2: at most 2^32-1 in total; clamp rather than wrap. */
-	if (add > UINT32_MAX - ch->rwin)
-		ch->rwin = UINT32_MAX;
-	else
-		ch->rwin += add;
+	/* RFC 4254 5.2: the window must not grow past 2^32-1; a client
+	 * asking for more is broken or hostile: a protocol error. */
+	if (add > UINT32_MAX - ch->rwin) {
+		error("channel %u: window adjust %u overflows window %u",
+		      ch->id, add, ch->rwin);
+		return -1;
+	}
+	ch->rwin += add;
 	chan_progress(ch);
 	return 0;
 }
