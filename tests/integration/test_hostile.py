@@ -26,7 +26,7 @@ import pytest
 
 from conftest import IS_ROOT, USER, ssh, throwaway_user
 from test_access import plain_kexinit, plain_packet
-from test_badinput import closed_by_server, handshake_to_kexinit
+from test_badinput import closed_by_server, handshake_to_kexinit, kexinit_payload
 
 GOOD_BOUND = 20.0          # s: longest a good login may take
 RSS_SLACK_KIB = 5 * 1024   # listener VmRSS growth allowed over a test
@@ -368,6 +368,27 @@ def test_service_request_after_auth(attack, good_user, keys):
                             since=ctx.mark)
 
 
+AFTER_AUTH = {
+    "KEXINIT twice in a rekey": ([kexinit_payload(), kexinit_payload()],
+                                 r"unexpected second KEXINIT during key exchange"),
+    "NEWKEYS with no key exchange": ([bytes([21])], r"NEWKEYS out of order"),
+    "DATA for a channel never opened": ([bytes([94, 0, 0, 0, 77, 0, 0, 0, 1, 120])],
+                                        r"protocol error in channel message 94"),
+}
+
+
+@pytest.mark.parametrize("case", list(AFTER_AUTH))
+def test_out_of_order_after_auth(attack, good_user, keys, case):
+    payloads, why = AFTER_AUTH[case]
+    srv, ctx = attack()
+    with ctx:
+        t = transport(srv, good_user, keys)
+        for p in payloads:
+            send(t, paramiko.Message(p))
+        assert wait_closed(t), srv.log(ctx.mark)[-3000:]
+        assert srv.wait_log(ENDED + r".*" + why, since=ctx.mark), srv.log(ctx.mark)[-3000:]
+
+
 def test_ten_thousand_channel_opens(attack, good_user, keys):
     """10,000 session opens on one connection: MaxSessions (3 here) are
     confirmed, the rest refused with OPEN_FAILURE; the connection stays
@@ -451,18 +472,25 @@ def test_ten_thousand_env_requests(attack, good_user, keys):
 
 def test_absurd_pty_req(attack, good_user, keys):
     """pty-req with 2^32-1 columns and rows, a 1,000-byte terminal name and
-    terminal modes of random opcodes: the session still runs."""
+    20 KB of odd terminal modes: the session runs on a terminal of the
+    largest size a winsize holds."""
     srv, ctx = attack()
     with ctx:
         t = transport(srv, good_user, keys)
         ch = t.open_session(timeout=10)
-        modes = bytes([1]) + b"\xff" * 4 + os.urandom(4000) + bytes([0])
+        # VINTR, ISPEED, an unassigned opcode and IUTF8 with 2^32-1, then
+        # OSPEED 0, 4,000 repeats of ECHO on, and an argument cut short
+        big = b"\xff" * 4
+        modes = (b"\x01" + big + b"\x80" + big + b"\x0b" + big + b"\x2a" + big
+                 + b"\x81" + bytes(4) + b"\x35\x00\x00\x00\x01" * 4000 + b"\x1e\x00")
         send(t, msg(98, ch.remote_chanid, "pty-req", False, "x" * 1000,
                     0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, modes))
         time.sleep(0.5)
         ch.exec_command("stty size; echo done")
         out = ch.makefile().read()
-        assert out.endswith(b"done\r\n") or out.endswith(b"done\n"), out
+        assert out == b"65535 65535\r\ndone\r\n", out
+        assert srv.wait_log(r"malformed terminal modes; applied as far as they parsed",
+                            since=ctx.mark)
         t.close()
 
 
