@@ -509,7 +509,14 @@ static int open_session(struct chanset *cs, uint32_t rid, uint32_t win,
 		send_open_failure(cs, rid, 1, "administratively prohibited");
 		return 0;
 	}
-	struct channel *ch = free_id < 0 ? NULL : calloc(1, sizeof(*ch));
+	if (free_id < 0) {
+		/* MaxSessions above the table size acts as the table size */
+		verbose("session open refused: %d channels per connection is the most",
+			CHAN_MAX_CHANNELS);
+		send_open_failure(cs, rid, 4, "resource shortage");
+		return 0;
+	}
+	struct channel *ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		send_open_failure(cs, rid, 4, "resource shortage");
 		return 0;

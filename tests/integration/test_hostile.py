@@ -414,6 +414,25 @@ def test_ten_thousand_channel_opens(attack, good_user, keys):
         t.close()
 
 
+def test_channel_table_bounds_a_large_max_sessions(attack, good_user, keys):
+    """MaxSessions 100000: the channel table (256 per connection) is the
+    bound; opens past it are refused as a resource shortage, logged."""
+    srv, ctx = attack(["MaxSessions=100000"])
+    with ctx:
+        t = transport(srv, good_user, keys)
+        opened, refused = [], 0     # kept: paramiko closes a channel it collects
+        for _ in range(1000):
+            try:
+                opened.append(t.open_session(timeout=10))
+            except paramiko.ChannelException as e:
+                assert e.code == 4, e      # resource shortage
+                refused += 1
+        assert (len(opened), refused) == (256, 744)
+        assert srv.wait_log(r"session open refused: 256 channels per connection",
+                            since=ctx.mark)
+        t.close()
+
+
 def test_window_adjust_overflow(attack, good_user, keys):
     """RFC 4254 5.2: a window must not exceed 2^32-1; an adjust that would
     is a protocol error that ends the connection."""
