@@ -509,7 +509,14 @@ static int open_session(struct chanset *cs, uint32_t rid, uint32_t win,
 		send_open_failure(cs, rid, 1, "administratively prohibited");
 		return 0;
 	}
-	struct channel *ch = free_id < 0 ? NULL : calloc(1, sizeof(*ch));
+	if (free_id < 0) {
+		/* MaxSessions above the table size acts as the table size */
+		verbose("session open refused: %d channels per connection is the most",
+			CHAN_MAX_CHANNELS);
+		send_open_failure(cs, rid, 4, "resource shortage");
+		return 0;
+	}
+	struct channel *ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		send_open_failure(cs, rid, 4, "resource shortage");
 		return 0;
@@ -606,11 +613,14 @@ static int on_window_adjust(struct channel *ch, rd_t *r)
 
 	if (rd_u32(r, &add) < 0 || rd_end(r) < 0)
 		return -1;
-	/* RFC 4254 5.2: at most 2^32-1 in total; clamp rather than wrap. */
-	if (add > UINT32_MAX - ch->rwin)
-		ch->rwin = UINT32_MAX;
-	else
-		ch->rwin += add;
+	/* RFC 4254 5.2: the window must not grow past 2^32-1; a client
+	 * asking for more is broken or hostile: a protocol error. */
+	if (add > UINT32_MAX - ch->rwin) {
+		error("channel %u: window adjust %u overflows window %u",
+		      ch->id, add, ch->rwin);
+		return -1;
+	}
+	ch->rwin += add;
 	chan_progress(ch);
 	return 0;
 }

@@ -1,0 +1,150 @@
+"""Process hygiene: what a session's command inherits, close-on-exec on
+every descriptor the daemon holds, and no descriptor or memory leak in the
+listener over many logins."""
+import os
+import re
+import shutil
+import tempfile
+import time
+
+import paramiko
+import pytest
+
+from conftest import IS_ROOT, SERVER_KIND, USER, ssh, throwaway_user
+
+O_CLOEXEC = 0o2000000
+wombatd_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
+                                  reason="looks at wombatd's own processes")
+
+
+@pytest.fixture(scope="module")
+def user():
+    """A throw-away user with /bin/sh: root's .bashrc here runs pyenv and
+    makes each root login slow."""
+    if not IS_ROOT:
+        yield USER
+        return
+    with throwaway_user("wbxhyg", "a fast-shell login user") as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def srv(start_server, keys):
+    d = tempfile.mkdtemp(prefix="wbx-hygiene-")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "authorized_keys")
+    shutil.copy(keys.authorized_keys, path)
+    os.chmod(path, 0o644)
+    server = start_server(authorized_keys=path)
+    yield server
+    server.stop()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def fd_names(listing):
+    """fd numbers from `ls -l /proc/self/fd` output."""
+    return sorted(int(m) for m in re.findall(rb"^l\S+ .* (\d+) -> ", listing, re.M))
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["no pty", "pty"])
+def test_session_child_holds_only_stdio(srv, user, tty):
+    """The command sees 0, 1, 2 and the directory ls itself opens (3)."""
+    opts = ["RequestTTY=force"] if tty else ["RequestTTY=no"]
+    r = ssh(srv, "exec ls -l /proc/self/fd", user=user, opts=opts)
+    assert r.returncode == 0, r.stderr
+    assert fd_names(r.stdout) == [0, 1, 2, 3], r.stdout.decode()
+
+
+def fd_flags(pid):
+    """{fd: flags} of a process, from /proc/PID/fdinfo."""
+    out = {}
+    for name in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{name}") as f:
+                m = re.search(r"^flags:\s+([0-7]+)", f.read(), re.M)
+        except FileNotFoundError:
+            continue                # closed meanwhile
+        out[int(name)] = int(m.group(1), 8)
+    return out
+
+
+def not_cloexec(pid):
+    return {fd: oct(fl) for fd, fl in fd_flags(pid).items()
+            if fd > 2 and not fl & O_CLOEXEC}
+
+
+def children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def connection_process(server, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = children(server.pid)
+        if kids:
+            return kids[0]
+        time.sleep(0.05)
+    raise AssertionError("no connection process")
+
+
+@wombatd_only
+def test_every_daemon_fd_is_close_on_exec(srv, user, keys):
+    """Listener, a connection process before login and one with a running
+    session: every descriptor but 0, 1, 2 has O_CLOEXEC."""
+    assert not_cloexec(srv.pid) == {}, "listener"
+    listener_fds = len(open_fds(srv.pid))
+    key = paramiko.Ed25519Key.from_private_key_file(keys.user["ed25519"])
+    t = paramiko.Transport(("127.0.0.1", srv.port))
+    try:
+        t.start_client(timeout=10)
+        pid = connection_process(srv)
+        assert not_cloexec(pid) == {}, "connection process before login"
+        # the listener holds a MaxStartups pipe for an unauthenticated one
+        assert len(open_fds(srv.pid)) > listener_fds
+        assert not_cloexec(srv.pid) == {}, "listener with a connection pending"
+        t.auth_publickey(user, key)
+        ch = t.open_session(timeout=10)
+        ch.get_pty()
+        ch.exec_command("sleep 30")
+        time.sleep(0.5)
+        assert len(fd_flags(pid)) > 3
+        assert not_cloexec(pid) == {}, "connection process with a session"
+        assert not_cloexec(srv.pid) == {}, "listener with a session open"
+    finally:
+        t.close()
+
+
+def pss_kib(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return int(re.search(r"^Pss:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def open_fds(pid):
+    return sorted(int(n) for n in os.listdir(f"/proc/{pid}/fd"))
+
+
+LOGINS = 500
+
+
+@wombatd_only
+def test_no_leak_over_many_logins(srv, user):
+    """LOGINS sequential `ssh host true` logins leave the listener with the
+    same descriptors and its PSS within 1 MiB. Measured here (2 shared
+    cores): 300 logins as a /bin/sh user took 17.5 s alone and 1,000 took 114 s
+    with other tests running, so 500 (30-60 s) rather than the 2,000 we
+    would like."""
+    assert ssh(srv, "true", user=user).returncode == 0     # warm up
+    time.sleep(0.5)
+    fds_before, pss_before = open_fds(srv.pid), pss_kib(srv.pid)
+    t0 = time.monotonic()
+    for i in range(LOGINS):
+        r = ssh(srv, "true", user=user)
+        assert r.returncode == 0, f"login {i}: {r.stderr}"
+    took = time.monotonic() - t0
+    time.sleep(0.5)
+    fds_after, pss_after = open_fds(srv.pid), pss_kib(srv.pid)
+    print(f"{LOGINS} logins in {took:.1f} s; listener fds {len(fds_before)} -> "
+          f"{len(fds_after)}, PSS {pss_before} -> {pss_after} KiB")
+    assert fds_after == fds_before
+    assert pss_after - pss_before < 1024
