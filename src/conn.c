@@ -202,9 +202,12 @@ static void on_sigchld(int sig)
 	errno = saved;
 }
 
+/* The self-pipe is made once per process: a daemon's connection process
+ * runs one connection, but the fuzz harness (tests/fuzz/fuzz_preauth.c)
+ * runs conn_run many times in one process and must not leak a pipe each. */
 static void setup_signals(void)
 {
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("pipe: %s", strerror(errno));
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -39,7 +39,9 @@ static void use_config(const struct config *c)
 	config_copy(&m, c);
 	if (!config_equal(&m, c))
 		abort();   /* a copy must compare equal */
-	(void)config_match(&m, "fuzz", groups, "192.0.2.7", "client.example");
+	struct match_conn mc = { .user = "fuzz", .groups = groups, .addr = "192.0.2.7",
+				 .host = "client.example", .laddr = "192.0.2.1", .lport = 22 };
+	(void)config_match(&m, &mc);
 	config_free(&m);
 	(void)config_each_match_block(c, count_block, &blocks);
 	config_dump(c, devnull);

@@ -105,10 +105,19 @@ static inline void fuzz_quiet_logs(void)
 	log_init("wombat-fuzz", LOG_L_DEBUG3, 0, "/dev/null", LOG_AUTH);
 }
 
+/* FUZZ_VERBOSE=1: log to stderr instead (to see where a seed goes). */
+static inline void fuzz_logs(void)
+{
+	if (getenv("FUZZ_VERBOSE"))
+		log_init("wombat-fuzz", LOG_L_DEBUG1, 1, NULL, LOG_AUTH);
+	else
+		fuzz_quiet_logs();
+}
+
 /* Once per process, from LLVMFuzzerInitialize: logging and libtomcrypt. */
 static inline void fuzz_setup(void)
 {
-	fuzz_quiet_logs();
+	fuzz_logs();
 	if (crypto_init() < 0)
 		abort();
 }

@@ -172,9 +172,217 @@ def wire_seeds():
          bytes([5 + 12 * 3]) + string("abc"))
 
 
+def userauth_body(user, method, rest=b"", service="ssh-connection"):
+    """A USERAUTH_REQUEST after its type byte (RFC 4252 s5)."""
+    return string(user) + string(service) + string(method) + rest
+
+
+def preauth_seeds():
+    v = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"
+    real = open(os.path.join(HERE, "openssh_kexinit.bin"), "rb").read()
+    init_x = bytes([30]) + string(raw_x25519())
+    newkeys = bytes([21])
+    service = bytes([5]) + string("ssh-userauth")
+    # a real client's start: KEXINIT (strict kex), ECDH_INIT, NEWKEYS, and
+    # the encrypted SERVICE_REQUEST that now fails its MAC
+    save("preauth", "openssh", part(v) + part(real) + part(init_x) + part(newkeys) +
+         part(service))
+    plain = kexinit("curve25519-sha256,ext-info-c", "ssh-ed25519")
+    # without strict kex: the transport messages that may come mid-kex,
+    # and the service/userauth requests refused before keys are in place
+    save("preauth", "non-strict", part(b"SSH-2.0-fuzz\n") + part(plain) +
+         part(bytes([2]) + string("ignored")) +
+         part(bytes([4, 1]) + string("debug text") + string("en")) +
+         part(bytes([3]) + u32(7)) + part(service) +
+         part(bytes([50]) + userauth_body("root", "none")) + part(init_x) +
+         part(newkeys))
+    save("preauth", "before-kexinit", part(b"SSH-1.99-old\r\n") +
+         part(bytes([2]) + string("x")) + part(bytes([80]) + string("keepalive@openssh.com") +
+         bytes([1])))
+    save("preauth", "disconnect", part(v) + part(plain) +
+         part(bytes([1]) + u32(11) + string("bye") + string("")))
+    save("preauth", "bad-version", part(b"GET / HTTP/1.1\r\n") + part(plain))
+    save("preauth", "long-version", part(b"SSH-2.0-" + b"x" * 300 + b"\r\n"))
+    save("preauth", "p256", part(v) + part(kexinit(
+        "ecdh-sha2-nistp256,kex-strict-c-v00@openssh.com", "ecdsa-sha2-nistp256,ssh-ed25519")) +
+        part(bytes([30]) + string(p256_point())) + part(newkeys))
+    save("preauth", "dh14", part(v) + part(kexinit(
+        "diffie-hellman-group14-sha256", "ssh-ed25519", "aes128-ctr", "hmac-sha2-256",
+        "zlib@openssh.com,none")) + part(bytes([30]) + mpint((1 << 2040) + 0x1234567)) +
+        part(newkeys))
+    save("preauth", "no-common-alg", part(v) + part(kexinit("diffie-hellman-group1-sha1",
+                                                            "ssh-dss")))
+    # the client guesses an algorithm the server does not pick: its first
+    # kex packet must be dropped
+    save("preauth", "wrong-guess", part(v) + part(kexinit(
+        "diffie-hellman-group1-sha1,curve25519-sha256", "ssh-ed25519", follows=1)) +
+        part(bytes([30]) + string(b"guess")) + part(init_x) + part(newkeys))
+
+
+# fuzz_userauth: its fixed session id, password and the private halves of
+# the keys in its authorized_keys (checked against the harness's text)
+UA_SRC = open(os.path.join(HERE, "fuzz_userauth.c")).read()
+UA_SID = b"wombat-fuzz-session-id-32-bytes!"
+UA_ED = ed25519.Ed25519PrivateKey.from_private_bytes(b"wombat fuzz userauth ed25519 key")
+UA_ED_OLD = ed25519.Ed25519PrivateKey.from_private_bytes(b"wombat fuzz expired ed25519 key!")
+UA_P256 = ec.derive_private_key(0x776f6d626174, ec.SECP256R1())
+
+
+def ed_blob(k):
+    return string("ssh-ed25519") + string(k.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def p256_blob(k):
+    return (string("ecdsa-sha2-nistp256") + string("nistp256") + string(
+        k.public_key().public_bytes(serialization.Encoding.X962,
+                                    serialization.PublicFormat.UncompressedPoint)))
+
+
+def signed_pk(user, key, kind):
+    """A publickey request signed as RFC 4252 s7 says, over UA_SID."""
+    alg = "ssh-ed25519" if kind == "ed" else "ecdsa-sha2-nistp256"
+    blob = ed_blob(key) if kind == "ed" else p256_blob(key)
+    assert base64.b64encode(blob).decode() in UA_SRC, "key not in fuzz_userauth.c"
+    data = (string(UA_SID) + bytes([50]) + string(user) + string("ssh-connection") +
+            string("publickey") + bytes([1]) + string(alg) + string(blob))
+    if kind == "ed":
+        sig = string(alg) + string(key.sign(data))
+    else:
+        r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        sig = string(alg) + string(mpint(r) + mpint(s_))
+    return userauth_body(user, "publickey", bytes([1]) + string(alg) + string(blob) +
+                         string(sig))
+
+
+def pk_query(user, blob, alg="ssh-ed25519"):
+    return userauth_body(user, "publickey", bytes([0]) + string(alg) + string(blob))
+
+
+def password(user, pw, change=0):
+    return userauth_body(user, "password", bytes([change]) + string(pw))
+
+
+def userauth_seeds():
+    def seed(name, flags, *reqs):
+        save("userauth", name, bytes([flags]) + b"".join(part(r) for r in reqs))
+    good = "fuzz-password"
+    seed("password", 0, userauth_body("fuzz", "none"), password("fuzz", "wrong"),
+         password("fuzz", good))
+    seed("pk-query-then-signed", 0, userauth_body("fuzz", "none"),
+         pk_query("fuzz", ed_blob(UA_ED)), signed_pk("fuzz", UA_ED, "ed"))
+    seed("pk-p256-from", 8, pk_query("fuzz", p256_blob(UA_P256), "ecdsa-sha2-nistp256"),
+         signed_pk("fuzz", UA_P256, "p256"))
+    seed("pk-p256-wrong-address", 0, signed_pk("fuzz", UA_P256, "p256"))
+    seed("pk-expired-line", 0, signed_pk("fuzz", UA_ED_OLD, "ed"))
+    seed("root-forced-commands", 3 | 8, signed_pk("root", UA_ED, "ed"),
+         signed_pk("root", UA_P256, "p256"))
+    seed("root-password-yes", 2, password("root", good))
+    seed("root-password-no", 4, password("root", good), signed_pk("root", UA_ED, "ed"))
+    seed("match-root", 5 | 8, signed_pk("root", UA_ED, "ed"), password("root", good))
+    seed("match-fuzz", 5, password("fuzz", good), signed_pk("fuzz", UA_ED, "ed"))
+    seed("locked", 0, password("locked", good), signed_pk("locked", UA_ED, "ed"))
+    seed("expired-account", 0, password("expired", good))
+    seed("noshell", 0, password("noshell", good))
+    seed("empty-allowed", 2, password("empty", ""))
+    seed("empty-refused", 0, password("empty", ""), password("empty", "x"))
+    seed("unknown-user", 0, userauth_body("nosuchuser", "none"),
+         password("nosuchuser", good), signed_pk("fuzz", UA_ED, "ed"))
+    seed("max-tries", 2, *[password("fuzz", "bad%d" % i) for i in range(4)])
+    seed("change-user", 0, password("fuzz", "x"), password("root", good))
+    seed("other-methods", 1, userauth_body("fuzz", "keyboard-interactive",
+                                           string("") + string("")),
+         userauth_body("fuzz", "hostbased", string("ssh-ed25519")),
+         password("fuzz", good, change=1), pk_query("fuzz", ed_blob(UA_ED)))
+    seed("wrong-service", 0, userauth_body("fuzz", "none", service="ssh-userauth"))
+    seed("allow-users", 3, password("fuzz", good))
+    seed("allow-users-addr", 3 | 8, password("fuzz", good))
+    seed("allow-groups", 6, password("root", good), signed_pk("root", UA_ED, "ed"))
+    seed("banner-match", 7, userauth_body("empty", "none"), password("empty", ""))
+
+
+def ch_open(rid, win=2097152, maxpkt=32768, kind="session"):
+    return bytes([90]) + string(kind) + u32(rid) + u32(win) + u32(maxpkt)
+
+
+def ch_req(cid, kind, want=1, rest=b""):
+    return bytes([98]) + u32(cid) + string(kind) + bytes([want]) + rest
+
+
+def pty_req(cid, term="xterm-256color"):
+    # RFC 4254 s8 modes: VINTR=3, ECHO (53) on, ICANON (51) on, speeds, TTY_OP_END
+    modes = bytes([1]) + u32(3) + bytes([53]) + u32(1) + bytes([51]) + u32(1) + \
+        bytes([128]) + u32(38400) + bytes([129]) + u32(38400) + bytes([0])
+    return ch_req(cid, "pty-req", 1, string(term) + u32(80) + u32(24) + u32(640) +
+                  u32(480) + string(modes))
+
+
+def channel_seeds():
+    def seed(name, flags, *msgs):
+        save("channel", name, bytes([flags]) + b"".join(part(m) for m in msgs))
+    data = lambda cid, b: bytes([94]) + u32(cid) + string(b)
+    adjust = lambda cid, n: bytes([93]) + u32(cid) + u32(n)
+    simple = lambda t, cid: bytes([t]) + u32(cid)
+    for flags, tag in ((0, "nouser"), (1, "user")):
+        seed("session-" + tag, flags, ch_open(0), pty_req(0),
+             ch_req(0, "env", 1, string("LANG") + string("C.UTF-8")),
+             ch_req(0, "env", 1, string("PATH") + string("/evil")),
+             ch_req(0, "window-change", 0, u32(100) + u32(40) + u32(0) + u32(0)),
+             ch_req(0, "exec", 1, string("echo hi")), ch_req(0, "shell", 1),
+             ch_req(0, "subsystem", 1, string("sftp")),
+             ch_req(0, "signal", 0, string("INT")), data(0, b"input\n"),
+             bytes([95]) + u32(0) + u32(1) + string(b"err"), adjust(0, 4096),
+             simple(96, 0), ch_req(0, "eow@openssh.com", 0), simple(97, 0))
+    seed("window-overflow", 1, ch_open(7, 0xfffffff0, 0), adjust(0, 0xffffffff),
+         adjust(0, 0xffffffff), adjust(0, 1), data(0, b"x" * 100), bytes([0]),
+         simple(99, 0), simple(100, 0))
+    seed("data-over-window", 0, ch_open(1), data(0, b"y" * 32768), data(0, b"z" * 32769))
+    seed("max-sessions", 4 | 1, ch_open(0), ch_open(1), ch_open(2), simple(97, 1),
+         ch_open(3), pty_req(0), ch_req(0, "env", 1, string("LC_ALL") + string("C")),
+         bytes([1]), bytes([6]), simple(97, 0))
+    seed("forced-command", 8 | 3, ch_open(0), pty_req(0),
+         ch_req(0, "env", 1, string("ANY") + string("thing")),
+         ch_req(0, "subsystem", 1, string("sftp")), ch_req(0, "exec", 1, string("id")),
+         bytes([2]), bytes([4]), bytes([7]), bytes([5]), bytes([3]))
+    seed("no-sessions", 12, ch_open(0), ch_open(5, kind="direct-tcpip"),
+         simple(96, 0), bytes([1]))
+    seed("unknown-channel", 1, ch_open(0), data(9, b"lost"), simple(97, 0))
+    seed("keepalive", 1, ch_open(0), ch_req(0, "keepalive@openssh.com", 1),
+         bytes([2]), simple(100, 0), bytes([1]), ch_req(0, "x11-req", 1,
+         bytes([0]) + string("MIT-MAGIC-COOKIE-1") + string("00") + u32(0)))
+
+
+def hostkey_seeds():
+    """Private key files as ssh-keygen writes them (and a few broken ones)."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        for name, args in (("ed25519", ["-t", "ed25519"]),
+                           ("ecdsa-256", ["-t", "ecdsa", "-b", "256"]),
+                           ("ecdsa-384", ["-t", "ecdsa", "-b", "384"]),
+                           ("ecdsa-521", ["-t", "ecdsa", "-b", "521"]),
+                           ("rsa-1024", ["-t", "rsa", "-b", "1024"]),
+                           ("ed25519-passphrase", ["-t", "ed25519", "-N", "secret"])):
+            path = os.path.join(d, name)
+            cmd = ["ssh-keygen", "-q", "-f", path, "-C", "fuzz@" + name] + args
+            if "-N" not in args:
+                cmd += ["-N", ""]
+            subprocess.run(cmd, check=True)
+            save("hostkey", name, open(path, "rb").read())
+        ed = open(os.path.join(d, "ed25519"), "rb").read()
+    save("hostkey", "crlf", ed.replace(b"\n", b"\r\n"))
+    lines = ed.splitlines(keepends=True)
+    save("hostkey", "truncated", b"".join(lines[:3]) + lines[-1])
+    save("hostkey", "no-armour", b"".join(lines[1:-1]))
+
+
 if __name__ == "__main__":
     kex_seeds()
     packet_seeds()
     auth_seeds()
     config_seeds()
     wire_seeds()
+    preauth_seeds()
+    userauth_seeds()
+    channel_seeds()
+    hostkey_seeds()
