@@ -6,15 +6,17 @@ Time bounds are behaviour (hangs / does not hang), with wide margins."""
 import asyncio
 import hashlib
 import os
+import pwd
 import re
+import shutil
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import (SERVER_KIND, USER, Server, free_port, server_argv, ssh,
-                      ssh_argv)
+from conftest import (IS_ROOT, SERVER_KIND, USER, Server, free_port, server_argv, ssh,
+                      ssh_argv, throwaway_user)
 
 wombat_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
                                  reason="wombat's own options and log lines")
@@ -107,14 +109,43 @@ KNOWN = hashlib.sha256(b"wombat").digest() * (256 * 1024 // 32)   # 256 KiB
 
 
 @pytest.fixture(scope="module")
-def known_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("known") / "known.bin"
-    path.write_bytes(KNOWN)
+def sh_user(keys):
+    """A throw-away account with /bin/sh and the test key (as root), else the
+    test user. Hundreds of sessions as root would each run root's shell
+    start-up files (pyenv init here: ~0.6 s a session), which measures the
+    machine, not the server."""
+    if not IS_ROOT:
+        yield USER, None
+        return
+    with throwaway_user("wblife", "fast sessions") as name:
+        pw = pwd.getpwnam(name)
+        sshdir = os.path.join(pw.pw_dir, ".ssh")
+        os.makedirs(sshdir, exist_ok=True)
+        shutil.copy(keys.user["ed25519"] + ".pub", os.path.join(sshdir, "authorized_keys"))
+        for path in (sshdir, os.path.join(sshdir, "authorized_keys")):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        yield name, pw.pw_dir
+
+
+def user_server(start_server, sh_user, opts):
+    name, home = sh_user
+    if home is None:
+        return start_server(opts)
+    return start_server(opts, authorized_keys="%h/.ssh/authorized_keys")
+
+
+@pytest.fixture(scope="module")
+def known_file(tmp_path_factory, sh_user):
+    home = sh_user[1]
+    path = (os.path.join(home, "known.bin") if home
+            else str(tmp_path_factory.mktemp("known") / "known.bin"))
+    with open(path, "wb") as f:
+        f.write(KNOWN)
     os.chmod(path, 0o644)
-    return str(path)
+    return path
 
 
-def run_many(server, keys, commands, parallel=8, term=None):
+def run_many(server, keys, commands, parallel=8, term=None, user=USER):
     """Run commands as separate sessions over one asyncssh connection;
     returns [(stdout bytes, stderr bytes, exit status)]."""
     import asyncssh
@@ -126,7 +157,7 @@ def run_many(server, keys, commands, parallel=8, term=None):
             return r.stdout, r.stderr, r.exit_status
 
     async def go():
-        async with asyncssh.connect("127.0.0.1", port=server.port, username=USER,
+        async with asyncssh.connect("127.0.0.1", port=server.port, username=user,
                                     known_hosts=None, client_keys=[keys.user["ed25519"]],
                                     agent_path=None) as conn:
             sem = asyncio.Semaphore(parallel)
@@ -136,16 +167,16 @@ def run_many(server, keys, commands, parallel=8, term=None):
 
 
 @pytest.mark.parametrize("mode", ["no", "yes"])
-def test_200_short_commands_lose_nothing(start_server, keys, known_file, mode):
+def test_200_short_commands_lose_nothing(start_server, keys, sh_user, known_file, mode):
     """Each command writes 256 KiB (four pipe-fulls) and exits at once: the
     exit is seen while most of it is still to be read."""
     if mode == "yes" and SERVER_KIND != "wombatd":
         pytest.skip("CloseOnChildExit is wombat's own option")
-    srv = start_server([f"CloseOnChildExit={mode}", "MaxSessions=10"])
+    srv = user_server(start_server, sh_user, [f"CloseOnChildExit={mode}", "MaxSessions=10"])
     try:
         cmds = [f"exec cat {known_file}" if i % 2 else f"cat {known_file}; cat {known_file} >&2"
                 for i in range(200)]
-        results = run_many(srv, keys, cmds)
+        results = run_many(srv, keys, cmds, user=sh_user[0])
     finally:
         srv.stop()
     # stderr may start with noise from the user's shell start-up files
@@ -161,15 +192,17 @@ PRINTABLE = (b"0123456789abcdef" * (256 * 1024 // 16))   # no newline: a pty lea
 
 
 @pytest.mark.parametrize("mode", ["no", "yes"])
-def test_pty_sessions_lose_nothing(start_server, keys, tmp_path, mode):
+def test_pty_sessions_lose_nothing(start_server, keys, sh_user, tmp_path, mode):
     if mode == "yes" and SERVER_KIND != "wombatd":
         pytest.skip("CloseOnChildExit is wombat's own option")
-    path = tmp_path / "printable"
-    path.write_bytes(PRINTABLE)
+    home = sh_user[1]
+    path = os.path.join(home, "printable") if home else str(tmp_path / "printable")
+    with open(path, "wb") as f:
+        f.write(PRINTABLE)
     os.chmod(path, 0o644)
-    srv = start_server([f"CloseOnChildExit={mode}", "MaxSessions=10"])
+    srv = user_server(start_server, sh_user, [f"CloseOnChildExit={mode}", "MaxSessions=10"])
     try:
-        results = run_many(srv, keys, [f"cat {path}"] * 40, term="dumb")
+        results = run_many(srv, keys, [f"cat {path}"] * 40, term="dumb", user=sh_user[0])
     finally:
         srv.stop()
     # the pty carries stderr too: noise from the user's shell start-up files

@@ -38,7 +38,8 @@ from conftest import (IS_ROOT, REPO, SERVER_KIND, USER, WOMBATD, ssh, ssh_argv,
                       throwaway_user)
 from test_keepalive import BlackHoleRelay, relay_ssh
 from test_killmode import (cg_root, classify, cleanup, marked, read_until,  # noqa: F401
-                           run_and_drop, survivors_after, wait_for, EXEC_ALL, EXEC_SCRIPT)
+                           run_and_drop, survivors_after, wait_for, EXEC_ALL, EXEC_SCRIPT,
+                           PROCESS_EXEC)
 
 pytestmark = [
     pytest.mark.skipif(SERVER_KIND != "wombatd",
@@ -417,10 +418,10 @@ def check_close_on_child_exit(ctx):
 
 def check_kill_mode(ctx):
     """SessionKillMode none (Match) vs process (default): after the client
-    vanishes, 'none' leaves every job; 'process' hangs up the main group."""
+    vanishes, 'none' leaves every job; 'process' hangs up the main process only."""
     token, end_line = run_and_drop(ctx.srv, EXEC_SCRIPT, EXEC_ALL, pty=False, user=MAIN)
     try:
-        expected = EXEC_ALL if ctx.applied else {"setsid"}
+        expected = EXEC_ALL if ctx.applied else PROCESS_EXEC
         assert survivors_after(token, expected, EXEC_ALL) == expected, end_line
     finally:
         cleanup(token)
