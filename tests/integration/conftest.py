@@ -492,3 +492,30 @@ def throwaway_user(name, why):
         yield name
     finally:
         subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+
+
+def install_key(user, pubkey):
+    """~/.ssh/authorized_keys for user with the modes sshd(8) expects."""
+    import pwd
+    pw = pwd.getpwnam(user)
+    sshdir = os.path.join(pw.pw_dir, ".ssh")
+    os.makedirs(sshdir, exist_ok=True)
+    ak = os.path.join(sshdir, "authorized_keys")
+    shutil.copy(pubkey, ak)
+    for path, mode in ((sshdir, 0o700), (ak, 0o600)):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+        os.chmod(path, mode)
+
+
+def password_login(server, user, password):
+    """True if paramiko gets in with this password."""
+    import paramiko
+    t = paramiko.Transport(("127.0.0.1", server.port))
+    try:
+        t.start_client(timeout=10)
+        t.auth_password(user, password)
+        return t.is_authenticated()
+    except paramiko.AuthenticationException:
+        return False
+    finally:
+        t.close()

@@ -3,8 +3,6 @@ authentication, account state, USER@HOST, PubkeyAcceptedAlgorithms, the
 userauth protocol rules, equal work for unknown users, and connections
 that cannot pin the server."""
 import os
-import pwd
-import re
 import shutil
 import socket
 import subprocess
@@ -13,8 +11,9 @@ import time
 import paramiko
 import pytest
 
-from conftest import (IS_ROOT, SANITIZED, USER, WOMBATD, assert_good_login, ssh,
-                      throwaway_user)
+from conftest import (IS_ROOT, SANITIZED, USER, WOMBATD, assert_good_login, install_key,
+                      ssh, throwaway_user)
+from conftest import password_login as conftest_password_login
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (throw-away users)")
 PASSWORD = "Wombat-test-pw-7"
@@ -75,16 +74,7 @@ def set_password(name):
 
 
 def password_login(server, user, password=PASSWORD):
-    """True if paramiko gets in with this password."""
-    t = paramiko.Transport(("127.0.0.1", server.port))
-    try:
-        t.start_client(timeout=10)
-        t.auth_password(user, password)
-        return t.is_authenticated()
-    except paramiko.AuthenticationException:
-        return False
-    finally:
-        t.close()
+    return conftest_password_login(server, user, password)
 
 
 @needs_root
@@ -106,17 +96,6 @@ def test_bastion_idiom_password_only_inside(start_server):
 
 
 # ------------------------------------------------------------ account state
-
-def install_key(name, pubkey):
-    pw = pwd.getpwnam(name)
-    sshdir = os.path.join(pw.pw_dir, ".ssh")
-    os.makedirs(sshdir, exist_ok=True)
-    ak = os.path.join(sshdir, "authorized_keys")
-    shutil.copy(pubkey, ak)
-    for path, mode in ((sshdir, 0o700), (ak, 0o600)):
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-        os.chmod(path, mode)
-
 
 @pytest.fixture(scope="module")
 def home_server(start_server):
@@ -335,7 +314,7 @@ def test_unknown_user_password_try_runs_crypt(start_server, tmp_path):
         os.environ["LD_PRELOAD"] = str(lib)
         os.environ["CRYPT_SPY_LOG"] = str(spylog)
         try:
-            srv = start_server([f"DenyUsers=wbaccdenied", "MaxAuthTries=10"])
+            srv = start_server(["DenyUsers=wbaccdenied", "MaxAuthTries=10"])
         finally:
             del os.environ["LD_PRELOAD"]
             del os.environ["CRYPT_SPY_LOG"]

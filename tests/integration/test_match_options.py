@@ -34,8 +34,8 @@ import uuid
 import paramiko
 import pytest
 
-from conftest import (IS_ROOT, REPO, SERVER_KIND, USER, WOMBATD, ssh, ssh_argv,
-                      throwaway_user)
+from conftest import (IS_ROOT, REPO, SERVER_KIND, USER, WOMBATD, password_login, ssh,
+                      ssh_argv, throwaway_user)
 from test_keepalive import BlackHoleRelay, relay_ssh
 from test_killmode import (cg_root, classify, cleanup, marked, read_until,  # noqa: F401
                            run_and_drop, survivors_after, wait_for, EXEC_ALL, EXEC_SCRIPT,
@@ -71,19 +71,6 @@ def denied(r):
 def show(r, srv=None):
     text = f"rc={r.returncode} out={r.stdout[-500:]!r} err={r.stderr[-1500:]!r}"
     return text + (f"\nserver log:\n{srv.log()[-3000:]}" if srv else "")
-
-
-def password_login(srv, user, password):
-    """True if paramiko gets in with this password."""
-    t = paramiko.Transport(("127.0.0.1", srv.port))
-    try:
-        t.start_client(timeout=10)
-        t.auth_password(user, password)
-        return t.is_authenticated()
-    except paramiko.AuthenticationException:
-        return False
-    finally:
-        t.close()
 
 
 def key_transport(srv, keys, user=MAIN):

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import IS_ROOT, keygen, ssh, unlock_for_keys
+from conftest import IS_ROOT, install_key, keygen, ssh, unlock_for_keys
 from test_sessions import PtyClient
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="creating users and switching "
@@ -29,18 +29,6 @@ def remove_accounts():
     for user in USERS:
         subprocess.run(["userdel", "-r", "-f", user], capture_output=True)
     subprocess.run(["groupdel", EXTRA_GROUP], capture_output=True)
-
-
-def install_key(user, pubkey):
-    """~/.ssh/authorized_keys with the modes sshd(8) expects."""
-    pw = pwd.getpwnam(user)
-    sshdir = os.path.join(pw.pw_dir, ".ssh")
-    os.makedirs(sshdir, exist_ok=True)
-    ak = os.path.join(sshdir, "authorized_keys")
-    shutil.copy(pubkey, ak)
-    for path, mode in ((sshdir, 0o700), (ak, 0o600)):
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-        os.chmod(path, mode)
 
 
 @pytest.fixture(scope="module")
