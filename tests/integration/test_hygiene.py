@@ -10,7 +10,7 @@ import time
 import paramiko
 import pytest
 
-from conftest import IS_ROOT, SERVER_KIND, USER, ssh, throwaway_user
+from conftest import IS_ROOT, SANITIZED, SERVER_KIND, USER, ssh, throwaway_user
 
 O_CLOEXEC = 0o2000000
 wombatd_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
@@ -147,4 +147,5 @@ def test_no_leak_over_many_logins(srv, user):
     print(f"{LOGINS} logins in {took:.1f} s; listener fds {len(fds_before)} -> "
           f"{len(fds_after)}, PSS {pss_before} -> {pss_after} KiB")
     assert fds_after == fds_before
-    assert pss_after - pss_before < 1024
+    if not SANITIZED:        # ASan's quarantine grows PSS; LSan checks leaks there
+        assert pss_after - pss_before < 1024
