@@ -692,8 +692,10 @@ static void check_output_bounds(struct conn *c)
 	size_t queued = pkt_out_queued(&c->pkt);
 	if (!c->authenticated && !c->closing && queued > CONN_PREAUTH_OUT_MAX) {
 		c->end_kind = CONN_END_PROTOCOL;
-		set_cause(c, "client does not read: more than 512 KiB of unread output "
-			  "before authentication");
+		char why[120];
+		snprintf(why, sizeof(why), "client does not read: more than %u KiB of unread "
+			 "output before authentication", CONN_PREAUTH_OUT_MAX / 1024);
+		set_cause(c, why);
 		c->ended = 1;
 		return;
 	}
