@@ -210,21 +210,6 @@ static void describe_key(struct auth *a, const struct sshkey *key)
 	snprintf(a->key_desc, sizeof(a->key_desc), "%s %s", names[key_get_type(key)], fp);
 }
 
-/* Is alg one of the comma-separated names in list? */
-static int alg_listed(const char *alg, const char *list)
-{
-	size_t n = strlen(alg);
-	while (list && *list) {
-		size_t len = strcspn(list, ",");
-		if (len == n && strncmp(list, alg, n) == 0)
-			return 1;
-		list += len;
-		if (*list == ',')
-			list++;
-	}
-	return 0;
-}
-
 static void send_pk_ok(struct conn *c, const char *alg, const uint8_t *blob, size_t blobl)
 {
 	buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_PK_OK);
@@ -304,7 +289,8 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 		      a->user, alg, key_type_name(key));
 		goto out;
 	}
-	if (!alg_listed(alg, cfg->pubkey_accepted_algorithms)) {
+	const char *accepted = cfg->pubkey_accepted_algorithms;
+	if (!namelist_has((const uint8_t *)accepted, strlen(accepted), alg)) {
 		logit("publickey for %s: %s is not in PubkeyAcceptedAlgorithms", a->user, alg);
 		goto out;
 	}

@@ -1924,33 +1924,14 @@ int config_apply_option(struct config *c, const char *line, char *err, size_t er
 	return rc;
 }
 
-/* A list with only negated entries ("!10.0.0.0/8"): nothing positive can
- * match, so OpenSSH's Match never applies it — the bastion idiom `Match
- * Address !10.0.0.0/8` would silently do nothing. wombat reads it as
- * "everything except": the block applies when no entry excludes. */
-static int only_negations(const char *list)
-{
-	int any = 0;
-	for (const char *p = list; *p; ) {
-		p += strspn(p, " \t");
-		size_t len = strcspn(p, ",");
-		if (len) {
-			if (*p != '!')
-				return 0;
-			any = 1;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return any;
-}
-
-/* 1/0/-1 from a list matcher: 1 applies; 0 applies too for a list of
- * negations only (see above); -1 (excluded or malformed) never. */
+/* 1/0/-1 from a list matcher: 1 applies; -1 (excluded or malformed)
+ * never; 0 applies too for a list of negations only ("!10.0.0.0/8"):
+ * nothing positive can match, so OpenSSH's Match never applies it and the
+ * bastion idiom `Match Address !10.0.0.0/8` would silently do nothing.
+ * wombat reads it as "everything except". */
 static int list_applies(int result, const char *list)
 {
-	return result == 1 || (result == 0 && only_negations(list));
+	return result == 1 || (result == 0 && match_list_only_negated(list));
 }
 
 static int group_excluded(const char *const *groups, const char *list)
@@ -1968,7 +1949,7 @@ static int criterion_matches(const char *kw, const char *pat, const struct match
 		return mc->user && list_applies(match_pattern_list(mc->user, pat), pat);
 	if (strcmp(kw, "group") == 0)
 		return mc->groups && (match_group_list(mc->groups, pat) == 1 ||
-				      (only_negations(pat) && !group_excluded(mc->groups, pat)));
+				      (match_list_only_negated(pat) && !group_excluded(mc->groups, pat)));
 	if (strcmp(kw, "address") == 0)
 		return mc->addr && list_applies(match_addr_list(mc->addr, pat), pat);
 	if (strcmp(kw, "host") == 0)

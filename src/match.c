@@ -117,6 +117,20 @@ int match_hostname_list(const char *s, const char *list)
 	return glob_list(s, list, 1);
 }
 
+int match_list_only_negated(const char *list)
+{
+	struct list_entry e;
+	int any = 0;
+	while (list && list_next(&list, &e)) {
+		if (e.n == 0)
+			continue;
+		if (!e.negated)
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
 int match_group_list(const char *const *groups, const char *list)
 {
 	int found = 0;

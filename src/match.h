@@ -30,6 +30,8 @@ int match_addr_list_valid(const char *list, char *bad, size_t badsz);
 /* groups is NULL-terminated. 1 if some group matches a positive entry and no
  * group matches a negated entry; else 0. */
 int match_group_list(const char *const *groups, const char *list);
+/* 1 if the list has entries and every one is negated ("!a,!b"). */
+int match_list_only_negated(const char *list);
 
 /* One AllowUsers/DenyUsers entry: "USER" or "USER@HOST". USER is a glob on
  * the user name; HOST is matched as an address list (CIDR or glob) against

@@ -219,8 +219,19 @@ static void test_user_entry(void)
 	CHECK(match_user_entry(NULL, "10.1.2.3", NULL, "*") == 0);
 }
 
+static void test_only_negated(void)
+{
+	CHECK(match_list_only_negated("!10.0.0.0/8") == 1);
+	CHECK(match_list_only_negated("!root, !bob") == 1);
+	CHECK(match_list_only_negated("!root,bob") == 0);
+	CHECK(match_list_only_negated("*,!root") == 0);
+	CHECK(match_list_only_negated("") == 0);
+	CHECK(match_list_only_negated(",,") == 0);
+}
+
 int main(void)
 {
+	test_only_negated();
 	test_glob();
 	test_glob_pathological();
 	test_pattern_list();
