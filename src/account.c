@@ -94,9 +94,24 @@ int account_usable(const struct passwd *pw, time_t now, char *why, size_t whysz)
 
 /* ---- the dummy password check ------------------------------------------ */
 
-/* A setting of the system's scheme and cost: the first real hash in
- * shadow (libxcrypt takes a whole hash as the setting), else a fresh salt
- * of libxcrypt's default scheme. Found once per process. */
+/* The setting part of a hash (scheme, cost, salt), without the hash
+ * itself, which is not kept: bcrypt's is its first 29 characters, the
+ * others' ends at the last '$'. */
+static void keep_setting_only(char *h)
+{
+	if (strncmp(h, "$2", 2) == 0) {
+		if (strlen(h) > 29)
+			wipe(h + 29, strlen(h + 29));
+		return;
+	}
+	char *last = strrchr(h, '$');
+	if (last && last[1])
+		wipe(last + 1, strlen(last + 1));
+}
+
+/* A setting of the system's scheme and cost: that of the first real hash
+ * in shadow, else a fresh salt of libxcrypt's default scheme. Found once
+ * per process. */
 static const char *dummy_setting(void)
 {
 	static char setting[CRYPT_OUTPUT_SIZE];
@@ -109,6 +124,7 @@ static const char *dummy_setting(void)
 		    strlen(sp->sp_pwdp) < sizeof(setting)) {
 			snprintf(setting, sizeof(setting), "%s", sp->sp_pwdp);
 			wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));
+			keep_setting_only(setting);
 			break;
 		}
 	}
