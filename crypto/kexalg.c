@@ -2,17 +2,20 @@
  *  curve25519-sha256            RFC 8731 (X25519, RFC 7748)
  *  ecdh-sha2-nistp256/384/521   RFC 5656 (libtomcrypt ECC)
  *  diffie-hellman-group14/16    RFC 8268, groups from RFC 3526, g = 2
+ *  mlkem768x25519-sha256        IETF draft "mlkem-hybrid-kex" (ML-KEM-768,
+ *                               FIPS 203, written in mlkem768.c) + X25519
  */
 #include <string.h>
 #include <tomcrypt.h>
 #include <tommath.h>
 
 #include "kexalg.h"
+#include "mlkem768.h"
 #include "x25519.h"
 
 #define X25519_LEN 32
 #define DH_X_BYTES 64          /* 512-bit private exponent */
-#define STATE_MAX 1100
+#define STATE_MAX KEXALG_STATE_MAX
 
 /* RFC 3526 section 3: 2048-bit MODP group (id 14). */
 static const char group14_p[] =
@@ -56,6 +59,7 @@ static const struct {
 	{ "ecdh-sha2-nistp521", KEX_ECDH_P521, HASH_SHA512 },
 	{ "diffie-hellman-group14-sha256", KEX_DH14, HASH_SHA256 },
 	{ "diffie-hellman-group16-sha512", KEX_DH16, HASH_SHA512 },
+	{ "mlkem768x25519-sha256", KEX_MLKEM768X25519, HASH_SHA256 },
 };
 
 int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
@@ -77,6 +81,11 @@ int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
 int kexalg_is_dh(enum kex_kind k)
 {
 	return k == KEX_DH14 || k == KEX_DH16;
+}
+
+int kexalg_k_is_string(enum kex_kind k)
+{
+	return k == KEX_MLKEM768X25519;
 }
 
 /* ---- X25519 ---- */
@@ -315,6 +324,114 @@ static int dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
 	return r;
 }
 
+/* ---- post-quantum hybrids: a KEM + X25519 ----
+ *
+ * One shape for every hybrid (draft "mlkem-hybrid-kex" s2; OpenSSH's
+ * sntrup761x25519 has the same one):
+ *   C_INIT  = KEM public key || X25519 public value        (client)
+ *   S_REPLY = KEM ciphertext || X25519 public value        (server)
+ *   K       = HASH(K_PQ || K_CL), K_CL the raw 32-byte X25519 result,
+ *             HASH the method's exchange-hash function; K goes into the
+ *             exchange hash and the key derivation as a string.
+ * A new hybrid is one row of hybrid_kems. */
+struct hybrid_kem {
+	enum kex_kind kind;
+	enum hash_alg hash;
+	size_t pk_len, sk_len, ct_len, ss_len;
+	void (*keygen)(uint8_t *pk, uint8_t *sk);
+	/* -1 if pk is invalid (length, FIPS 203 modulus check ...) */
+	int (*encaps)(uint8_t *ct, uint8_t *ss, const uint8_t *pk, size_t pk_len);
+	int (*decaps)(uint8_t *ss, const uint8_t *ct, size_t ct_len, const uint8_t *sk);
+};
+
+static const struct hybrid_kem hybrid_kems[] = {
+	{ KEX_MLKEM768X25519, HASH_SHA256, MLKEM768_EK_LEN, MLKEM768_DK_LEN,
+	  MLKEM768_CT_LEN, MLKEM768_SS_LEN,
+	  mlkem768_keygen, mlkem768_encaps, mlkem768_decaps },
+};
+
+#define HYBRID_SS_MAX 64        /* K_PQ || K_CL, both 32 bytes */
+
+static const struct hybrid_kem *hybrid_of(enum kex_kind k)
+{
+	for (size_t i = 0; i < sizeof hybrid_kems / sizeof hybrid_kems[0]; i++)
+		if (hybrid_kems[i].kind == k)
+			return &hybrid_kems[i];
+	return NULL;
+}
+
+/* K = HASH(secrets), the secrets wiped. */
+static int hybrid_combine(const struct hybrid_kem *h, uint8_t *secrets,
+			  uint8_t *shared, size_t *shared_len)
+{
+	size_t kl = hash_len(h->hash);
+	int r = -1;
+	if (*shared_len >= kl) {
+		hash_mem(h->hash, secrets, h->ss_len + X25519_LEN, shared);
+		*shared_len = kl;
+		r = 0;
+	}
+	wipe(secrets, HYBRID_SS_MAX);
+	return r;
+}
+
+static int hybrid_server(const struct hybrid_kem *h, const uint8_t *client,
+			 size_t client_len, uint8_t *server_pub, size_t *server_len,
+			 uint8_t *shared, size_t *shared_len)
+{
+	uint8_t secrets[HYBRID_SS_MAX], sk[X25519_LEN];
+	const uint8_t *client_x = client + h->pk_len;
+	int ok;
+
+	if (client_len != h->pk_len + X25519_LEN ||
+	    *server_len < h->ct_len + X25519_LEN ||
+	    h->ss_len + X25519_LEN > sizeof secrets)
+		return -1;
+	if (h->encaps(server_pub, secrets, client, h->pk_len) != 0)
+		return -1;
+	rand_bytes(sk, sizeof sk);
+	ok = x25519(secrets + h->ss_len, sk, client_x) == 0;  /* not all-zero */
+	x25519_base(server_pub + h->ct_len, sk);
+	wipe(sk, sizeof sk);
+	if (!ok) {
+		wipe(secrets, sizeof secrets);
+		return -1;
+	}
+	*server_len = h->ct_len + X25519_LEN;
+	return hybrid_combine(h, secrets, shared, shared_len);
+}
+
+/* Client state: [kind][KEM secret key][X25519 scalar] */
+static int hybrid_client_start(const struct hybrid_kem *h, uint8_t *priv,
+			       uint8_t *pub, size_t *pub_len)
+{
+	if (*pub_len < h->pk_len + X25519_LEN ||
+	    1 + h->sk_len + X25519_LEN > STATE_MAX)
+		return -1;
+	h->keygen(pub, priv);
+	rand_bytes(priv + h->sk_len, X25519_LEN);
+	x25519_base(pub + h->pk_len, priv + h->sk_len);
+	*pub_len = h->pk_len + X25519_LEN;
+	return 0;
+}
+
+static int hybrid_client_finish(const struct hybrid_kem *h, const uint8_t *priv,
+				const uint8_t *server, size_t server_len,
+				uint8_t *shared, size_t *shared_len)
+{
+	uint8_t secrets[HYBRID_SS_MAX];
+
+	if (server_len != h->ct_len + X25519_LEN)
+		return -1;
+	if (h->decaps(secrets, server, h->ct_len, priv) != 0)
+		return -1;
+	if (x25519(secrets + h->ss_len, priv + h->sk_len, server + h->ct_len) != 0) {
+		wipe(secrets, sizeof secrets);
+		return -1;
+	}
+	return hybrid_combine(h, secrets, shared, shared_len);
+}
+
 /* ---- public entry points ---- */
 
 int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
@@ -336,15 +453,19 @@ int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 	case KEX_DH16:
 		return dh_server(k, client_pub, client_len, server_pub,
 				 server_len, shared, shared_len);
+	case KEX_MLKEM768X25519:
+		return hybrid_server(hybrid_of(k), client_pub, client_len, server_pub,
+				     server_len, shared, shared_len);
 	}
 	return -1;
 }
 
-/* Client state: [kind byte][X25519 scalar | ecc_key struct | DH exponent].
+/* Client state: [kind byte][X25519 scalar | ecc_key struct | DH exponent |
+ * hybrid KEM secret key and X25519 scalar].
  * The ecc_key's big numbers live on the heap until client_finish frees them. */
 _Static_assert(1 + sizeof(ecc_key) <= STATE_MAX, "ecc_key does not fit the state");
 
-int kexalg_client_start(enum kex_kind k, uint8_t state[1100], uint8_t *pub,
+int kexalg_client_start(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX], uint8_t *pub,
 			size_t *pub_len)
 {
 	uint8_t *priv = state + 1;
@@ -369,12 +490,15 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[1100], uint8_t *pub,
 	case KEX_DH14:
 	case KEX_DH16:
 		return dh_keypair(k, priv, pub, pub_len);
+	case KEX_MLKEM768X25519:
+		return hybrid_client_start(hybrid_of(k), priv, pub, pub_len);
 	}
 	return -1;
 }
 
-int kexalg_client_finish(enum kex_kind k, uint8_t state[1100], const uint8_t *server_pub,
-			 size_t server_len, uint8_t *shared, size_t *shared_len)
+int kexalg_client_finish(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX],
+			 const uint8_t *server_pub, size_t server_len,
+			 uint8_t *shared, size_t *shared_len)
 {
 	uint8_t *priv = state + 1;
 	int r = -1;
@@ -398,6 +522,10 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[1100], const uint8_t *se
 	case KEX_DH14:
 	case KEX_DH16:
 		r = dh_shared(k, priv, server_pub, server_len, shared, shared_len);
+		break;
+	case KEX_MLKEM768X25519:
+		r = hybrid_client_finish(hybrid_of(k), priv, server_pub, server_len,
+					 shared, shared_len);
 		break;
 	}
 	wipe(state, STATE_MAX);

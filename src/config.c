@@ -27,7 +27,9 @@
 #include "match.h"
 #include "penalty.h"
 
-#define KEX_SUPPORTED "curve25519-sha256,curve25519-sha256@libssh.org," \
+/* OpenSSH 10's order: the post-quantum hybrids first */
+#define KEX_SUPPORTED "mlkem768x25519-sha256," \
+	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
 	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512"
 #define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \

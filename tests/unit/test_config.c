@@ -100,7 +100,8 @@ static void test_defaults(void)
 	CHECK(c.session_cgroup_root == NULL && c.session_kill_fallback_pgrp == 0);
 	CHECK(strcmp(c.ciphers, CIPHERS_DEFAULT) == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
-	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") == c.kex_algorithms);
+	CHECK(strstr(c.kex_algorithms, "mlkem768x25519-sha256,") == c.kex_algorithms);
+	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") != NULL);
 	CHECK(strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL);
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
 	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
@@ -199,7 +200,7 @@ static void test_option_types(void)
 	      strcmp(c.permit_user_env_pattern, "LANG,LC_*") == 0);
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, "hmac-sha2-256-etm@openssh.com,hmac-sha2-256") == 0);
-	CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512,curve25519-sha256,", 48) == 0);
+	CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512,mlkem768x25519-sha256,", 52) == 0);
 	CHECK(strstr(c.kex_algorithms + 30, "group16") == NULL);
 	CHECK(strcmp(c.host_key_algorithms, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 		     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256") == 0);
@@ -271,7 +272,8 @@ static void test_values(void)
 	CHECK(load(&c, "Ciphers aes*-ctr\nMACs +hmac-sha2-256\nKexAlgorithms -ecdh-*,diffie-*\n") == 0);
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
-	CHECK(strcmp(c.kex_algorithms, "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
+	CHECK(strcmp(c.kex_algorithms, "mlkem768x25519-sha256,"
+		     "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
 	config_free(&c);
 }
 

@@ -10,6 +10,9 @@
 
 #include "unit.h"
 #include "kexalg.h"
+#include "mlkem768.h"
+#include "mlkem768_vectors.h"
+#include "x25519.h"
 
 /* Vectors from python3-cryptography (an independent implementation): a fixed
  * private value on our side, the peer's public value, and the expected K. */
@@ -173,6 +176,119 @@ static void test_lookup(void)
 	CHECK(kexalg_lookup("", &k, &h) == -1);
 	CHECK(kexalg_is_dh(KEX_DH14) && kexalg_is_dh(KEX_DH16));
 	CHECK(!kexalg_is_dh(KEX_X25519) && !kexalg_is_dh(KEX_ECDH_P521));
+	CHECK(kexalg_lookup("mlkem768x25519-sha256", &k, &h) == 0 &&
+	      k == KEX_MLKEM768X25519 && h == HASH_SHA256);
+	CHECK(kexalg_k_is_string(KEX_MLKEM768X25519) && !kexalg_is_dh(KEX_MLKEM768X25519));
+	for (enum kex_kind o = KEX_X25519; o <= KEX_DH16; o++)
+		CHECK(!kexalg_k_is_string(o));
+}
+
+/* mlkem768x25519-sha256: sizes, agreement, the noble/X25519 known answer,
+ * and every invalid input refused. */
+#define HY_C (MLKEM768_EK_LEN + 32)
+#define HY_S (MLKEM768_CT_LEN + 32)
+
+static void test_hybrid_agreement(void)
+{
+	for (int round = 0; round < 5; round++) {
+		static uint8_t state[KEXALG_STATE_MAX], cpub[2048], spub[2048];
+		uint8_t ks[512], kc[512];
+		size_t cl = sizeof cpub, sl = sizeof spub, ksl = sizeof ks, kcl = sizeof kc;
+		CHECK(kexalg_client_start(KEX_MLKEM768X25519, state, cpub, &cl) == 0);
+		CHECK(cl == HY_C);
+		CHECK(kexalg_server(KEX_MLKEM768X25519, cpub, cl, spub, &sl, ks, &ksl) == 0);
+		CHECK(sl == HY_S && ksl == 32);
+		CHECK(kexalg_client_finish(KEX_MLKEM768X25519, state, spub, sl, kc, &kcl) == 0);
+		CHECK(kcl == 32 && memcmp(ks, kc, 32) == 0);
+	}
+}
+
+static void test_hybrid_known_answer(void)
+{
+	static uint8_t state[KEXALG_STATE_MAX], ek[MLKEM768_EK_LEN], reply[HY_S],
+		cinit[HY_C];
+	uint8_t d[32], z[32], xc[32], want[32], got[64], h[32];
+	size_t gl = sizeof got;
+
+	unit_unhex(hybrid_d, d, 32);
+	unit_unhex(hybrid_z, z, 32);
+	unit_unhex(hybrid_xc, xc, 32);
+	CHECK(unit_unhex(hybrid_s_reply, reply, sizeof reply) == HY_S);
+	unit_unhex(hybrid_k, want, 32);
+	/* state layout: kind, ML-KEM decapsulation key, X25519 scalar */
+	state[0] = KEX_MLKEM768X25519;
+	mlkem768_keygen_derand(ek, state + 1, d, z);
+	memcpy(state + 1 + MLKEM768_DK_LEN, xc, 32);
+	memcpy(cinit, ek, sizeof ek);                       /* C_INIT = ek || X25519 */
+	x25519_base(cinit + MLKEM768_EK_LEN, xc);
+	hash_mem(HASH_SHA256, cinit, sizeof cinit, h);
+	unit_unhex(hybrid_c_init_sha256, want, 32);
+	CHECK_MEM(h, want, 32);
+	unit_unhex(hybrid_k, want, 32);
+	CHECK(kexalg_client_finish(KEX_MLKEM768X25519, state, reply, sizeof reply, got, &gl) == 0);
+	CHECK(gl == 32);
+	CHECK_MEM(got, want, 32);
+}
+
+static int hybrid_server_rejects(const uint8_t *pub, size_t len)
+{
+	static uint8_t spub[2048];
+	uint8_t ks[512];
+	size_t sl = sizeof spub, kl = sizeof ks;
+	return kexalg_server(KEX_MLKEM768X25519, pub, len, spub, &sl, ks, &kl) == -1;
+}
+
+static void test_hybrid_rejects(void)
+{
+	static uint8_t state[KEXALG_STATE_MAX], cpub[2048], bad[2048], spub[2048];
+	uint8_t ks[512];
+	size_t cl = sizeof cpub, sl, kl;
+
+	CHECK(kexalg_client_start(KEX_MLKEM768X25519, state, cpub, &cl) == 0);
+	CHECK(!hybrid_server_rejects(cpub, cl));
+	CHECK(hybrid_server_rejects(cpub, cl - 1));
+	CHECK(hybrid_server_rejects(cpub, 32));           /* a plain X25519 value */
+	memcpy(bad, cpub, cl);
+	bad[cl] = 0;
+	CHECK(hybrid_server_rejects(bad, cl + 1));
+	memcpy(bad, cpub, cl);                        /* coefficient 0 = q = 3329 */
+	bad[0] = 0x01;
+	bad[1] = (uint8_t)((bad[1] & 0xf0) | 0x0d);
+	CHECK(hybrid_server_rejects(bad, cl));
+	memcpy(bad, cpub, cl);                        /* X25519 u = 0: all-zero K_CL */
+	memset(bad + MLKEM768_EK_LEN, 0, 32);
+	CHECK(hybrid_server_rejects(bad, cl));
+	bad[MLKEM768_EK_LEN] = 1;                     /* u = 1 */
+	CHECK(hybrid_server_rejects(bad, cl));
+	/* too little room for S_REPLY or K */
+	sl = HY_S - 1;
+	kl = sizeof ks;
+	CHECK(kexalg_server(KEX_MLKEM768X25519, cpub, cl, spub, &sl, ks, &kl) == -1);
+	sl = sizeof spub;
+	kl = 31;
+	CHECK(kexalg_server(KEX_MLKEM768X25519, cpub, cl, spub, &sl, ks, &kl) == -1);
+	/* the client refuses a reply of the wrong size or with a low-order point */
+	sl = sizeof spub;
+	kl = sizeof ks;
+	CHECK(kexalg_server(KEX_MLKEM768X25519, cpub, cl, spub, &sl, ks, &kl) == 0);
+	uint8_t st2[KEXALG_STATE_MAX];
+	memcpy(st2, state, sizeof st2);
+	kl = sizeof ks;
+	CHECK(kexalg_client_finish(KEX_MLKEM768X25519, st2, spub, sl - 1, ks, &kl) == -1);
+	memcpy(st2, state, sizeof st2);
+	memset(spub + MLKEM768_CT_LEN, 0, 32);
+	kl = sizeof ks;
+	CHECK(kexalg_client_finish(KEX_MLKEM768X25519, st2, spub, sl, ks, &kl) == -1);
+	/* an altered ciphertext is not an error (implicit rejection): K differs */
+	uint8_t k1[64], k2[64];
+	size_t k1l = sizeof k1, k2l = sizeof k2;
+	cl = sizeof cpub;
+	CHECK(kexalg_client_start(KEX_MLKEM768X25519, state, cpub, &cl) == 0);
+	sl = sizeof spub;
+	CHECK(kexalg_server(KEX_MLKEM768X25519, cpub, cl, spub, &sl, k1, &k1l) == 0);
+	spub[100] ^= 1;
+	CHECK(kexalg_client_finish(KEX_MLKEM768X25519, state, spub, sl, k2, &k2l) == 0);
+	CHECK(k2l == 32 && memcmp(k1, k2, 32) != 0);
 }
 
 static void test_agreement(void)
@@ -180,7 +296,7 @@ static void test_agreement(void)
 	for (size_t i = 0; i < sizeof all_kinds / sizeof all_kinds[0]; i++) {
 		enum kex_kind k = all_kinds[i];
 		for (int round = 0; round < 3; round++) {
-			uint8_t state[1100], cpub[1024], spub[1024], ks[512], kc[512];
+			uint8_t state[KEXALG_STATE_MAX], cpub[1024], spub[1024], ks[512], kc[512];
 			size_t cl = sizeof cpub, sl = sizeof spub, ksl = sizeof ks, kcl = sizeof kc;
 			CHECK(kexalg_client_start(k, state, cpub, &cl) == 0);
 			CHECK(kexalg_server(k, cpub, cl, spub, &sl, ks, &ksl) == 0);
@@ -214,7 +330,7 @@ static void test_known_answers(void)
 	int ecdh_i = 0;
 	for (size_t i = 0; i < sizeof kex_kats / sizeof kex_kats[0]; i++) {
 		const struct kex_kat *v = &kex_kats[i];
-		uint8_t state[1100], priv[128], peer[1024], want[512], got[512];
+		uint8_t state[KEXALG_STATE_MAX], priv[128], peer[1024], want[512], got[512];
 		size_t pl = unit_unhex(v->priv, priv, sizeof priv);
 		size_t peerl = unit_unhex(v->peer, peer, sizeof peer);
 		size_t wl = unit_unhex(v->k, want, sizeof want), gl = sizeof got;
@@ -253,7 +369,7 @@ static void test_x25519_rejects(void)
 	CHECK(server_rejects(KEX_X25519, pt, 32));     /* u = 0: low order */
 	pt[0] = 1;
 	CHECK(server_rejects(KEX_X25519, pt, 32));     /* u = 1: low order */
-	uint8_t state[1100], pub[64];
+	uint8_t state[KEXALG_STATE_MAX], pub[64];
 	size_t pl = sizeof pub;
 	CHECK(kexalg_client_start(KEX_X25519, state, pub, &pl) == 0);
 	CHECK(server_rejects(KEX_X25519, pub, 31));
@@ -266,7 +382,7 @@ static void test_x25519_rejects(void)
 static void test_ecdh_rejects(void)
 {
 	for (enum kex_kind k = KEX_ECDH_P256; k <= KEX_ECDH_P521; k++) {
-		uint8_t state[1100], pub[1024], bad[1024];
+		uint8_t state[KEXALG_STATE_MAX], pub[1024], bad[1024];
 		size_t pl = sizeof pub;
 		size_t sz = expect_shared_len(k);
 		CHECK(kexalg_client_start(k, state, pub, &pl) == 0);
@@ -293,7 +409,7 @@ static void test_ecdh_rejects(void)
 		CHECK(server_rejects(k, bad, pl));         /* coordinates >= p */
 		/* a valid point of another curve */
 		enum kex_kind other = k == KEX_ECDH_P256 ? KEX_ECDH_P384 : KEX_ECDH_P256;
-		uint8_t st2[1100], opub[1024];
+		uint8_t st2[KEXALG_STATE_MAX], opub[1024];
 		size_t ol = sizeof opub;
 		CHECK(kexalg_client_start(other, st2, opub, &ol) == 0);
 		CHECK(server_rejects(k, opub, ol));
@@ -340,7 +456,7 @@ static void test_dh_rejects(void)
 		CHECK(server_rejects(k, v, plen + 2));     /* too long */
 
 		/* the client side refuses an invalid f the same way */
-		uint8_t state[1100], f[600];
+		uint8_t state[KEXALG_STATE_MAX], f[600];
 		size_t fl = sizeof f;
 		CHECK(kexalg_client_start(k, state, f, &fl) == 0);
 		CHECK(fl <= plen);
@@ -353,7 +469,7 @@ static void test_dh_rejects(void)
 
 static void test_capacity(void)
 {
-	uint8_t state[1100], cpub[1024], spub[1024], ks[512];
+	uint8_t state[KEXALG_STATE_MAX], cpub[1024], spub[1024], ks[512];
 	size_t cl = sizeof cpub, sl = 10, kl = sizeof ks;
 	CHECK(kexalg_client_start(KEX_DH14, state, cpub, &cl) == 0);
 	CHECK(kexalg_server(KEX_DH14, cpub, cl, spub, &sl, ks, &kl) == -1);
@@ -378,5 +494,8 @@ int main(void)
 	test_ecdh_rejects();
 	test_dh_rejects();
 	test_capacity();
+	test_hybrid_agreement();
+	test_hybrid_known_answer();
+	test_hybrid_rejects();
 	return UNIT_DONE();
 }
