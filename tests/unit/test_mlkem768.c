@@ -12,7 +12,10 @@
  *   test_mlkem768 --dump N SEED   N lines "ours D Z M EK DK CT SS POS BIT
  *                                 SS_ALT BADRC" for the noble cross-check
  *   test_mlkem768 --decaps        reads "noble DK CT SS" lines; exit 1 if
- *                                 our decapsulation disagrees on any */
+ *                                 our decapsulation disagrees on any
+ *   test_mlkem768 --keygen        prints "EK DK" (a fresh key pair)
+ *   test_mlkem768 --decaps1 DK CT prints SS
+ * The last two are the client-side ML-KEM of test_mlkem.py's paramiko. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +291,29 @@ static int decaps_lines(void)
 	return bad || n == 0;
 }
 
+static int keygen_line(void)
+{
+	static uint8_t ek[MLKEM768_EK_LEN], dk[MLKEM768_DK_LEN];
+	mlkem768_keygen(ek, dk);
+	print_hex(ek, sizeof ek);
+	print_hex(dk, sizeof dk);
+	putchar('\n');
+	return 0;
+}
+
+static int decaps_one(const char *h_dk, const char *h_ct)
+{
+	static uint8_t dk[MLKEM768_DK_LEN], ct[MLKEM768_CT_LEN];
+	uint8_t ss[32];
+	if (strlen(h_dk) != 2 * sizeof dk || unit_unhex(h_dk, dk, sizeof dk) != sizeof dk ||
+	    strlen(h_ct) != 2 * sizeof ct || unit_unhex(h_ct, ct, sizeof ct) != sizeof ct ||
+	    mlkem768_decaps(ss, ct, sizeof ct, dk) != 0)
+		return 1;
+	print_hex(ss, sizeof ss);
+	putchar('\n');
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	CHECK(crypto_init() == 0);
@@ -295,6 +321,10 @@ int main(int argc, char **argv)
 		return dump(atoi(argv[2]), argv[3]);
 	if (argc == 2 && strcmp(argv[1], "--decaps") == 0)
 		return decaps_lines();
+	if (argc == 2 && strcmp(argv[1], "--keygen") == 0)
+		return keygen_line();
+	if (argc == 4 && strcmp(argv[1], "--decaps1") == 0)
+		return decaps_one(argv[2], argv[3]);
 	test_compress();
 	test_noble_vectors();
 	test_ek_checks();
