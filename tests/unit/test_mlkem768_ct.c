@@ -92,6 +92,7 @@ static void ct_x25519(void)
 int main(int argc, char **argv)
 {
 	(void)argc;
+	(void)argv;
 #ifdef UNDER_ASAN
 	/* valgrind cannot run an ASan binary: the release build's `make unit`
 	 * carries the check; here the operations run once, unchecked. */
