@@ -37,6 +37,45 @@ static void sha256_of(uint8_t out[32], const uint8_t *p, size_t n)
 	hash_mem(HASH_SHA256, p, n, out);
 }
 
+/* libtomcrypt's SHA-3 and SHAKE (FIPS 202), which ML-KEM's H, G, J, PRF and
+ * XOF are, on the empty input; SHAKE squeezed in pieces (as SampleNTT does)
+ * must continue the same stream. */
+static void test_sha3(void)
+{
+	static const char sha3_256_empty[] =
+		"a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+	static const char sha3_512_empty[] =
+		"a69f73cca23a9ac5c8b567dc185a756e97c982164fe25859e0d1dcc1475c80a6"
+		"15b2123af1f5f94c11e3e9402c3ac558f500199d95b6d3e301758586281dcd26";
+	static const char shake128_empty[] = "7f9c2ba4e88f827d616045507605853e";
+	static const char shake256_empty[] =
+		"46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f";
+	uint8_t out[64], want[64], whole[400], pieces[400];
+	hash_state s;
+
+	sha3_256_init(&s);
+	sha3_done(&s, out);
+	CHECK_MEM(out, want, unit_unhex(sha3_256_empty, want, sizeof want));
+	sha3_512_init(&s);
+	sha3_done(&s, out);
+	CHECK_MEM(out, want, unit_unhex(sha3_512_empty, want, sizeof want));
+	sha3_shake_init(&s, 128);
+	sha3_shake_done(&s, out, 16);
+	CHECK_MEM(out, want, unit_unhex(shake128_empty, want, sizeof want));
+	sha3_shake_init(&s, 256);
+	sha3_shake_done(&s, out, 32);
+	CHECK_MEM(out, want, unit_unhex(shake256_empty, want, sizeof want));
+
+	sha3_shake_init(&s, 128);
+	sha3_shake_process(&s, (const unsigned char *)"abc", 3);
+	sha3_shake_done(&s, whole, sizeof whole);
+	sha3_shake_init(&s, 128);
+	sha3_shake_process(&s, (const unsigned char *)"abc", 3);
+	for (size_t off = 0; off < sizeof pieces; off += 100)   /* crosses the 168-byte rate */
+		sha3_shake_done(&s, pieces + off, 100);
+	CHECK_MEM(whole, pieces, sizeof whole);
+}
+
 static void test_cctv_accumulated(void)
 {
 	static uint8_t ek[MLKEM768_EK_LEN], dk[MLKEM768_DK_LEN], ct[MLKEM768_CT_LEN],
@@ -325,6 +364,7 @@ int main(int argc, char **argv)
 		return keygen_line();
 	if (argc == 4 && strcmp(argv[1], "--decaps1") == 0)
 		return decaps_one(argv[2], argv[3]);
+	test_sha3();
 	test_compress();
 	test_noble_vectors();
 	test_ek_checks();
