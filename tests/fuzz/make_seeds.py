@@ -81,6 +81,12 @@ def kex_seeds():
         "diffie-hellman-group14-sha256", "rsa-sha2-256", "aes128-ctr",
         "hmac-sha2-256", "zlib@openssh.com,none")) + part(bytes([30]) + mpint(e)) +
         part(newkeys))
+    # mlkem768x25519-sha256: C_INIT = ML-KEM-768 key (all-zero coefficients
+    # pass the modulus check; then rho) || X25519 value
+    ek = bytes(1152) + bytes(range(32))
+    save("kexinit", "mlkem768x25519", bytes([1]) + part(kexinit(
+        "mlkem768x25519-sha256,kex-strict-c-v00@openssh.com", "ssh-ed25519")) +
+        part(bytes([30]) + string(ek + raw_x25519())) + part(newkeys))
     # a wrong guess: the first kex packet after KEXINIT must be ignored
     save("kexinit", "wrong-guess", bytes([1]) + part(kexinit(
         "sntrup761x25519-sha512@openssh.com,curve25519-sha256", "ssh-ed25519",
