@@ -1,6 +1,7 @@
 /* kexalg: the server's half of each key-exchange method's math.
  * RFC 8731 (curve25519-sha256), RFC 5656 (ecdh-sha2-nistp*), RFC 8268 and
- * RFC 3526 (diffie-hellman-group14/16 MODP groups). */
+ * RFC 3526 (diffie-hellman-group14/16/18 MODP groups), RFC 4419
+ * (diffie-hellman-group-exchange-sha256: the math, given the group). */
 #ifndef WOMBAT_KEXALG_H
 #define WOMBAT_KEXALG_H
 
@@ -9,11 +10,24 @@
 #include "crypto.h"
 
 enum kex_kind { KEX_X25519, KEX_ECDH_P256, KEX_ECDH_P384, KEX_ECDH_P521,
-		KEX_DH14, KEX_DH16 };
+		KEX_DH14, KEX_DH16, KEX_DH18, KEX_DH_GEX };
+
+/* A finite-field group for group exchange: p (big-endian magnitude, a safe
+ * prime of DH_GROUP_MIN_BITS..DH_GROUP_MAX_BITS bits) and generator g. */
+#define DH_GROUP_MIN_BITS 2048
+#define DH_GROUP_MAX_BITS 8192
+#define DH_GROUP_MAX_BYTES (DH_GROUP_MAX_BITS / 8)
+struct dh_group {
+	uint8_t p[DH_GROUP_MAX_BYTES];
+	size_t p_len;
+	unsigned bits;
+	uint32_t g;
+};
 
 /* Name -> kind and exchange-hash algorithm; -1 if unknown. Names:
  * curve25519-sha256, curve25519-sha256@libssh.org, ecdh-sha2-nistp256/384/521,
- * diffie-hellman-group14-sha256, diffie-hellman-group16-sha512. */
+ * diffie-hellman-group14-sha256, diffie-hellman-group16-sha512,
+ * diffie-hellman-group18-sha512, diffie-hellman-group-exchange-sha256. */
 int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h);
 /* Is the client's value carried as an mpint (DH: e/f) rather than a string? */
 int kexalg_is_dh(enum kex_kind k);
@@ -23,12 +37,23 @@ int kexalg_is_dh(enum kex_kind k);
  *  server_pub: out, Q_S (or f's magnitude); *server_len in: capacity (>= 1024
  *              suffices for all), out: length.
  *  shared:     out, K as an unsigned big-endian magnitude (caller encodes as
- *              mpint); *shared_len in: capacity (>= 512), out: length.
+ *              mpint); *shared_len in: capacity (>= 1024), out: length.
  * Returns -1 for an invalid peer value: wrong length, point not on the curve,
  * e outside [2, p-2], X25519 all-zero result. */
 int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 		  uint8_t *server_pub, size_t *server_len,
 		  uint8_t *shared, size_t *shared_len);
+
+/* kexalg_server for KEX_DH_GEX, in the group the exchange agreed on; -1
+ * also for a group that is not sane (even p, size out of range, g < 2). */
+int kexalg_group_server(const struct dh_group *grp, const uint8_t *client_pub,
+			size_t client_len, uint8_t *server_pub, size_t *server_len,
+			uint8_t *shared, size_t *shared_len);
+int kexalg_group_client_start(const struct dh_group *grp, uint8_t state[1100],
+			      uint8_t *pub, size_t *pub_len);
+int kexalg_group_client_finish(const struct dh_group *grp, uint8_t state[1100],
+			       const uint8_t *server_pub, size_t server_len,
+			       uint8_t *shared, size_t *shared_len);
 
 /* Client half, for tests: make a keypair (opaque state <= 1100 bytes kept by
  * caller in `state`), output the public value; then finish with the server's
