@@ -311,6 +311,7 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 		logit("publickey for %s: bad signature (%s)", a->user, a->key_desc);
 		goto out;
 	}
+	debug("publickey for %s: %s signature verified", a->user, alg);
 	if (!key_login_allowed(a, cfg, &opts))
 		goto out;
 	a->opts = opts;
