@@ -832,7 +832,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 
 static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	char bad[256], ignored[512];
+	char bad[256], ignored[1024];
 	const char *why;
 	if (one_arg(p, ac) < 0)
 		return -1;
