@@ -280,6 +280,16 @@ static void hash_put_u32(hash_ctx *c, uint32_t v)
 	hash_update(c, b, 4);
 }
 
+/* The group exchange generator as a big-endian magnitude (for mpints). */
+static void gex_generator(const struct kex *k, uint8_t g[4])
+{
+	uint32_t v = k->gex_group.g;
+	g[0] = (uint8_t)(v >> 24);
+	g[1] = (uint8_t)(v >> 16);
+	g[2] = (uint8_t)(v >> 8);
+	g[3] = (uint8_t)v;
+}
+
 /* RFC 4419 s3: the request as the client sent it (only n for the old
  * form), then p and g, between K_S and e. */
 static void hash_put_gex(hash_ctx *c, const struct kex *k)
@@ -291,10 +301,7 @@ static void hash_put_gex(hash_ctx *c, const struct kex *k)
 	if (!k->gex_old)
 		hash_put_u32(c, k->gex_max);
 	hash_put_mpint(c, k->gex_group.p, k->gex_group.p_len);
-	g[0] = (uint8_t)(k->gex_group.g >> 24);
-	g[1] = (uint8_t)(k->gex_group.g >> 16);
-	g[2] = (uint8_t)(k->gex_group.g >> 8);
-	g[3] = (uint8_t)k->gex_group.g;
+	gex_generator(k, g);
 	hash_put_mpint(c, g, sizeof g);
 }
 
@@ -492,19 +499,19 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 	log_group_source(k, &scan);
 	k->gex_have_group = 1;
 
-	uint8_t g[4] = { (uint8_t)(k->gex_group.g >> 24), (uint8_t)(k->gex_group.g >> 16),
-			 (uint8_t)(k->gex_group.g >> 8), (uint8_t)k->gex_group.g };
+	uint8_t g[4];
+	gex_generator(k, g);
 	buf_t b;
 	buf_init(&b, 1100, 2200);
 	int rc = buf_put_u8(&b, SSH_MSG_KEX_DH_GEX_GROUP) |
 		 buf_put_mpint_be(&b, k->gex_group.p, k->gex_group.p_len) |
 		 buf_put_mpint_be(&b, g, sizeof g);
-	if (rc == 0 && pkt_send(p, buf_data(&b), buf_used(&b)) < 0)
-		rc = kex_fail(k, "%s", p->err);
-	else if (rc < 0)
+	if (rc < 0)
 		rc = kex_fail(k, "cannot build GEX_GROUP%s", NULL);
+	else if (pkt_send(p, buf_data(&b), buf_used(&b)) < 0)
+		rc = kex_fail(k, "%s", p->err);
 	buf_free(&b);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 static int handle_gex(struct kex *k, struct packet *p, uint8_t msg, const uint8_t *payload,
