@@ -402,3 +402,27 @@ def test_openssh_full_lists_are_accepted(tmp_path, hostkey, query, keyword):
                   r"wombat, ignored", r.stderr)
     assert m, r.stderr
     assert set(m.group(1).split(",")) < set(names)
+
+
+@pytest.mark.parametrize("kex", [GEX, "diffie-hellman-group18-sha512"])
+def test_asyncssh_gex_group18_aes192_hmac_sha1_etm(server, keys, kex):
+    """A third implementation (python3-asyncssh) with each new exchange and
+    aes192-ctr + hmac-sha1-etm@openssh.com; asyncssh reports what it used."""
+    import asyncio
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import asyncssh
+
+    async def go():
+        async with asyncssh.connect("127.0.0.1", port=server.port, username=USER,
+                                    known_hosts=None, client_keys=[keys.user["ed25519"]],
+                                    agent_path=None, kex_algs=[kex],
+                                    encryption_algs=["aes192-ctr"],
+                                    mac_algs=["hmac-sha1-etm@openssh.com"]) as conn:
+            r = await conn.run("echo ok", check=False)
+            return (r.stdout, conn.get_extra_info("send_cipher"),
+                    conn.get_extra_info("send_mac"), conn.get_extra_info("recv_mac"))
+
+    assert asyncio.run(asyncio.wait_for(go(), 60)) == \
+        ("ok\n", "aes192-ctr", "hmac-sha1-etm@openssh.com", "hmac-sha1-etm@openssh.com")
