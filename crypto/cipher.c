@@ -2,7 +2,8 @@
  *
  * Modes:
  *  - "none"                              no encryption (optionally a MAC)
- *  - aes128-ctr / aes256-ctr + HMAC      RFC 4344, RFC 6668 (encrypt-and-MAC)
+ *  - aes128/192/256-ctr + HMAC          RFC 4344, RFC 6668 (encrypt-and-MAC),
+ *                                        hmac-sha1 from RFC 4253
  *    ... with hmac-*-etm@openssh.com     OpenSSH PROTOCOL 1.5 (encrypt-then-MAC)
  *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
  *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
@@ -32,6 +33,7 @@ struct mac_def {
 static const struct cipher_def ciphers[] = {
 	{ "none", CM_NONE, 0, 0, 8 },
 	{ "aes128-ctr", CM_CTR, 16, 16, 16 },
+	{ "aes192-ctr", CM_CTR, 24, 16, 16 },
 	{ "aes256-ctr", CM_CTR, 32, 16, 16 },
 	{ "aes128-gcm@openssh.com", CM_GCM, 16, 12, 16 },
 	{ "aes256-gcm@openssh.com", CM_GCM, 32, 12, 16 },
@@ -43,6 +45,8 @@ static const struct mac_def macs[] = {
 	{ "hmac-sha2-512", HASH_SHA512, 64, 0 },
 	{ "hmac-sha2-256-etm@openssh.com", HASH_SHA256, 32, 1 },
 	{ "hmac-sha2-512-etm@openssh.com", HASH_SHA512, 64, 1 },
+	{ "hmac-sha1", HASH_SHA1, 20, 0 },                    /* RFC 4253 s6.4 */
+	{ "hmac-sha1-etm@openssh.com", HASH_SHA1, 20, 1 },
 };
 
 #define GCM_TAG_LEN 16

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 /* Supported names, in preference order (comma lists). */
-#define CIPHERS_DEFAULT "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes256-ctr"
-#define MACS_DEFAULT "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512"
+#define CIPHERS_DEFAULT "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+#define MACS_DEFAULT "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1-etm@openssh.com,hmac-sha1"
 
 /* Key material needed for a cipher / MAC. Returns -1 for unknown names.
  * "none" is known (initial state). aead=1 for chacha/gcm (MAC ignored). */

@@ -1,7 +1,9 @@
 /* kexalg: the math of each key exchange, server and (for tests) client side.
  *  curve25519-sha256            RFC 8731 (X25519, RFC 7748)
  *  ecdh-sha2-nistp256/384/521   RFC 5656 (libtomcrypt ECC)
- *  diffie-hellman-group14/16    RFC 8268, groups from RFC 3526, g = 2
+ *  diffie-hellman-group14/16/18 RFC 8268, groups from RFC 3526, g = 2
+ *  diffie-hellman-group-exchange-sha256  RFC 4419 (the group is chosen in
+ *                               dhgroup.c; the math here takes it as given)
  *  mlkem768x25519-sha256        IETF draft "mlkem-hybrid-kex" (ML-KEM-768,
  *                               FIPS 203, written in mlkem768.c) + X25519
  */
@@ -47,6 +49,41 @@ static const char group16_p[] =
 	"233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9"
 	"93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C934063199FFFFFFFFFFFFFFFF";
 
+/* RFC 3526 section 7: 8192-bit MODP group (id 18). */
+static const char group18_p[] =
+	"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
+	"020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
+	"4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+	"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05"
+	"98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB"
+	"9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+	"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718"
+	"3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33"
+	"A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+	"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864"
+	"D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2"
+	"08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A92108011A723C12A787E6D7"
+	"88719A10BDBA5B2699C327186AF4E23C1A946834B6150BDA2583E9CA2AD44CE8"
+	"DBBBC2DB04DE8EF92E8EFC141FBECAA6287C59474E6BC05D99B2964FA090C3A2"
+	"233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9"
+	"93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C93402849236C3FAB4D27C7026"
+	"C1D4DCB2602646DEC9751E763DBA37BDF8FF9406AD9E530EE5DB382F413001AE"
+	"B06A53ED9027D831179727B0865A8918DA3EDBEBCF9B14ED44CE6CBACED4BB1B"
+	"DB7F1447E6CC254B332051512BD7AF426FB8F401378CD2BF5983CA01C64B92EC"
+	"F032EA15D1721D03F482D7CE6E74FEF6D55E702F46980C82B5A84031900B1C9E"
+	"59E7C97FBEC7E8F323A97A7E36CC88BE0F1D45B7FF585AC54BD407B22B4154AA"
+	"CC8F6D7EBF48E1D814CC5ED20F8037E0A79715EEF29BE32806A1D58BB7C5DA76"
+	"F550AA3D8A1FBFF0EB19CCB1A313D55CDA56C9EC2EF29632387FE8D76E3C0468"
+	"043E8F663F4860EE12BF2D5B0B7474D6E694F91E6DBE115974A3926F12FEE5E4"
+	"38777CB6A932DF8CD8BEC4D073B931BA3BC832B68D9DD300741FA7BF8AFC47ED"
+	"2576F6936BA424663AAB639C5AE4F5683423B4742BF1C978238F16CBE39D652D"
+	"E3FDB8BEFC848AD922222E04A4037C0713EB57A81A23F0C73473FC646CEA306B"
+	"4BCBC8862F8385DDFA9D4B7FA2C087E879683303ED5BDD3A062B3CF5B3A278A6"
+	"6D2A13F83F44F82DDF310EE074AB6A364597E899A0255DC164F31CC50846851D"
+	"F9AB48195DED7EA1B1D510BD7EE74D73FAF36BC31ECFA268359046F4EB879F92"
+	"4009438B481C6CD7889A002ED5EE382BC9190DA6FC026E479558E4475677E9AA"
+	"9E3050E2765694DFC81F56E880B96E7160C980DD98EDD3DFFFFFFFFFFFFFFFFF";
+
 static const struct {
 	const char *name;
 	enum kex_kind kind;
@@ -59,6 +96,8 @@ static const struct {
 	{ "ecdh-sha2-nistp521", KEX_ECDH_P521, HASH_SHA512 },
 	{ "diffie-hellman-group14-sha256", KEX_DH14, HASH_SHA256 },
 	{ "diffie-hellman-group16-sha512", KEX_DH16, HASH_SHA512 },
+	{ "diffie-hellman-group18-sha512", KEX_DH18, HASH_SHA512 },
+	{ "diffie-hellman-group-exchange-sha256", KEX_DH_GEX, HASH_SHA256 },
 	{ "mlkem768x25519-sha256", KEX_MLKEM768X25519, HASH_SHA256 },
 };
 
@@ -80,7 +119,7 @@ int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
 
 int kexalg_is_dh(enum kex_kind k)
 {
-	return k == KEX_DH14 || k == KEX_DH16;
+	return k == KEX_DH14 || k == KEX_DH16 || k == KEX_DH18 || k == KEX_DH_GEX;
 }
 
 int kexalg_k_is_string(enum kex_kind k)
@@ -228,9 +267,35 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 
 /* ---- finite-field Diffie-Hellman ---- */
 
-static const char *dh_prime(enum kex_kind k)
+/* The fixed group of a DH kind as a struct dh_group; -1 for other kinds. */
+static int fixed_group(enum kex_kind k, struct dh_group *grp)
 {
-	return k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p : NULL;
+	const char *hex = k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p :
+			  k == KEX_DH18 ? group18_p : NULL;
+	mp_int p;
+	int ok;
+
+	if (!hex || mp_init(&p) != MP_OKAY)
+		return -1;
+	ok = MP_OK(mp_read_radix(&p, hex, 16)) &&
+	     MP_OK(mp_to_ubin(&p, grp->p, sizeof grp->p, &grp->p_len));
+	grp->bits = ok ? (unsigned)mp_count_bits(&p) : 0;
+	grp->g = 2;
+	mp_clear(&p);
+	return ok ? 0 : -1;
+}
+
+/* Is grp usable: p odd, no leading zero byte, `bits` right and within
+ * 2048..8192, g >= 2 (and so, p being that large, g < p-1)? */
+static int group_sane(const struct dh_group *grp)
+{
+	if (grp->p_len == 0 || grp->p_len > DH_GROUP_MAX_BYTES || grp->p[0] == 0 ||
+	    !(grp->p[grp->p_len - 1] & 1) || grp->g < 2)
+		return 0;
+	unsigned bits = (unsigned)(8 * (grp->p_len - 1));
+	for (unsigned top = grp->p[0]; top; top >>= 1)
+		bits++;
+	return bits == grp->bits && bits >= DH_GROUP_MIN_BITS && bits <= DH_GROUP_MAX_BITS;
 }
 
 /* out = magnitude of a, at most *len bytes */
@@ -244,18 +309,17 @@ static int mp_out(const mp_int *a, uint8_t *out, size_t *len)
 }
 
 /* Load p; read the peer value into v and require 1 < v < p-1. */
-static int dh_load(enum kex_kind k, mp_int *p, mp_int *v, const uint8_t *peer,
-		   size_t peer_len)
+static int dh_load(const struct dh_group *grp, mp_int *p, mp_int *v,
+		   const uint8_t *peer, size_t peer_len)
 {
 	mp_int pm1;
 	int ok;
-	const char *hex = dh_prime(k);
 
-	if (!hex || peer_len == 0 || peer_len > strlen(hex) / 2 + 1)
+	if (peer_len == 0 || peer_len > grp->p_len + 1)   /* a leading zero byte is fine */
 		return -1;
 	if (mp_init(&pm1) != MP_OKAY)
 		return -1;
-	ok = MP_OK(mp_read_radix(p, hex, 16)) &&
+	ok = MP_OK(mp_from_ubin(p, grp->p, grp->p_len)) &&
 	     MP_OK(mp_from_ubin(v, peer, peer_len)) &&
 	     MP_OK(mp_sub_d(p, 1, &pm1)) &&
 	     mp_cmp_d(v, 1) == MP_GT && mp_cmp(v, &pm1) == MP_LT;
@@ -264,7 +328,7 @@ static int dh_load(enum kex_kind k, mp_int *p, mp_int *v, const uint8_t *peer,
 }
 
 /* K = peer^x mod p, after validating peer. x is the exponent's bytes. */
-static int dh_shared(enum kex_kind k, const uint8_t x_bytes[DH_X_BYTES],
+static int dh_shared(const struct dh_group *grp, const uint8_t x_bytes[DH_X_BYTES],
 		     const uint8_t *peer, size_t peer_len,
 		     uint8_t *shared, size_t *shared_len)
 {
@@ -273,7 +337,7 @@ static int dh_shared(enum kex_kind k, const uint8_t x_bytes[DH_X_BYTES],
 
 	if (mp_init_multi(&p, &v, &x, &K, NULL) != MP_OKAY)
 		return -1;
-	if (dh_load(k, &p, &v, peer, peer_len) == 0 &&
+	if (dh_load(grp, &p, &v, peer, peer_len) == 0 &&
 	    MP_OK(mp_from_ubin(&x, x_bytes, DH_X_BYTES)) &&
 	    MP_OK(mp_exptmod(&v, &x, &p, &K)))
 		r = mp_out(&K, shared, shared_len);
@@ -282,19 +346,18 @@ static int dh_shared(enum kex_kind k, const uint8_t x_bytes[DH_X_BYTES],
 }
 
 /* New private exponent x (bytes) and public value g^x mod p. */
-static int dh_keypair(enum kex_kind k, uint8_t x_bytes[DH_X_BYTES],
+static int dh_keypair(const struct dh_group *grp, uint8_t x_bytes[DH_X_BYTES],
 		      uint8_t *pub, size_t *pub_len)
 {
 	mp_int p, g, x, f;
 	int r = -1;
-	const char *hex = dh_prime(k);
 
-	if (!hex || mp_init_multi(&p, &g, &x, &f, NULL) != MP_OKAY)
+	if (mp_init_multi(&p, &g, &x, &f, NULL) != MP_OKAY)
 		return -1;
 	rand_bytes(x_bytes, DH_X_BYTES);
 	x_bytes[0] |= 0x80;     /* exactly 512 bits: never tiny */
-	mp_set(&g, 2);
-	if (MP_OK(mp_read_radix(&p, hex, 16)) &&
+	mp_set_u32(&g, grp->g);
+	if (MP_OK(mp_from_ubin(&p, grp->p, grp->p_len)) &&
 	    MP_OK(mp_from_ubin(&x, x_bytes, DH_X_BYTES)) &&
 	    MP_OK(mp_exptmod(&g, &x, &p, &f)))
 		r = mp_out(&f, pub, pub_len);
@@ -302,7 +365,7 @@ static int dh_keypair(enum kex_kind k, uint8_t x_bytes[DH_X_BYTES],
 	return r;
 }
 
-static int dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
+static int dh_server(const struct dh_group *grp, const uint8_t *client, size_t client_len,
 		     uint8_t *server_pub, size_t *server_len,
 		     uint8_t *shared, size_t *shared_len)
 {
@@ -313,13 +376,13 @@ static int dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
 	mp_int p, e;
 	if (mp_init_multi(&p, &e, NULL) != MP_OKAY)
 		return -1;
-	int valid = dh_load(k, &p, &e, client, client_len) == 0;
+	int valid = dh_load(grp, &p, &e, client, client_len) == 0;
 	mp_clear_multi(&p, &e, NULL);
 	if (!valid)
 		return -1;
 
-	if (dh_keypair(k, x, server_pub, server_len) == 0)
-		r = dh_shared(k, x, client, client_len, shared, shared_len);
+	if (dh_keypair(grp, x, server_pub, server_len) == 0)
+		r = dh_shared(grp, x, client, client_len, shared, shared_len);
 	wipe(x, sizeof x);
 	return r;
 }
@@ -432,6 +495,48 @@ static int hybrid_client_finish(const struct hybrid_kem *h, const uint8_t *priv,
 	return hybrid_combine(h, secrets, shared, shared_len);
 }
 
+static int fixed_dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
+			   uint8_t *server_pub, size_t *server_len,
+			   uint8_t *shared, size_t *shared_len)
+{
+	struct dh_group grp;
+	if (fixed_group(k, &grp) != 0)
+		return -1;
+	return dh_server(&grp, client, client_len, server_pub, server_len, shared,
+			 shared_len);
+}
+
+int kexalg_group_server(const struct dh_group *grp, const uint8_t *client_pub,
+			size_t client_len, uint8_t *server_pub, size_t *server_len,
+			uint8_t *shared, size_t *shared_len)
+{
+	if (!grp || !group_sane(grp) || !client_pub || !server_pub || !server_len ||
+	    !shared || !shared_len)
+		return -1;
+	return dh_server(grp, client_pub, client_len, server_pub, server_len, shared,
+			 shared_len);
+}
+
+int kexalg_group_client_start(const struct dh_group *grp, uint8_t state[KEXALG_STATE_MAX],
+			      uint8_t *pub, size_t *pub_len)
+{
+	if (!group_sane(grp))
+		return -1;
+	state[0] = (uint8_t)KEX_DH_GEX;
+	return dh_keypair(grp, state + 1, pub, pub_len);
+}
+
+int kexalg_group_client_finish(const struct dh_group *grp, uint8_t state[KEXALG_STATE_MAX],
+			       const uint8_t *server_pub, size_t server_len,
+			       uint8_t *shared, size_t *shared_len)
+{
+	int r = -1;
+	if (state[0] == (uint8_t)KEX_DH_GEX && group_sane(grp))
+		r = dh_shared(grp, state + 1, server_pub, server_len, shared, shared_len);
+	wipe(state, STATE_MAX);
+	return r;
+}
+
 /* ---- public entry points ---- */
 
 int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
@@ -451,8 +556,11 @@ int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 				   server_len, shared, shared_len);
 	case KEX_DH14:
 	case KEX_DH16:
-		return dh_server(k, client_pub, client_len, server_pub,
-				 server_len, shared, shared_len);
+	case KEX_DH18:
+		return fixed_dh_server(k, client_pub, client_len, server_pub,
+				       server_len, shared, shared_len);
+	case KEX_DH_GEX:
+		return -1;      /* needs its group: kexalg_group_server */
 	case KEX_MLKEM768X25519:
 		return hybrid_server(hybrid_of(k), client_pub, client_len, server_pub,
 				     server_len, shared, shared_len);
@@ -489,7 +597,14 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX], uint8_
 	}
 	case KEX_DH14:
 	case KEX_DH16:
-		return dh_keypair(k, priv, pub, pub_len);
+	case KEX_DH18: {
+		struct dh_group grp;
+		if (fixed_group(k, &grp) != 0)
+			return -1;
+		return dh_keypair(&grp, priv, pub, pub_len);
+	}
+	case KEX_DH_GEX:
+		return -1;
 	case KEX_MLKEM768X25519:
 		return hybrid_client_start(hybrid_of(k), priv, pub, pub_len);
 	}
@@ -521,7 +636,13 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX],
 	}
 	case KEX_DH14:
 	case KEX_DH16:
-		r = dh_shared(k, priv, server_pub, server_len, shared, shared_len);
+	case KEX_DH18: {
+		struct dh_group grp;
+		if (fixed_group(k, &grp) == 0)
+			r = dh_shared(&grp, priv, server_pub, server_len, shared, shared_len);
+		break;
+	}
+	case KEX_DH_GEX:
 		break;
 	case KEX_MLKEM768X25519:
 		r = hybrid_client_finish(hybrid_of(k), priv, server_pub, server_len,

@@ -284,7 +284,7 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 	struct authkey_opts opts;
 	memset(&opts, 0, sizeof(opts));
 	describe_key(a, key);
-	if (!key_sigalg_ok(key, alg)) {
+	if (!key_verify_alg_ok(key, alg)) {
 		logit("publickey for %s: signature algorithm %s refused for %s key",
 		      a->user, alg, key_type_name(key));
 		goto out;
@@ -311,6 +311,7 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 		logit("publickey for %s: bad signature (%s)", a->user, a->key_desc);
 		goto out;
 	}
+	debug("publickey for %s: %s signature verified", a->user, alg);
 	if (!key_login_allowed(a, cfg, &opts))
 		goto out;
 	a->opts = opts;

@@ -31,16 +31,37 @@
 #define KEX_SUPPORTED "mlkem768x25519-sha256," \
 	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
-	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512"
+	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
+	"diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha256"
 #define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+/* Names OpenSSH knows that wombat does not implement (for a given list): a
+ * configuration naming them is accepted with a warning, as long as something
+ * usable remains. A name wombat supports is never looked up here. */
+#define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
+	"diffie-hellman-group-exchange-sha1,sntrup761x25519-sha512," \
+	"sntrup761x25519-sha512@openssh.com,mlkem768x25519-sha256"
+#define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
+	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
+#define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \
+	"hmac-ripemd160@openssh.com,umac-64@openssh.com,umac-128@openssh.com," \
+	"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com,hmac-sha1-96-etm@openssh.com," \
+	"hmac-ripemd160-etm@openssh.com,umac-64-etm@openssh.com,umac-128-etm@openssh.com"
+#define KEYALGS_KNOWN "ssh-rsa,ssh-dss,sk-ssh-ed25519@openssh.com," \
+	"sk-ecdsa-sha2-nistp256@openssh.com,webauthn-sk-ecdsa-sha2-nistp256@openssh.com," \
+	"ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+	"rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com," \
+	"ssh-rsa-cert-v01@openssh.com,ssh-dss-cert-v01@openssh.com," \
+	"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"
 #define DEFAULT_PID_FILE "/run/wombatd.pid"
+#define DEFAULT_MODULI_FILE "/etc/ssh/moduli"
 
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_WORDS 256
 #define MAX_LINE 65536
 #define MAX_CRITERIA 8
-#define MAX_ALGS 32
+#define MAX_ALGS 64
 
 /* One line of a Match block, kept verbatim with where it came from. */
 struct cfg_line {
@@ -79,6 +100,13 @@ struct pctx {
 	size_t errsz;
 };
 
+/* The names of one algorithm keyword: its default list, names supported
+ * but only on request (not in the default), and names known but not
+ * implemented. */
+struct alg_names {
+	const char *dflt, *optin, *known;
+};
+
 struct keyword;
 typedef int (*parse_fn)(struct pctx *p, const struct keyword *k, char **av, int ac);
 typedef void (*dump_fn)(const struct config *c, const struct keyword *k, FILE *out);
@@ -111,10 +139,11 @@ struct keyword {
 	unsigned flags;
 	const struct name_val *names;     /* enums */
 	long min, max;                    /* integers */
-	const char *word;                 /* algs: supported list; line lists: the
-	                                   * word meaning empty; ignored: harmless
-	                                   * values ("a|b", "*" any); alias target */
+	const char *word;                 /* line lists: the word meaning empty;
+	                                   * ignored: harmless values ("a|b", "*"
+	                                   * any); alias target */
 	conv_fn conv;                     /* list element check/normalisation */
+	const struct alg_names *algs;     /* algorithm lists */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -699,13 +728,36 @@ static int split_commas(char *buf, char **out, int max)
 	}
 }
 
+/* Does any comma-separated name in list match the pattern? */
+static int any_name_matches(const char *list, const char *pattern)
+{
+	char buf[1024], *names[MAX_ALGS];
+	if (strlen(list) >= sizeof buf)
+		return 0;
+	strcpy(buf, list);
+	int n = buf[0] ? split_commas(buf, names, MAX_ALGS) : 0;
+	for (int i = 0; i < n; i++)
+		if (match_pattern(names[i], pattern))
+			return 1;
+	return 0;
+}
+
+/* Append word to a comma list held in out (bounded; cut short if full). */
+static void list_append(char *out, size_t outsz, const char *word)
+{
+	size_t used = strlen(out);
+	snprintf(out + used, outsz - used, "%s%s", used ? "," : "", word);
+}
+
 /* Resolve an algorithm list: a plain list, or OpenSSH's "+list" (append to
  * the default), "-list" (remove from it) and "^list" (move to the front).
- * The default is the whole supported list. Entries may be wildcard patterns
- * but each must match a supported name. Returns a malloc'd comma list, or
- * NULL with *why and bad (the offending entry) set. */
-static char *algs_resolve(const char *val, const char *supported, const char **why,
-			  char *bad, size_t badsz)
+ * Entries may be wildcard patterns. An entry matching nothing wombat
+ * supports is an error unless it names an algorithm wombat knows but does
+ * not implement: those are dropped and listed in `ignored` for a warning.
+ * Returns a malloc'd comma list, or NULL with *why and bad (the offending
+ * entry) set; a list with nothing usable left is an error. */
+static char *algs_resolve(const char *val, const struct alg_names *a, const char **why,
+			  char *bad, size_t badsz, char *ignored, size_t ignsz)
 {
 	char supbuf[1024], valbuf[1024];
 	char *sup[MAX_ALGS], *want[MAX_ALGS];
@@ -715,15 +767,24 @@ static char *algs_resolve(const char *val, const char *supported, const char **w
 	const char *list = mode ? val + 1 : val;
 
 	snprintf(bad, badsz, "%s", val);
+	ignored[0] = 0;
 	*why = "bad algorithm list";
-	if (strlen(supported) >= sizeof supbuf || strlen(list) >= sizeof valbuf)
+	if (strlen(a->dflt) + strlen(a->optin) + 2 > sizeof supbuf ||
+	    strlen(list) >= sizeof valbuf)
 		return NULL;
-	strcpy(supbuf, supported);
+	strcpy(supbuf, a->dflt);
+	if (a->optin[0]) {
+		strcat(supbuf, ",");
+		strcat(supbuf, a->optin);
+	}
 	strcpy(valbuf, list);
 	int n_sup = split_commas(supbuf, sup, MAX_ALGS);
 	int n_want = split_commas(valbuf, want, MAX_ALGS);
 	if (n_sup < 0 || n_want < 0)
 		return NULL;
+	int n_dflt = 1;         /* sup[0..n_dflt) is the default, the rest opt-in */
+	for (const char *c = a->dflt; *c; c++)
+		n_dflt += *c == ',';
 	for (int w = 0; w < n_want; w++) {
 		int hit = 0;
 		for (int s = 0; s < n_sup; s++) {
@@ -734,28 +795,32 @@ static char *algs_resolve(const char *val, const char *supported, const char **w
 				order[n_order++] = s;
 			use[s] = 1;
 		}
-		if (!hit) {
+		if (hit)
+			continue;
+		if (!any_name_matches(a->known, want[w])) {
 			*why = "unsupported algorithm";
 			snprintf(bad, badsz, "%s", want[w]);
 			return NULL;
 		}
+		if (mode != '-')
+			list_append(ignored, ignsz, want[w]);
 	}
-	if (mode == '+' || mode == '-' || mode == '^') {
-		if (mode == '+')
-			n_order = 0;
-		for (int s = 0; s < n_sup; s++) {
-			if (mode == '-' && use[s])
-				continue;
-			if (mode == '^' && use[s])
-				continue;
-			order[n_order++] = s;
-		}
+	if (mode == '+') {
+		/* the default, then the opt-in names asked for */
+		for (int s = 0; s < n_sup; s++)
+			if (s < n_dflt || use[s])
+				order[n_order++] = s;
+	} else if (mode == '-' || mode == '^') {
+		for (int s = 0; s < n_dflt; s++)
+			if (!use[s])
+				order[n_order++] = s;
 	}
 	if (n_order == 0) {
-		*why = "no algorithms left in";
+		*why = ignored[0] ? "no algorithm wombat implements in" : "no algorithms left in";
+		snprintf(bad, badsz, "%s", val);
 		return NULL;
 	}
-	char *out = xrealloc(NULL, strlen(supported) + 1), *o = out;
+	char *out = xrealloc(NULL, strlen(a->dflt) + strlen(a->optin) + 2), *o = out;
 	for (int i = 0; i < n_order; i++) {
 		size_t l = strlen(sup[order[i]]);
 		if (i)
@@ -769,13 +834,15 @@ static char *algs_resolve(const char *val, const char *supported, const char **w
 
 static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	char bad[256];
+	char bad[256], ignored[1024];
 	const char *why;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	char *v = algs_resolve(av[0], k->word, &why, bad, sizeof bad);
+	char *v = algs_resolve(av[0], k->algs, &why, bad, sizeof bad, ignored, sizeof ignored);
 	if (!v)
 		return perr(p, p->opt, "%s '%s'", why, bad);
+	if (ignored[0])
+		pwarn(p, ignored);
 	return store_string(p, k, v);
 }
 
@@ -1328,9 +1395,17 @@ static const struct name_val family_names[] = {
 #define PATH(n, f, cv, fl) { .name = n, .parse = p_path, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .conv = cv }
 #define ACC(n, f, cv, fl) { .name = n, .parse = p_acc, .dump = d_acc, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .conv = cv }
 #define LINE(n, f, empty, cv, fl) { .name = n, .parse = p_line, .dump = d_line, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .conv = cv }
-#define ALGS(n, f, sup, fl) { .name = n, .parse = p_algs, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .word = sup }
+#define ALGS(n, f, set, fl) { .name = n, .parse = p_algs, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .algs = set }
 #define IGNORED(n, harmless, fl) { .name = n, .parse = p_ignored, .flags = fl, .word = harmless }
 #define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+
+static const struct alg_names cipher_names = { CIPHERS_DEFAULT, "", CIPHERS_KNOWN };
+static const struct alg_names mac_names = { MACS_DEFAULT, "", MACS_KNOWN };
+static const struct alg_names kex_names = { KEX_SUPPORTED, "", KEX_KNOWN };
+static const struct alg_names hostkey_names = { KEYALGS_SUPPORTED, "", KEYALGS_KNOWN };
+/* ssh-rsa (RSA with SHA-1) signatures on user keys: only when asked for,
+ * as OpenSSH 8.8 and later. */
+static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, "ssh-rsa", KEYALGS_KNOWN };
 
 static const struct keyword keywords[] = {
 	{ .name = "Port", .parse = p_ports, .dump = d_ports, .st = ST_PORTS,
@@ -1363,13 +1438,14 @@ static const struct keyword keywords[] = {
 	PATH("Banner", banner, NULL, M),
 	{ .name = "PermitUserEnvironment", .parse = p_userenv, .dump = d_userenv,
 	  .st = ST_INT, .off = OFF(permit_user_environment), .flags = M },
-	ALGS("Ciphers", ciphers, CIPHERS_DEFAULT, 0),
-	ALGS("MACs", macs, MACS_DEFAULT, 0),
-	ALGS("KexAlgorithms", kex_algorithms, KEX_SUPPORTED, 0),
-	ALGS("HostKeyAlgorithms", host_key_algorithms, KEYALGS_SUPPORTED, 0),
-	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, KEYALGS_SUPPORTED, M),
+	ALGS("Ciphers", ciphers, &cipher_names, 0),
+	ALGS("MACs", macs, &mac_names, 0),
+	ALGS("KexAlgorithms", kex_algorithms, &kex_names, 0),
+	ALGS("HostKeyAlgorithms", host_key_algorithms, &hostkey_names, 0),
+	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, &userkey_names, M),
 	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
-	ALGS("CASignatureAlgorithms", ca_signature_algorithms, KEYALGS_SUPPORTED, 0),
+	ALGS("CASignatureAlgorithms", ca_signature_algorithms, &hostkey_names, 0),
+	PATH("ModuliFile", moduli_file, NULL, 0),
 	ENUM("Compression", compression, compression_names, 0),
 	{ .name = "RekeyLimit", .parse = p_rekey, .dump = d_rekey, .flags = M },
 	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
@@ -1745,6 +1821,7 @@ void config_defaults(struct config *c)
 	c->rekey_seconds = DEFAULT_REKEY_SECONDS;
 	c->address_family = AF_UNSPEC;
 	c->pid_file = xstrdup(DEFAULT_PID_FILE);
+	c->moduli_file = xstrdup(DEFAULT_MODULI_FILE);
 	c->max_startups = 10;
 	c->max_startups_rate = 30;
 	c->max_startups_full = 100;

@@ -63,6 +63,7 @@ struct config {
 	/* algorithms (comma lists, already validated) */
 	char *ciphers, *macs, *kex_algorithms, *host_key_algorithms;
 	char *pubkey_accepted_algorithms, *ca_signature_algorithms;
+	char *moduli_file;                   /* group exchange groups (moduli(5)) */
 	int compression;                     /* 0 no, 1 yes (delayed) */
 	uint64_t rekey_bytes;                /* 0 = default (1 GiB) */
 	int rekey_seconds;                   /* 0 = none */

@@ -601,8 +601,17 @@ int key_sigalg_ok(const struct sshkey *k, const char *sigalg)
 	return strcmp(sigalg, key_type_name(k)) == 0;
 }
 
+int key_verify_alg_ok(const struct sshkey *k, const char *sigalg)
+{
+	if (k->type == KEY_RSA && sigalg && strcmp(sigalg, "ssh-rsa") == 0)
+		return 1;
+	return key_sigalg_ok(k, sigalg);
+}
+
 static enum hash_alg rsa_sig_hash(const char *sigalg)
 {
+	if (strcmp(sigalg, "ssh-rsa") == 0)
+		return HASH_SHA1;
 	return strcmp(sigalg, "rsa-sha2-512") == 0 ? HASH_SHA512 : HASH_SHA256;
 }
 
@@ -662,6 +671,9 @@ int key_sign(const struct sshkey *k, const char *sigalg, const uint8_t *data,
 }
 
 /* EMSA-PKCS1-v1_5 DigestInfo prefixes (RFC 8017 s9.2, note 1). */
+static const uint8_t DI_SHA1[] = {
+	0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
+	0x00, 0x04, 0x14 };
 static const uint8_t DI_SHA256[] = {
 	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
 	0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
@@ -672,8 +684,9 @@ static const uint8_t DI_SHA512[] = {
 /* Build the expected encoded message of k bytes; -1 if k is too small. */
 static int pkcs1_encode(enum hash_alg ha, const uint8_t *h, uint8_t *em, size_t k)
 {
-	const uint8_t *di = ha == HASH_SHA512 ? DI_SHA512 : DI_SHA256;
-	size_t dil = sizeof(DI_SHA256), hl = hash_len(ha), tl = dil + hl;
+	const uint8_t *di = ha == HASH_SHA512 ? DI_SHA512 : ha == HASH_SHA1 ? DI_SHA1 : DI_SHA256;
+	size_t dil = ha == HASH_SHA1 ? sizeof(DI_SHA1) : sizeof(DI_SHA256);
+	size_t hl = hash_len(ha), tl = dil + hl;
 	if (k < tl + 11)
 		return -1;
 	em[0] = 0x00;
@@ -745,7 +758,7 @@ int key_verify(const struct sshkey *k, const char *sigalg, const uint8_t *sig,
 	const uint8_t *s;
 	size_t sn;
 	rd_t r;
-	if (!key_sigalg_ok(k, sigalg))
+	if (!key_verify_alg_ok(k, sigalg))
 		return -1;
 	rd_init(&r, sig, sign);
 	if (rd_cstring(&r, name, sizeof(name)) < 0 || rd_string(&r, &s, &sn) < 0 ||

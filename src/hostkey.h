@@ -45,6 +45,10 @@ int key_equal_public(const struct sshkey *a, const struct sshkey *b);
  * ed25519: "ssh-ed25519"; ecdsa: its type name; rsa: "rsa-sha2-256",
  * "rsa-sha2-512" (SHA-1 "ssh-rsa" is refused, as modern OpenSSH does). */
 int key_sigalg_ok(const struct sshkey *k, const char *sigalg);
+/* Can a signature of this algorithm by k be verified? key_sigalg_ok's
+ * names, and for RSA also "ssh-rsa" (SHA-1): user keys, when the admin puts
+ * it in PubkeyAcceptedAlgorithms. wombat never signs with ssh-rsa. */
+int key_verify_alg_ok(const struct sshkey *k, const char *sigalg);
 /* Append the signature blob contents (string sigalg, string sig) to out. */
 int key_sign(const struct sshkey *k, const char *sigalg, const uint8_t *data,
 	     size_t n, buf_t *out);

@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "crypto.h"
+#include "dhgroup.h"
 #include "kexalg.h"
 #include "log.h"
 
@@ -14,6 +15,12 @@
 #define STRICT_C "kex-strict-c-v00@openssh.com"
 #define STRICT_S "kex-strict-s-v00@openssh.com"
 #define DEFAULT_REKEY_BYTES (1ull << 30)
+/* RFC 4419 s5 */
+#define SSH_MSG_KEX_DH_GEX_REQUEST_OLD 30
+#define SSH_MSG_KEX_DH_GEX_GROUP 31
+#define SSH_MSG_KEX_DH_GEX_INIT 32
+#define SSH_MSG_KEX_DH_GEX_REPLY 33
+#define SSH_MSG_KEX_DH_GEX_REQUEST 34
 
 static int kex_fail(struct kex *k, const char *fmt, const char *arg)
 {
@@ -257,7 +264,7 @@ static void hash_put_string(hash_ctx *c, const void *data, size_t n)
 	hash_update(c, data, n);
 }
 
-/* Feed an mpint given as a magnitude (DH e and f are at most 512 bytes). */
+/* Feed an mpint given as a magnitude (DH e and f are at most 1024 bytes). */
 static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
 {
 	buf_t b;
@@ -265,6 +272,37 @@ static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
 	buf_put_mpint_be(&b, mag, n);
 	hash_update(c, buf_data(&b), buf_used(&b));
 	buf_free(&b);
+}
+
+static void hash_put_u32(hash_ctx *c, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	hash_update(c, b, 4);
+}
+
+/* The group exchange generator as a big-endian magnitude (for mpints). */
+static void gex_generator(const struct kex *k, uint8_t g[4])
+{
+	uint32_t v = k->gex_group.g;
+	g[0] = (uint8_t)(v >> 24);
+	g[1] = (uint8_t)(v >> 16);
+	g[2] = (uint8_t)(v >> 8);
+	g[3] = (uint8_t)v;
+}
+
+/* RFC 4419 s3: the request as the client sent it (only n for the old
+ * form), then p and g, between K_S and e. */
+static void hash_put_gex(hash_ctx *c, const struct kex *k)
+{
+	uint8_t g[4];
+	if (!k->gex_old)
+		hash_put_u32(c, k->gex_min);
+	hash_put_u32(c, k->gex_n);
+	if (!k->gex_old)
+		hash_put_u32(c, k->gex_max);
+	hash_put_mpint(c, k->gex_group.p, k->gex_group.p_len);
+	gex_generator(k, g);
+	hash_put_mpint(c, g, sizeof g);
 }
 
 /* The exchange hash H over everything both sides said (s8, RFC 5656 s4),
@@ -280,6 +318,8 @@ static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
 	hash_put_string(&c, buf_data(&k->i_c), buf_used(&k->i_c));
 	hash_put_string(&c, buf_data(&k->i_s), buf_used(&k->i_s));
 	hash_put_string(&c, buf_data(hostblob), buf_used(hostblob));
+	if (k->gex_have_group)
+		hash_put_gex(&c, k);
 	if (is_dh) {
 		hash_put_mpint(&c, qc, qcl);
 		hash_put_mpint(&c, qs, qsl);
@@ -291,14 +331,18 @@ static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
 	hash_final(&c, H);
 }
 
-static int send_ext_info(struct packet *p)
+/* server-sig-algs names ssh-rsa only when the (global: EXT_INFO precedes
+ * Match) PubkeyAcceptedAlgorithms has it; clients then offer it. */
+static int send_ext_info(struct kex *k, struct packet *p)
 {
+	const char *accepted = k->cfg->pubkey_accepted_algorithms;
+	int rsa_sha1 = namelist_has((const uint8_t *)accepted, strlen(accepted), "ssh-rsa");
 	buf_t b;
 	buf_init(&b, 256, 4096);
 	buf_put_u8(&b, SSH_MSG_EXT_INFO);
 	buf_put_u32(&b, 1);
 	buf_put_cstring(&b, "server-sig-algs");
-	buf_put_cstring(&b, SERVER_SIG_ALGS);
+	buf_put_cstring(&b, rsa_sha1 ? SERVER_SIG_ALGS ",ssh-rsa" : SERVER_SIG_ALGS);
 	int rc = pkt_send(p, buf_data(&b), buf_used(&b));
 	buf_free(&b);
 	return rc;
@@ -315,7 +359,7 @@ static int send_newkeys(struct kex *k, struct packet *p)
 	if (k->strict)
 		p->seq_out = 0;
 	k->sent_newkeys = 1;
-	if (!k->newkeys_sent_once && k->ext_info_c && send_ext_info(p) < 0)
+	if (!k->newkeys_sent_once && k->ext_info_c && send_ext_info(k, p) < 0)
 		return kex_fail(k, "%s", p->err);
 	k->newkeys_sent_once = 1;
 	return 0;
@@ -342,9 +386,12 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 	if (rd_end(&r) < 0)
 		return kex_fail(k, "malformed key exchange init (%s)", k->alg_kex);
 
-	uint8_t qs[2048], kraw[600], H[64];
+	uint8_t qs[2048], kraw[1100], H[64];
 	size_t qsl = sizeof(qs), kl = sizeof(kraw);
-	if (kexalg_server(kind, qc, qcl, qs, &qsl, kraw, &kl) < 0)
+	int bad = kind == KEX_DH_GEX
+		? kexalg_group_server(&k->gex_group, qc, qcl, qs, &qsl, kraw, &kl) < 0
+		: kexalg_server(kind, qc, qcl, qs, &qsl, kraw, &kl) < 0;
+	if (bad)
 		return kex_fail(k, "invalid client public value in %s", k->alg_kex);
 	buf_t kmp, hostblob, reply;
 	buf_init(&kmp, 600, 2048);
@@ -369,7 +416,7 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 		memcpy(k->session_id, H, hl);
 		k->session_id_len = hl;
 	}
-	buf_put_u8(&reply, SSH_MSG_KEX_ECDH_REPLY);
+	buf_put_u8(&reply, kind == KEX_DH_GEX ? SSH_MSG_KEX_DH_GEX_REPLY : SSH_MSG_KEX_ECDH_REPLY);
 	buf_put_string(&reply, buf_data(&hostblob), buf_used(&hostblob));
 	if (is_dh)
 		buf_put_mpint_be(&reply, qs, qsl);
@@ -399,6 +446,90 @@ out:
 	return rc;
 }
 
+/* ---- diffie-hellman-group-exchange-sha256 (RFC 4419) ---- */
+
+static int is_group_exchange(const struct kex *k)
+{
+	enum kex_kind kind;
+	return kexalg_lookup(k->alg_kex, &kind, NULL) == 0 && kind == KEX_DH_GEX;
+}
+
+/* Say where the group came from when something about the file is worth
+ * an administrator's attention. */
+static void log_group_source(const struct kex *k, const struct dhgroup_scan *scan)
+{
+	const char *path = k->cfg->moduli_file;
+	if (scan->file_unsafe)
+		logit("%s is not a root-owned file writable only by its owner: ignored, "
+		      "built-in groups used", path);
+	if (scan->bad_lines)
+		logit("%s: %d malformed line(s) skipped (the first is line %d)", path,
+		      scan->bad_lines, scan->first_bad_line);
+	if (!scan->from_file && !scan->file_missing && !scan->file_unsafe)
+		logit("%s has no usable group of %u..%u bits: built-in group used", path,
+		      k->gex_min, k->gex_max);
+	debug("group exchange: %u..%u (%u) bits asked, %u-bit group from %s", k->gex_min,
+	      k->gex_max, k->gex_n, k->gex_group.bits, scan->from_file ? path : "the built-in set");
+}
+
+/* GEX_REQUEST (min, n, max) or the old GEX_REQUEST_OLD (n): choose a group
+ * and send it. */
+static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
+			      const uint8_t *payload, size_t len)
+{
+	rd_t r;
+	struct dhgroup_scan scan;
+	if (k->gex_have_group || k->sent_newkeys)
+		return kex_fail(k, "group exchange request out of order%s", NULL);
+	rd_init(&r, payload + 1, len - 1);
+	k->gex_old = msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD;
+	if (k->gex_old) {
+		rd_u32(&r, &k->gex_n);
+		k->gex_min = DH_GROUP_MIN_BITS;
+		k->gex_max = DH_GROUP_MAX_BITS;
+	} else {
+		rd_u32(&r, &k->gex_min);
+		rd_u32(&r, &k->gex_n);
+		rd_u32(&r, &k->gex_max);
+	}
+	if (rd_end(&r) < 0)
+		return kex_fail(k, "malformed group exchange request%s", NULL);
+	if (dhgroup_choose(k->cfg->moduli_file, k->gex_min, k->gex_n, k->gex_max,
+			   &k->gex_group, &scan) < 0) {
+		char what[80];
+		snprintf(what, sizeof what, "%u/%u/%u", k->gex_min, k->gex_n, k->gex_max);
+		return kex_fail(k, "no group for the group exchange request min/n/max %s bits "
+				"(wombat has 2048 to 8192)", what);
+	}
+	log_group_source(k, &scan);
+	k->gex_have_group = 1;
+
+	uint8_t g[4];
+	gex_generator(k, g);
+	buf_t b;
+	buf_init(&b, 1100, 2200);
+	int rc = buf_put_u8(&b, SSH_MSG_KEX_DH_GEX_GROUP) |
+		 buf_put_mpint_be(&b, k->gex_group.p, k->gex_group.p_len) |
+		 buf_put_mpint_be(&b, g, sizeof g);
+	if (rc < 0)
+		rc = kex_fail(k, "cannot build GEX_GROUP%s", NULL);
+	else if (pkt_send(p, buf_data(&b), buf_used(&b)) < 0)
+		rc = kex_fail(k, "%s", p->err);
+	buf_free(&b);
+	return rc;
+}
+
+static int handle_gex(struct kex *k, struct packet *p, uint8_t msg, const uint8_t *payload,
+		      size_t len)
+{
+	if (msg == SSH_MSG_KEX_DH_GEX_REQUEST || msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD)
+		return handle_gex_request(k, p, msg, payload, len);
+	if (msg == SSH_MSG_KEX_DH_GEX_INIT && k->gex_have_group)
+		return handle_exchange_init(k, p, payload, len);
+	snprintf(k->err, sizeof(k->err), "unexpected group exchange message %u", msg);
+	return -1;
+}
+
 static int handle_newkeys(struct kex *k, struct packet *p)
 {
 	if (!k->sent_newkeys || !k->pending_rx)
@@ -411,6 +542,7 @@ static int handle_newkeys(struct kex *k, struct packet *p)
 		k->rekeys++;
 	k->done_first = 1;
 	k->sent_kexinit = k->got_kexinit = k->sent_newkeys = 0;
+	k->gex_have_group = 0;
 	k->last_kex_time = time(NULL);
 	debug("key exchange done (%s, %s)", k->alg_kex, k->enc_c2s);
 	return 0;
@@ -427,6 +559,8 @@ int kex_handle(struct kex *k, struct packet *p, uint8_t msg,
 		k->skip_guess = 0;
 		return 0;
 	}
+	if (k->got_kexinit && is_group_exchange(k))
+		return handle_gex(k, p, msg, payload, len);
 	if (msg == SSH_MSG_KEX_ECDH_INIT)
 		return handle_exchange_init(k, p, payload, len);
 	snprintf(k->err, sizeof(k->err), "unexpected key exchange message %u", msg);

@@ -1,5 +1,5 @@
 /* kex: KEXINIT negotiation, the exchange (RFC 4253 s7-8 with RFC 8731,
- * 5656, 8268), key derivation (s7.2), strict KEX (OpenSSH PROTOCOL 1.9),
+ * 5656, 8268, 4419), key derivation (s7.2), strict KEX (OpenSSH PROTOCOL 1.9),
  * ext-info / server-sig-algs (RFC 8308) and rekeying (s9). */
 #ifndef WOMBAT_KEX_H
 #define WOMBAT_KEX_H
@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "config.h"
 #include "hostkey.h"
+#include "kexalg.h"
 #include "packet.h"
 
 #define KEX_NAME_MAX 64
@@ -38,6 +39,11 @@ struct kex {
 	tcrypt_t *pending_rx;       /* installed at the client's NEWKEYS */
 	tcrypt_t *pending_tx;       /* installed right after our NEWKEYS */
 	int newkeys_sent_once;      /* for EXT_INFO after the first NEWKEYS */
+	/* diffie-hellman-group-exchange: the client's request and our group */
+	int gex_have_group;         /* GEX_GROUP sent in this exchange */
+	int gex_old;                /* the request was the n-only old form */
+	uint32_t gex_min, gex_n, gex_max;
+	struct dh_group gex_group;
 	char err[200];
 };
 

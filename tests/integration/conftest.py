@@ -50,12 +50,14 @@ IS_ROOT = os.geteuid() == 0
 # Algorithms the first release supports (DESIGN.md "Algorithms").
 KEX_ALGS = ["curve25519-sha256", "curve25519-sha256@libssh.org",
             "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
-            "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512"]
+            "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
+            "diffie-hellman-group18-sha512", "diffie-hellman-group-exchange-sha256"]
 HOSTKEY_ALGS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
 CIPHERS = ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com",
-           "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr"]
+           "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"]
 MACS = ["hmac-sha2-256", "hmac-sha2-512",
-        "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]
+        "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
+        "hmac-sha1", "hmac-sha1-etm@openssh.com"]
 
 
 def built(*parts):

@@ -170,6 +170,7 @@ def test_kexinit_name_list_overruns_packet(server):
 @pytest.mark.parametrize("cipher,mac,mac_len", [
     ("aes128-ctr", "hmac-sha2-256-etm@openssh.com", 32),
     ("aes128-gcm@openssh.com", "hmac-sha2-256", 16),
+    ("aes192-ctr", "hmac-sha1-etm@openssh.com", 20),
 ])
 def test_corrupted_encrypted_packet(server, cipher, mac, mac_len):
     relay = CorruptingRelay(server.port, mac_len=mac_len, after=20000)

@@ -1,10 +1,13 @@
-"""Cross-check our X25519 and Ed25519 against python3-cryptography (OpenSSL).
+"""Cross-check our X25519 and Ed25519 against python3-cryptography (OpenSSL);
+the Diffie-Hellman groups against python3-asyncssh's RFC 3526 copies and
+OpenSSL's primality test.
 
 tests/unit/test_curve25519 --dump N SEED prints pseudo-random inputs with our
 outputs; every line must match what the independent implementation computes.
 This test builds nothing: run `make tests/unit/test_curve25519` first.
 """
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from conftest import built
+from conftest import REPO, built
 
 BINARY = Path(built("tests", "unit", "test_curve25519"))
 COUNT = 200
@@ -80,3 +83,56 @@ def test_crosscheck(seed):
             pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
         kinds[tag] += 1
     assert kinds == {"x25519": COUNT, "ed25519": COUNT}, f"seed {seed}: {kinds}"
+
+
+# ---- the finite-field groups (group18, group exchange's built-in set) ----
+
+def c_hex_constants(path, pattern):
+    """Hex string constants of a C file: {name-or-bits: int}."""
+    text = Path(REPO, path).read_text()
+    return {key: int("".join(re.findall(r'"([0-9A-F]+)"', body)), 16)
+            for key, body in re.findall(pattern, text)}
+
+
+def rfc3526_groups():
+    """RFC 3526's MODP groups as python3-asyncssh (an independent
+    implementation) carries them: {bits: p}."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from asyncssh import kex_dh
+    return {getattr(kex_dh, f"_group{n}_p").bit_length(): getattr(kex_dh, f"_group{n}_p")
+            for n in (14, 15, 16, 17, 18)}
+
+
+def test_fixed_groups_match_rfc3526():
+    ours = c_hex_constants("crypto/kexalg.c",
+                           r'static const char (group\d+)_p\[\] =\n((?:\t"[0-9A-F]+"\n?)+);')
+    rfc = rfc3526_groups()
+    assert ours == {"group14": rfc[2048], "group16": rfc[4096], "group18": rfc[8192]}
+
+
+def openssl_says_prime(n):
+    r = subprocess.run(["openssl", "prime", "-hex", f"{n:X}"], capture_output=True,
+                       text=True, timeout=600, check=True)
+    return r.stdout.strip().endswith("is prime")
+
+
+def test_builtin_gex_groups_are_safe_primes():
+    """Each built-in group exchange prime p: the sizes 2048..8192, generator
+    2 (stated by the generator script), p and (p-1)/2 prime by OpenSSL's
+    test. Those taken from RFC 3526 equal asyncssh's copies (proving them
+    prime again at 6144/8192 bits costs minutes)."""
+    groups = c_hex_constants("crypto/dhgroup_builtin.h",
+                             r'\{ (\d+), "[^"]*",\n((?:\t  "[0-9A-F]+"\n)+)')
+    origins = dict(re.findall(r'\{ (\d+), "([^"]*)"',
+                              Path(REPO, "crypto/dhgroup_builtin.h").read_text()))
+    assert sorted(int(b) for b in groups) == [2048, 3072, 4096, 6144, 8192]
+    rfc = rfc3526_groups()
+    for bits, p in groups.items():
+        assert p.bit_length() == int(bits)
+        if origins[bits].startswith("RFC 3526"):
+            assert p == rfc[int(bits)], bits
+        else:
+            assert openssl_says_prime(p), f"{bits}-bit p is not prime"
+            assert openssl_says_prime((p - 1) // 2), f"{bits}-bit (p-1)/2 is not prime"

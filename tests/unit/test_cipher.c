@@ -69,6 +69,42 @@ static const struct kat { const char *cipher, *mac; uint32_t seq; const char *pt
 	{ "aes128-ctr", "hmac-sha2-512-etm@openssh.com", 0xfffffffeu,
 	  "0000004006fe050c131a21282f363d444b525960676e757c838a91989fa6adb4bbc2c9d0d7dee5ecf3fa01080f161d242b323940474e555c636a71787f868d949ba2a9b0",
 	  "00000040984718ae9be204de8e8edbb4387457d825684014fcfdc573100af2ffd0cef4a4dd734d0ee419170b6eb8f56f984366c5f976555ae114cd35c31b06e643c9d15d7a6d161750108cdef08e46df50b910653460b6b1dde3627737175fefd2e9b61401a9886ab860f9cbaf823080bb58c9ddab5230c33bbbb68d5ea3ebdf80098450" },
+	{ "aes192-ctr", "hmac-sha2-256", 0x00000007u,
+	  "0000001c05070e151c232a31383f464d545b626970777e858c939aa1a8afb6bd",
+	  "44641a3d0553bc1f8b47396c2d4b5bee1605792b90bdcd567e56d333e2f18a9505404f0c4546fa8180b7a15f020c345c707c20935f59da9e7d91958680d1e741" },
+	{ "aes192-ctr", "hmac-sha2-256", 0x00000008u,
+	  "0000002c06080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1e8eff6fd040b121920272e",
+	  "d8513ba04d56315a7788e70aa007092abd719b620a54f00051c46b7a454e34dd4cdffa931dc360e227c80754fe2fc0a3d03f08688f70312db88a3e4ebda350cc9270c0090fc4b87889d034cc7eae8ec8" },
+	{ "aes192-ctr", "hmac-sha2-256", 0xfffffffeu,
+	  "0000003c06fe050c131a21282f363d444b525960676e757c838a91989fa6adb4bbc2c9d0d7dee5ecf3fa01080f161d242b323940474e555c636a71787f868d94",
+	  "329d2f6804a158912fd912e817d6fb3fd7bf08a1a1b6d8f31513272c1531b4c0a820a2a245f128d31e6c7b8e0f9d9a9d23e25726fcd2cd5dbec14f6e041a2b6dbecceb97b06fd0e2bd1f519ab4e9285897d8cd0db9fdc1fb863b3c4e92962171" },
+	{ "aes192-ctr", "hmac-sha1", 0x00000007u,
+	  "0000001c05070e151c232a31383f464d545b626970777e858c939aa1a8afb6bd",
+	  "44641a3d0553bc1f8b47396c2d4b5bee1605792b90bdcd567e56d333e2f18a95bd885bd6a0c933ef9adad562fbf424ac0c69d065" },
+	{ "aes192-ctr", "hmac-sha1", 0x00000008u,
+	  "0000002c06080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1e8eff6fd040b121920272e",
+	  "d8513ba04d56315a7788e70aa007092abd719b620a54f00051c46b7a454e34dd4cdffa931dc360e227c80754fe2fc0a3bff0ff39c2291b045364073548758eb9b8e39622" },
+	{ "aes192-ctr", "hmac-sha1", 0xfffffffeu,
+	  "0000003c06fe050c131a21282f363d444b525960676e757c838a91989fa6adb4bbc2c9d0d7dee5ecf3fa01080f161d242b323940474e555c636a71787f868d94",
+	  "329d2f6804a158912fd912e817d6fb3fd7bf08a1a1b6d8f31513272c1531b4c0a820a2a245f128d31e6c7b8e0f9d9a9d23e25726fcd2cd5dbec14f6e041a2b6db2171f5f2bf3e33db40c40f80e6cd69003334ec6" },
+	{ "aes128-ctr", "hmac-sha1-etm@openssh.com", 0x00000007u,
+	  "0000002005070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9",
+	  "00000020dc4e7cbf765aea54379c953fb29efe57442acdb813d582ee231cf9756f3f9d801071bec41670748b6e96ccfa35ab71cccdb89b65" },
+	{ "aes128-ctr", "hmac-sha1-etm@openssh.com", 0x00000008u,
+	  "0000003006080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1e8eff6fd040b121920272e353c434a",
+	  "00000030b843f8700164c8b730bb1b3a57ed8da4bb19070a4a54d8f34bbeb8beeb6a467437888dc6c1900779f56a5a6d6b258fb139c83418fc400afc18842fb64e5a0c156e261984" },
+	{ "aes128-ctr", "hmac-sha1-etm@openssh.com", 0xfffffffeu,
+	  "0000004006fe050c131a21282f363d444b525960676e757c838a91989fa6adb4bbc2c9d0d7dee5ecf3fa01080f161d242b323940474e555c636a71787f868d949ba2a9b0",
+	  "00000040984718ae9be204de8e8edbb4387457d825684014fcfdc573100af2ffd0cef4a4dd734d0ee419170b6eb8f56f984366c5f976555ae114cd35c31b06e643c9d15d891e610c77ddbd278da0cff892f4f6196bd9f462" },
+	{ "aes192-ctr", "hmac-sha1-etm@openssh.com", 0x00000007u,
+	  "0000002005070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9",
+	  "00000020416314341c77983baf5b5510412f7fca322965c76c5929725a6aff2f8e95eef104d3f8e0e542e5999bdab6b7d904bf354d3bdd47" },
+	{ "aes192-ctr", "hmac-sha1-etm@openssh.com", 0x00000008u,
+	  "0000003006080f161d242b323940474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1e8eff6fd040b121920272e353c434a",
+	  "00000030de59349a567a157e53ec8b76cc1b2d0e9955878ef6b8142475e04766293250b968fbc6bf012f8406c3ec2b68d233a4c7d5a3484f27075f73534fc8067f3ac51376e759d9" },
+	{ "aes192-ctr", "hmac-sha1-etm@openssh.com", 0xfffffffeu,
+	  "0000004006fe050c131a21282f363d444b525960676e757c838a91989fa6adb4bbc2c9d0d7dee5ecf3fa01080f161d242b323940474e555c636a71787f868d949ba2a9b0",
+	  "0000004034632a5811457cb513f50e8473b29f1bfb8324bd45523c17093f1b003155d0a4c43c8e9e61d5cc37e28067a22bb9bef94f9e3b3ad8f6e979a22db382e03e0f49586c24228a6abf0fa37184d640b7e9f5d403c4ab" },
 	{ "aes128-gcm@openssh.com", "none", 0x00000007u,
 	  "0000002005070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9",
 	  "000000207cc04247420f4f4b5b44f1d5be58640f90c109db088542a85a99ff6a08294fa93efa88774aeb6e8b30530de47c91e1a2" },
@@ -151,18 +187,19 @@ static void test_kats(void)
 	}
 }
 
-/* RFC 4231 test case 2 (key "Jefe", data "what do ya want for nothing?")
- * through the none cipher's MAC path: seq supplies "what", the packet the
- * rest. Zero-padding the key to 32/64 bytes does not change HMAC. */
+/* RFC 4231 (RFC 2202 for SHA-1) test case 2 (key "Jefe", data "what do ya
+ * want for nothing?") through the none cipher's MAC path: seq supplies "what",
+ * the packet the rest. Zero-padding the key to 32/64 bytes does not change HMAC. */
 static void test_hmac_rfc4231(void)
 {
-	static const char *const macs[] = { "hmac-sha2-256", "hmac-sha2-512" };
+	static const char *const macs[] = { "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1" };
 	static const char *const want[] = {
 		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 		"164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
 		"9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+		"effcdf6ae5eb2fa2d27416d5f184df9c259a7c79",     /* RFC 2202 case 2 */
 	};
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		uint8_t key[64] = "Jefe", buf[24 + 64], exp[64];
 		const char *data = " do ya want for nothing?";
 		size_t tl = unit_unhex(want[i], exp, sizeof exp);
@@ -249,6 +286,8 @@ static const struct combo combos[] = {
 	{ "aes256-ctr", "hmac-sha2-512-etm@openssh.com" },
 	{ "aes256-ctr", "hmac-sha2-256" },
 	{ "aes128-ctr", "hmac-sha2-512-etm@openssh.com" },
+	{ "aes192-ctr", "hmac-sha1" },
+	{ "aes192-ctr", "hmac-sha1-etm@openssh.com" },
 	{ "aes128-gcm@openssh.com", NULL },
 	{ "aes256-gcm@openssh.com", "none" },
 	{ "chacha20-poly1305@openssh.com", NULL },
@@ -431,7 +470,11 @@ static void test_info_and_args(void)
 	CHECK(cipher_info("aes128-cbc", &kl, &il, &aead) == -1);
 	CHECK(mac_info("hmac-sha2-512-etm@openssh.com", &ml) == 0 && ml == 64);
 	CHECK(mac_info("hmac-sha2-256", &ml) == 0 && ml == 32);
-	CHECK(mac_info("hmac-sha1", &ml) == -1);
+	CHECK(mac_info("hmac-sha1", &ml) == 0 && ml == 20);
+	CHECK(mac_info("hmac-sha1-etm@openssh.com", &ml) == 0 && ml == 20);
+	CHECK(mac_info("hmac-sha1-96", &ml) == -1);
+	CHECK(cipher_info("aes192-ctr", &kl, &il, &aead) == 0 &&
+	      kl == 24 && il == 16 && aead == 0);
 
 	uint8_t key[64] = { 0 }, iv[16] = { 0 };
 	CHECK(tcrypt_new("aes128-ctr", NULL, key, iv, NULL, 1) == NULL);

@@ -396,6 +396,49 @@ static void test_generated(enum key_type t, int bits)
 
 /* A signature whose value has a leading zero byte is still accepted when the
  * sender strips it (OpenSSH does so); one longer than the modulus is not. */
+/* ssh-rsa (RSA PKCS#1 v1.5 with SHA-1) over MSG by the rsa2048 fixture's
+ * key, made with python3-cryptography: verified for user keys (the admin
+ * opts in with PubkeyAcceptedAlgorithms), never made by wombat. */
+static const char rsa2048_sha1_sig[] =
+	"7832a3873883bca0f384e306f45905509d06bcc78383fb87d3e466202b27eb6c"
+	"72b41fda8e29668bc5eec8011be76d5678a59c0e42e2a4f1ca95dc0d4ab3f59e"
+	"949ca70fce4c62b1c568d8e146546d308325d7643c7f3c3d3cdf9336d14c76a7"
+	"23d67e975139c5cf5181b2384c3257f5a47212bda161eaa538f5ecada1394235"
+	"583b38418e55d50866fe00a026aee2e928a413d5f3a0a18fd082d70129c824d0"
+	"60f5d889fe045660b19feba49068b65bdbea4d092bd155ea747cdd41fa4414cd"
+	"80ed1d4a7e95e76fbf5d245cf7189c0d6376617bf95ed60493d860b148d07b8e"
+	"ab9aaeb73c83a27b1fe97517414fe9822d309b3631651dc93a6142cf360711bd";
+
+static void test_ssh_rsa_verify(void)
+{
+	const struct fixture *f = NULL;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		if (strcmp(fixtures[i].name, "rsa2048") == 0)
+			f = &fixtures[i];
+	struct sshkey *k = NULL, *ed = NULL;
+	CHECK(f && key_from_public_line(f->pub, &k) == 0);
+	CHECK(key_from_public_line(fixtures[0].pub, &ed) == 0);
+	if (!k || !ed)
+		return;
+	uint8_t raw[256];
+	CHECK(unit_unhex(rsa2048_sha1_sig, raw, sizeof raw) == 256);
+	buf_t sig;
+	buf_init(&sig, 300, 4096);
+	buf_put_cstring(&sig, "ssh-rsa");
+	buf_put_string(&sig, raw, sizeof raw);
+	const uint8_t *m = (const uint8_t *)MSG;
+	CHECK(key_verify_alg_ok(k, "ssh-rsa") && !key_sigalg_ok(k, "ssh-rsa"));
+	CHECK(!key_verify_alg_ok(ed, "ssh-rsa"));
+	CHECK(key_verify(k, "ssh-rsa", buf_data(&sig), buf_used(&sig), m, strlen(MSG)) == 0);
+	CHECK(key_verify(k, "ssh-rsa", buf_data(&sig), buf_used(&sig), m, strlen(MSG) - 1) != 0);
+	CHECK(key_verify(k, "rsa-sha2-256", buf_data(&sig), buf_used(&sig), m, strlen(MSG)) != 0);
+	buf_data(&sig)[buf_used(&sig) - 9] ^= 0x04;
+	CHECK(key_verify(k, "ssh-rsa", buf_data(&sig), buf_used(&sig), m, strlen(MSG)) != 0);
+	buf_free(&sig);
+	key_free(k);
+	key_free(ed);
+}
+
 static void test_rsa_short_signature(void)
 {
 	struct sshkey *k = NULL;
@@ -703,6 +746,7 @@ int main(void)
 	test_generated(KEY_ECDSA_P521, 0);
 	test_generated(KEY_RSA, 2048);
 	test_rsa_short_signature();
+	test_ssh_rsa_verify();
 	test_public_lines();
 	test_malformed();
 	test_malformed_rsa();

@@ -147,8 +147,45 @@ static const char p16_hex[] =
 	"233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9"
 	"93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C934063199FFFFFFFFFFFFFFFF";
 
+/* RFC 3526 section 7 (checked against python3-asyncssh's copy in
+ * test_crypto_crosscheck.py). */
+static const char p18_hex[] =
+	"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
+	"020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
+	"4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+	"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05"
+	"98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB"
+	"9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+	"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718"
+	"3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33"
+	"A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+	"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864"
+	"D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2"
+	"08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A92108011A723C12A787E6D7"
+	"88719A10BDBA5B2699C327186AF4E23C1A946834B6150BDA2583E9CA2AD44CE8"
+	"DBBBC2DB04DE8EF92E8EFC141FBECAA6287C59474E6BC05D99B2964FA090C3A2"
+	"233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9"
+	"93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C93402849236C3FAB4D27C7026"
+	"C1D4DCB2602646DEC9751E763DBA37BDF8FF9406AD9E530EE5DB382F413001AE"
+	"B06A53ED9027D831179727B0865A8918DA3EDBEBCF9B14ED44CE6CBACED4BB1B"
+	"DB7F1447E6CC254B332051512BD7AF426FB8F401378CD2BF5983CA01C64B92EC"
+	"F032EA15D1721D03F482D7CE6E74FEF6D55E702F46980C82B5A84031900B1C9E"
+	"59E7C97FBEC7E8F323A97A7E36CC88BE0F1D45B7FF585AC54BD407B22B4154AA"
+	"CC8F6D7EBF48E1D814CC5ED20F8037E0A79715EEF29BE32806A1D58BB7C5DA76"
+	"F550AA3D8A1FBFF0EB19CCB1A313D55CDA56C9EC2EF29632387FE8D76E3C0468"
+	"043E8F663F4860EE12BF2D5B0B7474D6E694F91E6DBE115974A3926F12FEE5E4"
+	"38777CB6A932DF8CD8BEC4D073B931BA3BC832B68D9DD300741FA7BF8AFC47ED"
+	"2576F6936BA424663AAB639C5AE4F5683423B4742BF1C978238F16CBE39D652D"
+	"E3FDB8BEFC848AD922222E04A4037C0713EB57A81A23F0C73473FC646CEA306B"
+	"4BCBC8862F8385DDFA9D4B7FA2C087E879683303ED5BDD3A062B3CF5B3A278A6"
+	"6D2A13F83F44F82DDF310EE074AB6A364597E899A0255DC164F31CC50846851D"
+	"F9AB48195DED7EA1B1D510BD7EE74D73FAF36BC31ECFA268359046F4EB879F92"
+	"4009438B481C6CD7889A002ED5EE382BC9190DA6FC026E479558E4475677E9AA"
+	"9E3050E2765694DFC81F56E880B96E7160C980DD98EDD3DFFFFFFFFFFFFFFFFF";
+
 static const enum kex_kind all_kinds[] = {
-	KEX_X25519, KEX_ECDH_P256, KEX_ECDH_P384, KEX_ECDH_P521, KEX_DH14, KEX_DH16
+	KEX_X25519, KEX_ECDH_P256, KEX_ECDH_P384, KEX_ECDH_P521, KEX_DH14, KEX_DH16,
+	KEX_DH18
 };
 
 static size_t expect_shared_len(enum kex_kind k)
@@ -172,6 +209,11 @@ static void test_lookup(void)
 	CHECK(kexalg_lookup("ecdh-sha2-nistp521", &k, &h) == 0 && k == KEX_ECDH_P521 && h == HASH_SHA512);
 	CHECK(kexalg_lookup("diffie-hellman-group14-sha256", &k, &h) == 0 && k == KEX_DH14 && h == HASH_SHA256);
 	CHECK(kexalg_lookup("diffie-hellman-group16-sha512", &k, &h) == 0 && k == KEX_DH16 && h == HASH_SHA512);
+	CHECK(kexalg_lookup("diffie-hellman-group18-sha512", &k, &h) == 0 && k == KEX_DH18 && h == HASH_SHA512);
+	CHECK(kexalg_lookup("diffie-hellman-group-exchange-sha256", &k, &h) == 0 &&
+	      k == KEX_DH_GEX && h == HASH_SHA256);
+	CHECK(kexalg_is_dh(KEX_DH18) && kexalg_is_dh(KEX_DH_GEX));
+	CHECK(kexalg_lookup("diffie-hellman-group-exchange-sha1", &k, &h) == -1);
 	CHECK(kexalg_lookup("diffie-hellman-group1-sha1", &k, &h) == -1);
 	CHECK(kexalg_lookup("", &k, &h) == -1);
 	CHECK(kexalg_is_dh(KEX_DH14) && kexalg_is_dh(KEX_DH16));
@@ -296,7 +338,7 @@ static void test_agreement(void)
 	for (size_t i = 0; i < sizeof all_kinds / sizeof all_kinds[0]; i++) {
 		enum kex_kind k = all_kinds[i];
 		for (int round = 0; round < 3; round++) {
-			uint8_t state[KEXALG_STATE_MAX], cpub[1024], spub[1024], ks[512], kc[512];
+			uint8_t state[KEXALG_STATE_MAX], cpub[2048], spub[2048], ks[1100], kc[1100];
 			size_t cl = sizeof cpub, sl = sizeof spub, ksl = sizeof ks, kcl = sizeof kc;
 			CHECK(kexalg_client_start(k, state, cpub, &cl) == 0);
 			CHECK(kexalg_server(k, cpub, cl, spub, &sl, ks, &ksl) == 0);
@@ -358,7 +400,7 @@ static void test_known_answers(void)
 
 static int server_rejects(enum kex_kind k, const uint8_t *pub, size_t len)
 {
-	uint8_t spub[1024], ks[512];
+	uint8_t spub[1100], ks[1100];
 	size_t sl = sizeof spub, kl = sizeof ks;
 	return kexalg_server(k, pub, len, spub, &sl, ks, &kl) == -1;
 }
@@ -423,12 +465,14 @@ static void test_ecdh_rejects(void)
 
 static void test_dh_rejects(void)
 {
-	static const char *const primes[] = { p14_hex, p16_hex };
-	for (int g = 0; g < 2; g++) {
-		enum kex_kind k = g ? KEX_DH16 : KEX_DH14;
-		uint8_t p[513], v[513];
+	static const char *const primes[] = { p14_hex, p16_hex, p18_hex };
+	static const enum kex_kind kinds[] = { KEX_DH14, KEX_DH16, KEX_DH18 };
+	static const size_t lens[] = { 256, 512, 1024 };
+	for (int g = 0; g < 3; g++) {
+		enum kex_kind k = kinds[g];
+		uint8_t p[1025], v[1026];
 		size_t plen = unit_unhex(primes[g], p, sizeof p);
-		CHECK(plen == (g ? 512u : 256u));
+		CHECK(plen == lens[g]);
 
 		v[0] = 0;
 		CHECK(server_rejects(k, v, 1));            /* e = 0 */
@@ -456,11 +500,11 @@ static void test_dh_rejects(void)
 		CHECK(server_rejects(k, v, plen + 2));     /* too long */
 
 		/* the client side refuses an invalid f the same way */
-		uint8_t state[KEXALG_STATE_MAX], f[600];
+		uint8_t state[KEXALG_STATE_MAX], f[1100];
 		size_t fl = sizeof f;
 		CHECK(kexalg_client_start(k, state, f, &fl) == 0);
 		CHECK(fl <= plen);
-		uint8_t kk[600];
+		uint8_t kk[1100];
 		size_t kl = sizeof kk;
 		v[0] = 1;
 		CHECK(kexalg_client_finish(k, state, v, 1, kk, &kl) == -1);
@@ -484,6 +528,63 @@ static void test_capacity(void)
 	CHECK(kexalg_client_finish(KEX_ECDH_P256, state, cpub, cl, ks, &kl) == 0 && kl == 32);
 }
 
+/* A group as group exchange hands it over, from hex. */
+static void make_group(struct dh_group *g, const char *hex, uint32_t gen)
+{
+	memset(g, 0, sizeof *g);
+	g->p_len = unit_unhex(hex, g->p, sizeof g->p);
+	g->bits = (unsigned)g->p_len * 8;
+	g->g = gen;
+}
+
+/* kexalg_group_*: agreement in a given group, the same peer checks as the
+ * fixed groups, and groups that are not sane refused. */
+static void test_group_exchange_math(void)
+{
+	struct dh_group g;
+	uint8_t state[KEXALG_STATE_MAX], cpub[1100], spub[1100], ks[1100], kc[1100];
+	size_t cl, sl, ksl, kcl;
+
+	make_group(&g, p16_hex, 2);
+	for (int round = 0; round < 2; round++) {
+		cl = sl = ksl = kcl = sizeof cpub;
+		CHECK(kexalg_group_client_start(&g, state, cpub, &cl) == 0);
+		CHECK(kexalg_group_server(&g, cpub, cl, spub, &sl, ks, &ksl) == 0);
+		CHECK(kexalg_group_client_finish(&g, state, spub, sl, kc, &kcl) == 0);
+		CHECK(ksl == kcl && memcmp(ks, kc, ksl) == 0 && ksl > 400);
+	}
+	/* generator 5 (moduli files carry some) */
+	make_group(&g, p14_hex, 5);
+	cl = sl = ksl = kcl = sizeof cpub;
+	CHECK(kexalg_group_client_start(&g, state, cpub, &cl) == 0);
+	CHECK(kexalg_group_server(&g, cpub, cl, spub, &sl, ks, &ksl) == 0);
+	CHECK(kexalg_group_client_finish(&g, state, spub, sl, kc, &kcl) == 0);
+	CHECK(ksl == kcl && memcmp(ks, kc, ksl) == 0);
+	/* e = 1 and e = p - 1 refused */
+	uint8_t v[257];
+	v[0] = 1;
+	ksl = sl = sizeof ks;
+	CHECK(kexalg_group_server(&g, v, 1, spub, &sl, ks, &ksl) == -1);
+	memcpy(v, g.p, g.p_len);
+	v[g.p_len - 1] -= 1;
+	CHECK(kexalg_group_server(&g, v, g.p_len, spub, &sl, ks, &ksl) == -1);
+	/* not sane: g = 1, even p, wrong bit count, too small */
+	cl = sizeof cpub;
+	g.g = 1;
+	CHECK(kexalg_group_client_start(&g, state, cpub, &cl) == -1);
+	make_group(&g, p14_hex, 2);
+	g.p[g.p_len - 1] ^= 1;
+	CHECK(kexalg_group_server(&g, cpub, 32, spub, &sl, ks, &ksl) == -1);
+	make_group(&g, p14_hex, 2);
+	g.bits = 2047;
+	CHECK(kexalg_group_server(&g, cpub, 32, spub, &sl, ks, &ksl) == -1);
+	make_group(&g, p14_hex + 2 * 128, 2);       /* the low 1024 bits: odd, too small */
+	CHECK(g.p_len == 128);
+	CHECK(kexalg_group_server(&g, cpub, 32, spub, &sl, ks, &ksl) == -1);
+	/* the fixed-group entry point has no group for group exchange */
+	CHECK(kexalg_server(KEX_DH_GEX, cpub, 32, spub, &sl, ks, &ksl) == -1);
+}
+
 int main(void)
 {
 	CHECK(crypto_init() == 0);
@@ -497,5 +598,6 @@ int main(void)
 	test_hybrid_agreement();
 	test_hybrid_known_answer();
 	test_hybrid_rejects();
+	test_group_exchange_math();
 	return UNIT_DONE();
 }
