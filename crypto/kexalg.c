@@ -2,17 +2,24 @@
  *  curve25519-sha256            RFC 8731 (X25519, RFC 7748)
  *  ecdh-sha2-nistp256/384/521   RFC 5656 (libtomcrypt ECC)
  *  diffie-hellman-group14/16    RFC 8268, groups from RFC 3526, g = 2
+ *  sntrup761x25519-sha512       OpenSSH PROTOCOL, draft-josefsson-ntruprime-ssh:
+ *                               sntrup761 (crypto/sntrup761.c) + X25519
  */
 #include <string.h>
 #include <tomcrypt.h>
 #include <tommath.h>
 
 #include "kexalg.h"
+#include "sntrup761.h"
 #include "x25519.h"
 
 #define X25519_LEN 32
 #define DH_X_BYTES 64          /* 512-bit private exponent */
-#define STATE_MAX 1100
+#define STATE_CLASSIC 1100   /* what the classical kinds use of the state */
+/* sntrup761x25519: client sends pk || X25519 value, server ct || X25519 value */
+#define SNTRUP_C_LEN (SNTRUP761_PUBLICKEY_BYTES + X25519_LEN)
+#define SNTRUP_S_LEN (SNTRUP761_CIPHERTEXT_BYTES + X25519_LEN)
+#define SNTRUP_K_LEN 64      /* SHA-512 */
 
 /* RFC 3526 section 3: 2048-bit MODP group (id 14). */
 static const char group14_p[] =
@@ -56,6 +63,8 @@ static const struct {
 	{ "ecdh-sha2-nistp521", KEX_ECDH_P521, HASH_SHA512 },
 	{ "diffie-hellman-group14-sha256", KEX_DH14, HASH_SHA256 },
 	{ "diffie-hellman-group16-sha512", KEX_DH16, HASH_SHA512 },
+	{ "sntrup761x25519-sha512", KEX_SNTRUP761X25519, HASH_SHA512 },
+	{ "sntrup761x25519-sha512@openssh.com", KEX_SNTRUP761X25519, HASH_SHA512 },
 };
 
 int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
@@ -77,6 +86,11 @@ int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
 int kexalg_is_dh(enum kex_kind k)
 {
 	return k == KEX_DH14 || k == KEX_DH16;
+}
+
+int kexalg_k_is_string(enum kex_kind k)
+{
+	return k == KEX_SNTRUP761X25519;
 }
 
 /* ---- X25519 ---- */
@@ -315,6 +329,83 @@ static int dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
 	return r;
 }
 
+/* ---- sntrup761x25519-sha512 ---- */
+
+/* K = SHA-512(KEM shared secret || X25519 shared secret), sent as a string. */
+static void hybrid_k(const uint8_t kem_ss[SNTRUP761_SHARED_BYTES],
+		     const uint8_t x_ss[X25519_LEN], uint8_t k[SNTRUP_K_LEN])
+{
+	hash_ctx c;
+	hash_init(&c, HASH_SHA512);
+	hash_update(&c, kem_ss, SNTRUP761_SHARED_BYTES);
+	hash_update(&c, x_ss, X25519_LEN);
+	hash_final(&c, k);
+}
+
+static int sntrup_server(const uint8_t *client, size_t client_len,
+			 uint8_t *server_pub, size_t *server_len,
+			 uint8_t *shared, size_t *shared_len)
+{
+	uint8_t sk[X25519_LEN], x_ss[X25519_LEN], kem_ss[SNTRUP761_SHARED_BYTES];
+	size_t xl = sizeof x_ss;
+	int r = -1;
+
+	if (client_len != SNTRUP_C_LEN || *server_len < SNTRUP_S_LEN ||
+	    *shared_len < SNTRUP_K_LEN)
+		return -1;
+	rand_bytes(sk, sizeof sk);
+	if (x25519_shared(sk, client + SNTRUP761_PUBLICKEY_BYTES, X25519_LEN,
+			  x_ss, &xl) == 0 &&
+	    sntrup761_enc(server_pub, kem_ss, client) == 0) {
+		x25519_base(server_pub + SNTRUP761_CIPHERTEXT_BYTES, sk);
+		*server_len = SNTRUP_S_LEN;
+		hybrid_k(kem_ss, x_ss, shared);
+		*shared_len = SNTRUP_K_LEN;
+		r = 0;
+	}
+	wipe(sk, sizeof sk);
+	wipe(x_ss, sizeof x_ss);
+	wipe(kem_ss, sizeof kem_ss);
+	return r;
+}
+
+/* Client state after the kind byte: the sntrup761 secret key, then the
+ * X25519 scalar. */
+_Static_assert(1 + SNTRUP761_SECRETKEY_BYTES + X25519_LEN <= KEXALG_STATE_MAX,
+	       "sntrup761 client state does not fit");
+
+static int sntrup_client_start(uint8_t *priv, uint8_t *pub, size_t *pub_len)
+{
+	if (*pub_len < SNTRUP_C_LEN)
+		return -1;
+	sntrup761_keypair(pub, priv);
+	rand_bytes(priv + SNTRUP761_SECRETKEY_BYTES, X25519_LEN);
+	x25519_base(pub + SNTRUP761_PUBLICKEY_BYTES, priv + SNTRUP761_SECRETKEY_BYTES);
+	*pub_len = SNTRUP_C_LEN;
+	return 0;
+}
+
+static int sntrup_client_finish(const uint8_t *priv, const uint8_t *server,
+				size_t server_len, uint8_t *shared, size_t *shared_len)
+{
+	uint8_t x_ss[X25519_LEN], kem_ss[SNTRUP761_SHARED_BYTES];
+	size_t xl = sizeof x_ss;
+	int r = -1;
+
+	if (server_len != SNTRUP_S_LEN || *shared_len < SNTRUP_K_LEN)
+		return -1;
+	if (x25519_shared(priv + SNTRUP761_SECRETKEY_BYTES,
+			  server + SNTRUP761_CIPHERTEXT_BYTES, X25519_LEN, x_ss, &xl) == 0) {
+		sntrup761_dec(kem_ss, server, priv);
+		hybrid_k(kem_ss, x_ss, shared);
+		*shared_len = SNTRUP_K_LEN;
+		r = 0;
+	}
+	wipe(x_ss, sizeof x_ss);
+	wipe(kem_ss, sizeof kem_ss);
+	return r;
+}
+
 /* ---- public entry points ---- */
 
 int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
@@ -336,15 +427,24 @@ int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 	case KEX_DH16:
 		return dh_server(k, client_pub, client_len, server_pub,
 				 server_len, shared, shared_len);
+	case KEX_SNTRUP761X25519:
+		return sntrup_server(client_pub, client_len, server_pub,
+				     server_len, shared, shared_len);
 	}
 	return -1;
 }
 
 /* Client state: [kind byte][X25519 scalar | ecc_key struct | DH exponent].
  * The ecc_key's big numbers live on the heap until client_finish frees them. */
-_Static_assert(1 + sizeof(ecc_key) <= STATE_MAX, "ecc_key does not fit the state");
+_Static_assert(1 + sizeof(ecc_key) <= STATE_CLASSIC, "ecc_key does not fit the state");
 
-int kexalg_client_start(enum kex_kind k, uint8_t state[1100], uint8_t *pub,
+/* How much of the state a kind uses (and finish wipes). */
+static size_t state_size(enum kex_kind k)
+{
+	return k == KEX_SNTRUP761X25519 ? KEXALG_STATE_MAX : STATE_CLASSIC;
+}
+
+int kexalg_client_start(enum kex_kind k, uint8_t *state, uint8_t *pub,
 			size_t *pub_len)
 {
 	uint8_t *priv = state + 1;
@@ -369,11 +469,13 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[1100], uint8_t *pub,
 	case KEX_DH14:
 	case KEX_DH16:
 		return dh_keypair(k, priv, pub, pub_len);
+	case KEX_SNTRUP761X25519:
+		return sntrup_client_start(priv, pub, pub_len);
 	}
 	return -1;
 }
 
-int kexalg_client_finish(enum kex_kind k, uint8_t state[1100], const uint8_t *server_pub,
+int kexalg_client_finish(enum kex_kind k, uint8_t *state, const uint8_t *server_pub,
 			 size_t server_len, uint8_t *shared, size_t *shared_len)
 {
 	uint8_t *priv = state + 1;
@@ -399,7 +501,10 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[1100], const uint8_t *se
 	case KEX_DH16:
 		r = dh_shared(k, priv, server_pub, server_len, shared, shared_len);
 		break;
+	case KEX_SNTRUP761X25519:
+		r = sntrup_client_finish(priv, server_pub, server_len, shared, shared_len);
+		break;
 	}
-	wipe(state, STATE_MAX);
+	wipe(state, state_size(k));
 	return r;
 }

@@ -27,7 +27,8 @@
 #include "match.h"
 #include "penalty.h"
 
-#define KEX_SUPPORTED "curve25519-sha256,curve25519-sha256@libssh.org," \
+#define KEX_SUPPORTED "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," \
+	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
 	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512"
 #define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \

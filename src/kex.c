@@ -287,7 +287,7 @@ static void exchange_hash(struct kex *k, enum hash_alg h, int is_dh,
 		hash_put_string(&c, qc, qcl);
 		hash_put_string(&c, qs, qsl);
 	}
-	hash_update(&c, buf_data(kmp), buf_used(kmp));    /* K, already an mpint */
+	hash_update(&c, buf_data(kmp), buf_used(kmp));    /* K, already encoded */
 	hash_final(&c, H);
 }
 
@@ -342,7 +342,7 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 	if (rd_end(&r) < 0)
 		return kex_fail(k, "malformed key exchange init (%s)", k->alg_kex);
 
-	uint8_t qs[1100], kraw[600], H[64];
+	uint8_t qs[2048], kraw[600], H[64];
 	size_t qsl = sizeof(qs), kl = sizeof(kraw);
 	if (kexalg_server(kind, qc, qcl, qs, &qsl, kraw, &kl) < 0)
 		return kex_fail(k, "invalid client public value in %s", k->alg_kex);
@@ -350,7 +350,10 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 	buf_init(&kmp, 600, 2048);
 	buf_init(&hostblob, 512, 4096);
 	buf_init(&reply, 2048, 16384);
-	buf_put_mpint_be(&kmp, kraw, kl);
+	if (kexalg_k_is_string(kind))
+		buf_put_string(&kmp, kraw, kl);
+	else
+		buf_put_mpint_be(&kmp, kraw, kl);
 	wipe(kraw, sizeof(kraw));
 	struct sshkey *hk = hostkey_for_alg(k, k->alg_hostkey);
 	int rc = -1;
