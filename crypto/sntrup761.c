@@ -103,41 +103,59 @@ static fq fq_recip(fq a)
 
 /* ---- polynomial arithmetic mod x^p - x - 1 ---- */
 
-/* h = f * g in R/q, f in R/q, g small. */
-static void rq_mult_small(fq h[P], const fq f[P], const small g[P])
+/* acc[0..p) = f * g mod x^p - x - 1 over the integers, g small.
+ * Schoolbook, shaped for the compiler's vectorizer: g widened and
+ * zero-padded to P_PAD entries, so the inner loop has a fixed trip count
+ * that is a multiple of any vector width (this multiplication is most of an
+ * encapsulation). |f| <= 2295 keeps every sum below 2^23. */
+#define P_PAD 768
+static void mult_small(int32_t acc[P + P_PAD], const int32_t f[P], const small g[P])
 {
-	int32_t acc[2 * P - 1];
+	int32_t gw[P_PAD];
 
-	memset(acc, 0, sizeof acc);
-	for (int i = 0; i < P; i++)
-		for (int j = 0; j < P; j++)
-			acc[i + j] += (int32_t)f[i] * g[j];
+	memset(acc, 0, sizeof(int32_t) * (P + P_PAD));
+	for (int j = 0; j < P_PAD; j++)
+		gw[j] = j < P ? g[j] : 0;
+	for (int i = 0; i < P; i++) {
+		int32_t fi = f[i];
+		int32_t *row = acc + i;
+		for (int j = 0; j < P_PAD; j++)
+			row[j] += fi * gw[j];
+	}
 	/* x^(p+k) = x^(k+1) + x^k */
 	for (int i = 2 * P - 2; i >= P; i--) {
 		acc[i - P + 1] += acc[i];
 		acc[i - P] += acc[i];
 	}
+	wipe(gw, sizeof gw);
+}
+
+/* h = f * g in R/q, f in R/q, g small */
+static void rq_mult_small(fq h[P], const fq f[P], const small g[P])
+{
+	int32_t acc[P + P_PAD], fw[P];
+
+	for (int i = 0; i < P; i++)
+		fw[i] = f[i];
+	mult_small(acc, fw, g);
 	for (int i = 0; i < P; i++)
 		h[i] = fq_freeze(acc[i]);
 	wipe(acc, sizeof acc);
+	wipe(fw, sizeof fw);
 }
 
 /* h = f * g in R/3 */
 static void r3_mult(small h[P], const small f[P], const small g[P])
 {
-	int32_t acc[2 * P - 1];
+	int32_t acc[P + P_PAD], fw[P];
 
-	memset(acc, 0, sizeof acc);
 	for (int i = 0; i < P; i++)
-		for (int j = 0; j < P; j++)
-			acc[i + j] += (int32_t)f[i] * g[j];
-	for (int i = 2 * P - 2; i >= P; i--) {
-		acc[i - P + 1] += acc[i];
-		acc[i - P] += acc[i];
-	}
+		fw[i] = f[i];
+	mult_small(acc, fw, g);
 	for (int i = 0; i < P; i++)
 		h[i] = f3_freeze(acc[i]);
 	wipe(acc, sizeof acc);
+	wipe(fw, sizeof fw);
 }
 
 static void cswap_small(small *a, small *b, int n, int mask)
@@ -280,29 +298,28 @@ static void small_random(small out[P])
 	wipe(L, sizeof L);
 }
 
-/* a <= b afterwards, without a branch on their values */
-static void minmax(uint32_t *a, uint32_t *b)
-{
-	uint64_t d = (uint64_t)*b - (uint64_t)*a;         /* wraps if b < a */
-	uint32_t mask = 0u - (uint32_t)(d >> 63);
-	uint32_t t = (*a ^ *b) & mask;
-	*a ^= t;
-	*b ^= t;
-}
-
-/* Bitonic sort of SORT_N words: the comparisons made depend on n only. */
+/* Bitonic sort of SORT_N words: the comparisons made depend on n only.
+ * Each pass compares lo[i] with hi[i] over a run of j words that all sort
+ * the same way, so the inner loop is straight-line and vectorizes. */
 static void sort_words(uint32_t x[SORT_N])
 {
 	for (int k = 2; k <= SORT_N; k <<= 1)
 		for (int j = k >> 1; j > 0; j >>= 1)
-			for (int i = 0; i < SORT_N; i++) {
-				int l = i ^ j;
-				if (l <= i)
-					continue;
-				if ((i & k) == 0)
-					minmax(&x[i], &x[l]);
-				else
-					minmax(&x[l], &x[i]);
+			for (int base = 0; base < SORT_N; base += 2 * j) {
+				uint32_t *lo = x + base, *hi = x + base + j;
+				if (base & k) {                 /* a descending run */
+					uint32_t *t = lo;
+					lo = hi;
+					hi = t;
+				}
+				for (int i = 0; i < j; i++) {
+					uint32_t a = lo[i], b = hi[i];
+					uint64_t d = (uint64_t)b - (uint64_t)a;   /* wraps if b < a */
+					uint32_t mask = 0u - (uint32_t)(d >> 63);
+					uint32_t t = (a ^ b) & mask;
+					lo[i] = a ^ t;
+					hi[i] = b ^ t;
+				}
 			}
 }
 
