@@ -299,3 +299,33 @@ def test_tinysshd_control_altered_ciphertext_fails(tinyssh_keys):
     verify."""
     e = tinysshd_exchange(tinyssh_keys, corrupt_ciphertext=True)
     assert isinstance(e, paramiko.SSHException) and "ignature" in str(e), repr(e)
+
+
+# ------------------------------------------- clients without it fall back
+
+def test_paramiko_and_asyncssh_fall_back(server, keys):
+    """Clients that do not offer sntrup761 (Debian's paramiko and asyncssh)
+    agree on curve25519 with the default server list and log in unharmed."""
+    import asyncio
+    import asyncssh
+
+    mark = server.mark()
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect("127.0.0.1", port=server.port, username=USER,
+                   key_filename=keys.user["ed25519"], look_for_keys=False,
+                   allow_agent=False, timeout=10)
+    _, out, _ = client.exec_command("echo via-paramiko")
+    assert out.read() == b"via-paramiko\n"
+    client.close()
+    assert re.search(r"kex: curve25519-sha256(@libssh\.org)? ", server.log(mark))
+
+    async def run():
+        async with asyncssh.connect("127.0.0.1", port=server.port, username=USER,
+                                    client_keys=[keys.user["ed25519"]],
+                                    known_hosts=None) as conn:
+            return (await conn.run("echo via-asyncssh")).stdout
+    mark = server.mark()
+    assert asyncio.run(run()) == "via-asyncssh\n"
+    kex = re.search(r"kex: (\S+) ", server.log(mark)).group(1)
+    assert kex.startswith("curve25519-sha256") or "sntrup761" in kex, kex
