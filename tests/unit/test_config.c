@@ -100,7 +100,10 @@ static void test_defaults(void)
 	CHECK(c.session_cgroup_root == NULL && c.session_kill_fallback_pgrp == 0);
 	CHECK(strcmp(c.ciphers, CIPHERS_DEFAULT) == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
-	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") == c.kex_algorithms);
+	/* the post-quantum hybrids first, then curve25519 (OpenSSH 10's order) */
+	CHECK(strstr(c.kex_algorithms, "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
+		     "curve25519-sha256,") != NULL);
+	CHECK(strstr(c.kex_algorithms, "curve25519") > strstr(c.kex_algorithms, "sntrup761"));
 	CHECK(strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL);
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
 	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
@@ -199,7 +202,7 @@ static void test_option_types(void)
 	      strcmp(c.permit_user_env_pattern, "LANG,LC_*") == 0);
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, "hmac-sha2-256-etm@openssh.com,hmac-sha2-256") == 0);
-	CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512,curve25519-sha256,", 48) == 0);
+	CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512,sntrup761x25519-sha512,", 52) == 0);
 	CHECK(strstr(c.kex_algorithms + 30, "group16") == NULL);
 	CHECK(strcmp(c.host_key_algorithms, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 		     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256") == 0);
@@ -271,7 +274,8 @@ static void test_values(void)
 	CHECK(load(&c, "Ciphers aes*-ctr\nMACs +hmac-sha2-256\nKexAlgorithms -ecdh-*,diffie-*\n") == 0);
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
-	CHECK(strcmp(c.kex_algorithms, "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
+	CHECK(strcmp(c.kex_algorithms, "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,"
+		     "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
 	config_free(&c);
 }
 
@@ -293,9 +297,9 @@ static void test_errors(void)
 			      "1: MaxSessions: bad number '99999999999' (expected 0 to 2147483647)"));
 	CHECK(load_fails_with("Ciphers aes128-ctr,3des-cbc\n",
 			      "1: Ciphers: unsupported algorithm '3des-cbc'"));
-	CHECK(load_fails_with("KexAlgorithms sntrup761x25519-sha512@openssh.com\n",
+	CHECK(load_fails_with("KexAlgorithms sntrup4591761x25519-sha512@tinyssh.org\n",
 			      "1: KexAlgorithms: unsupported algorithm "
-			      "'sntrup761x25519-sha512@openssh.com'"));
+			      "'sntrup4591761x25519-sha512@tinyssh.org'"));
 	CHECK(load_fails_with("HostKeyAlgorithms +ssh-rsa\n",
 			      "1: HostKeyAlgorithms: unsupported algorithm 'ssh-rsa'"));
 	CHECK(load_fails_with("MACs -hmac-*\n", "1: MACs: no algorithms left in '-hmac-*'"));
