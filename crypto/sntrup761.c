@@ -54,17 +54,31 @@ typedef int16_t fq;
 
 /* ---- masks and reductions ---- */
 
+/* Returns x, but the optimizer no longer knows that a mask can only be 0
+ * or -1: knowing it, clang -O2 turned decrypt's masked selection back into
+ * a branch on the secret (caught by tests/ct/ct_sntrup761.c). */
+static int barrier(int x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__asm__("" : "+r"(x));
+#else
+	volatile int v = x;
+	x = v;
+#endif
+	return x;
+}
+
 /* -1 if x != 0 else 0, for |x| < 2^31 */
 static int nonzero_mask(int32_t x)
 {
 	uint32_t u = (uint32_t)x | (0u - (uint32_t)x);
-	return -(int)(u >> 31);
+	return barrier(-(int)(u >> 31));
 }
 
 /* -1 if x < 0 else 0 */
 static int negative_mask(int32_t x)
 {
-	return -(int)((uint32_t)x >> 31);
+	return barrier(-(int)((uint32_t)x >> 31));
 }
 
 /* x mod q, centred, for |x| < 2^25: a Barrett quotient (one too small at
@@ -637,7 +651,7 @@ void sntrup761_dec(uint8_t ss[SNTRUP761_SHARED_BYTES],
 	hide(again, r_enc, r, h, sk + SK_CACHE);
 	for (int i = 0; i < SNTRUP761_CIPHERTEXT_BYTES; i++)
 		diff |= (uint32_t)(again[i] ^ ct[i]);
-	int differ = -(int)(1 - ((diff - 1) >> 31));            /* -1 if any byte differs */
+	int differ = nonzero_mask((int32_t)diff);               /* -1 if any byte differs */
 	for (int i = 0; i < SMALL_BYTES; i++)                   /* rho on rejection */
 		r_enc[i] = (uint8_t)(r_enc[i] ^ (differ & (r_enc[i] ^ sk[SK_RHO + i])));
 	hash_session(ss, 1 + differ, r_enc, ct);
