@@ -6,6 +6,8 @@
  *                               dhgroup.c; the math here takes it as given)
  *  mlkem768x25519-sha256        IETF draft "mlkem-hybrid-kex" (ML-KEM-768,
  *                               FIPS 203, written in mlkem768.c) + X25519
+ *  sntrup761x25519-sha512       OpenSSH PROTOCOL, draft-josefsson-ntruprime-ssh:
+ *                               sntrup761 (crypto/sntrup761.c) + X25519
  */
 #include <string.h>
 #include <tomcrypt.h>
@@ -13,6 +15,7 @@
 
 #include "kexalg.h"
 #include "mlkem768.h"
+#include "sntrup761.h"
 #include "x25519.h"
 
 #define X25519_LEN 32
@@ -99,6 +102,8 @@ static const struct {
 	{ "diffie-hellman-group18-sha512", KEX_DH18, HASH_SHA512 },
 	{ "diffie-hellman-group-exchange-sha256", KEX_DH_GEX, HASH_SHA256 },
 	{ "mlkem768x25519-sha256", KEX_MLKEM768X25519, HASH_SHA256 },
+	{ "sntrup761x25519-sha512", KEX_SNTRUP761X25519, HASH_SHA512 },
+	{ "sntrup761x25519-sha512@openssh.com", KEX_SNTRUP761X25519, HASH_SHA512 },
 };
 
 int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
@@ -124,7 +129,7 @@ int kexalg_is_dh(enum kex_kind k)
 
 int kexalg_k_is_string(enum kex_kind k)
 {
-	return k == KEX_MLKEM768X25519;
+	return k == KEX_MLKEM768X25519 || k == KEX_SNTRUP761X25519;
 }
 
 /* ---- X25519 ---- */
@@ -407,10 +412,30 @@ struct hybrid_kem {
 	int (*decaps)(uint8_t *ss, const uint8_t *ct, size_t ct_len, const uint8_t *sk);
 };
 
+/* sntrup761 in the table's shape: the lengths checked here, the KEM
+ * itself takes fixed-size arrays. */
+static int sntrup_encaps(uint8_t *ct, uint8_t *ss, const uint8_t *pk, size_t pk_len)
+{
+	if (pk_len != SNTRUP761_PUBLICKEY_BYTES)
+		return -1;
+	return sntrup761_enc(ct, ss, pk) == 0 ? 0 : -1;
+}
+
+static int sntrup_decaps(uint8_t *ss, const uint8_t *ct, size_t ct_len, const uint8_t *sk)
+{
+	if (ct_len != SNTRUP761_CIPHERTEXT_BYTES)
+		return -1;
+	sntrup761_dec(ss, ct, sk);     /* implicit rejection: always a secret */
+	return 0;
+}
+
 static const struct hybrid_kem hybrid_kems[] = {
 	{ KEX_MLKEM768X25519, HASH_SHA256, MLKEM768_EK_LEN, MLKEM768_DK_LEN,
 	  MLKEM768_CT_LEN, MLKEM768_SS_LEN,
 	  mlkem768_keygen, mlkem768_encaps, mlkem768_decaps },
+	{ KEX_SNTRUP761X25519, HASH_SHA512, SNTRUP761_PUBLICKEY_BYTES,
+	  SNTRUP761_SECRETKEY_BYTES, SNTRUP761_CIPHERTEXT_BYTES, SNTRUP761_SHARED_BYTES,
+	  sntrup761_keypair, sntrup_encaps, sntrup_decaps },
 };
 
 #define HYBRID_SS_MAX 64        /* K_PQ || K_CL, both 32 bytes */
@@ -562,6 +587,7 @@ int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 	case KEX_DH_GEX:
 		return -1;      /* needs its group: kexalg_group_server */
 	case KEX_MLKEM768X25519:
+	case KEX_SNTRUP761X25519:
 		return hybrid_server(hybrid_of(k), client_pub, client_len, server_pub,
 				     server_len, shared, shared_len);
 	}
@@ -606,6 +632,7 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX], uint8_
 	case KEX_DH_GEX:
 		return -1;
 	case KEX_MLKEM768X25519:
+	case KEX_SNTRUP761X25519:
 		return hybrid_client_start(hybrid_of(k), priv, pub, pub_len);
 	}
 	return -1;
@@ -645,6 +672,7 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX],
 	case KEX_DH_GEX:
 		break;
 	case KEX_MLKEM768X25519:
+	case KEX_SNTRUP761X25519:
 		r = hybrid_client_finish(hybrid_of(k), priv, server_pub, server_len,
 					 shared, shared_len);
 		break;

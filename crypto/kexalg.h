@@ -3,7 +3,8 @@
  * RFC 3526 (diffie-hellman-group14/16/18 MODP groups), RFC 4419
  * (diffie-hellman-group-exchange-sha256: the math, given the group), and the
  * post-quantum hybrids: a KEM plus X25519 (mlkem768x25519-sha256, IETF draft
- * "mlkem-hybrid-kex" / OpenSSH PROTOCOL). */
+ * "mlkem-hybrid-kex"; sntrup761x25519-sha512, OpenSSH PROTOCOL and
+ * draft-josefsson-ntruprime-ssh). */
 #ifndef WOMBAT_KEXALG_H
 #define WOMBAT_KEXALG_H
 
@@ -13,7 +14,7 @@
 
 enum kex_kind { KEX_X25519, KEX_ECDH_P256, KEX_ECDH_P384, KEX_ECDH_P521,
 		KEX_DH14, KEX_DH16, KEX_DH18, KEX_DH_GEX,
-		KEX_MLKEM768X25519 };
+		KEX_MLKEM768X25519, KEX_SNTRUP761X25519 };
 
 /* Client state for kexalg_client_start/finish: big enough for the largest
  * private part (ML-KEM-768's 2400-byte decapsulation key + an X25519 scalar). */
@@ -53,7 +54,7 @@ int kexalg_k_is_string(enum kex_kind k);
  *              string; *shared_len in: capacity (>= 1024), out: length.
  * Returns -1 for an invalid peer value: wrong length, point not on the curve,
  * e outside [2, p-2], X25519 all-zero result, an ML-KEM encapsulation key
- * failing FIPS 203's modulus check. */
+ * failing FIPS 203's modulus check, a non-canonical sntrup761 key. */
 int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 		  uint8_t *server_pub, size_t *server_len,
 		  uint8_t *shared, size_t *shared_len);

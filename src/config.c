@@ -29,6 +29,7 @@
 
 /* OpenSSH 10's order: the post-quantum hybrids first */
 #define KEX_SUPPORTED "mlkem768x25519-sha256," \
+	"sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," \
 	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
 	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
@@ -39,8 +40,7 @@
  * configuration naming them is accepted with a warning, as long as something
  * usable remains. A name wombat supports is never looked up here. */
 #define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
-	"diffie-hellman-group-exchange-sha1,sntrup761x25519-sha512," \
-	"sntrup761x25519-sha512@openssh.com,mlkem768x25519-sha256"
+	"diffie-hellman-group-exchange-sha1"
 #define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
 	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
 #define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \

@@ -105,6 +105,8 @@ static void test_defaults(void)
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
 	CHECK(strstr(c.kex_algorithms, "mlkem768x25519-sha256,") == c.kex_algorithms);
 	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") != NULL);
+	CHECK(strstr(c.kex_algorithms, "mlkem768x25519-sha256,sntrup761x25519-sha512,"
+		     "sntrup761x25519-sha512@openssh.com,curve25519-sha256,") == c.kex_algorithms);
 	CHECK(strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL);
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
 	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
@@ -276,7 +278,8 @@ static void test_values(void)
 	CHECK(load(&c, "Ciphers aes*-ctr\nMACs +hmac-sha2-256\nKexAlgorithms -ecdh-*,diffie-*\n") == 0);
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes192-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
-	CHECK(strcmp(c.kex_algorithms, "mlkem768x25519-sha256,"
+	CHECK(strcmp(c.kex_algorithms, "mlkem768x25519-sha256,sntrup761x25519-sha512,"
+		     "sntrup761x25519-sha512@openssh.com,"
 		     "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
 	config_free(&c);
 }
