@@ -142,8 +142,8 @@ def descendants(pid):
 class BenchUser:
     """A throw-away login user with its own authorized_keys; removed at close."""
 
-    def __init__(self, pubkey):
-        self.name = "wbench" + secrets.token_hex(3)
+    def __init__(self, pubkey, prefix="wbench"):
+        self.name = prefix + secrets.token_hex(3)
         run(["useradd", "-m", "-s", "/bin/sh", self.name])
         # '!' (locked) makes sshd refuse even a key login without PAM.
         run(["usermod", "-p", "*", self.name])
