@@ -6,13 +6,19 @@
  *    ... with hmac-*-etm@openssh.com     OpenSSH PROTOCOL 1.5 (encrypt-then-MAC)
  *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
  *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
+ *
+ * AES and GHASH are this project's own (aes.c, ghash.c, gcm.c: constant
+ * time, AES-NI/PCLMULQDQ when the CPU has them); ChaCha20, Poly1305 and the
+ * SHA-2 hashes come from libtomcrypt.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <tomcrypt.h>
 
+#include "aes.h"
 #include "cipher.h"
 #include "crypto.h"
+#include "gcm.h"
 
 enum cmode { CM_NONE, CM_CTR, CM_GCM, CM_CHACHA };
 
@@ -45,7 +51,6 @@ static const struct mac_def macs[] = {
 	{ "hmac-sha2-512-etm@openssh.com", HASH_SHA512, 64, 1 },
 };
 
-#define GCM_TAG_LEN 16
 #define POLY_TAG_LEN 16
 #define CHACHA_HALF 32
 #define HMAC_MAX_BLOCK 128   /* SHA-512 */
@@ -65,8 +70,8 @@ struct tcrypt {
 	int first_done;               /* CTR non-etm: first block already decrypted */
 	struct hmac_pre hmac;
 	union {
-		symmetric_CTR ctr;
-		gcm_state gcm;
+		struct { struct aes_key key; uint8_t ctr[AES_BLOCK]; } ctr;
+		struct gcm_key gcm;
 		struct { chacha_state main, hdr; } cc;
 	} u;
 	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
@@ -207,21 +212,15 @@ static int hmac_verify(const struct hmac_pre *h, uint32_t seq,
 
 static int setup_cipher(tcrypt_t *t, const uint8_t *key, const uint8_t *iv)
 {
-	int aes = find_cipher("aes");
-
 	switch (t->c->mode) {
 	case CM_NONE:
 		return 0;
 	case CM_CTR:
-		if (aes < 0)
-			return -1;
-		return ctr_start(aes, iv, key, (int)t->c->key_len, 0,
-				 CTR_COUNTER_BIG_ENDIAN, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+		memcpy(t->u.ctr.ctr, iv, AES_BLOCK);
+		return aes_setkey(&t->u.ctr.key, key, t->c->key_len);
 	case CM_GCM:
-		if (aes < 0)
-			return -1;
 		memcpy(t->gcm_iv, iv, sizeof t->gcm_iv);
-		return gcm_init(&t->u.gcm, aes, key, (int)t->c->key_len) == CRYPT_OK ? 0 : -1;
+		return gcm_setkey(&t->u.gcm, key, t->c->key_len);
 	case CM_CHACHA:
 		/* K_2 (payload) is the first half, K_1 (length) the second. */
 		if (chacha_setup(&t->u.cc.main, key, CHACHA_HALF, 20) != CRYPT_OK ||
@@ -282,7 +281,7 @@ size_t tcrypt_taglen(const tcrypt_t *t)
 {
 	switch (t->c->mode) {
 	case CM_GCM:
-		return GCM_TAG_LEN;
+		return GCM_TAG;
 	case CM_CHACHA:
 		return POLY_TAG_LEN;
 	default:
@@ -315,7 +314,10 @@ static int stream_crypt(tcrypt_t *t, uint8_t *p, size_t n)
 {
 	if (t->c->mode == CM_NONE || n == 0)
 		return 0;
-	return ctr_encrypt(p, p, (unsigned long)n, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+	if (n % AES_BLOCK)
+		return -1;    /* size_ok() makes every call whole blocks */
+	aes_ctr(&t->u.ctr.key, t->u.ctr.ctr, 0, p, n / AES_BLOCK);
+	return 0;
 }
 
 static int mac_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
@@ -351,54 +353,31 @@ static int mac_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 
 static void gcm_next_iv(tcrypt_t *t)
 {
-	/* 64-bit big-endian invocation counter in bytes 4..11 */
-	for (int i = 11; i >= 4; i--)
-		if (++t->gcm_iv[i] != 0)
-			break;
+	/* 64-bit big-endian invocation counter in bytes 4..11; no branch on
+	 * the (secret) IV */
+	unsigned carry = 1;
+	for (int i = 11; i >= 4; i--) {
+		unsigned v = t->gcm_iv[i] + carry;
+		t->gcm_iv[i] = (uint8_t)v;
+		carry = v >> 8;
+	}
 }
 
-static int gcm_start(tcrypt_t *t, const uint8_t *pkt)
+/* The packet length is the additional data; the tag follows the packet. */
+static int gcm_seal_pkt(tcrypt_t *t, uint8_t *pkt, size_t n)
 {
-	gcm_state *g = &t->u.gcm;
-	if (gcm_reset(g) != CRYPT_OK ||
-	    gcm_add_iv(g, t->gcm_iv, sizeof t->gcm_iv) != CRYPT_OK ||
-	    gcm_add_aad(g, pkt, 4) != CRYPT_OK)
-		return -1;
-	return 0;
-}
-
-static int gcm_seal(tcrypt_t *t, uint8_t *pkt, size_t n)
-{
-	unsigned long taglen = GCM_TAG_LEN;
-	if (gcm_start(t, pkt) != 0 ||
-	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
-			GCM_ENCRYPT) != CRYPT_OK ||
-	    gcm_done(&t->u.gcm, pkt + n, &taglen) != CRYPT_OK)
-		return -1;
+	gcm_seal(&t->u.gcm, t->gcm_iv, pkt, 4, pkt + 4, n - 4, pkt + n);
 	gcm_next_iv(t);
 	return 0;
 }
 
-/* libtomcrypt's GCM decrypts while hashing; on a bad tag the unauthenticated
- * plaintext is wiped so nothing from it can leak out. */
-static int gcm_open(tcrypt_t *t, uint8_t *pkt, size_t n)
+/* Nothing is decrypted unless the tag is right. */
+static int gcm_open_pkt(tcrypt_t *t, uint8_t *pkt, size_t n)
 {
-	uint8_t tag[GCM_TAG_LEN];
-	unsigned long taglen = sizeof tag;
-	int r = -1;
-
-	if (gcm_start(t, pkt) == 0 &&
-	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
-			GCM_DECRYPT) == CRYPT_OK &&
-	    gcm_done(&t->u.gcm, tag, &taglen) == CRYPT_OK &&
-	    taglen == GCM_TAG_LEN && ct_memcmp(tag, pkt + n, GCM_TAG_LEN) == 0)
-		r = 0;
-	if (r == 0)
-		gcm_next_iv(t);
-	else
-		wipe(pkt + 4, n - 4);
-	wipe(tag, sizeof tag);
-	return r;
+	if (gcm_open(&t->u.gcm, t->gcm_iv, pkt, 4, pkt + 4, n - 4, pkt + n) != 0)
+		return -1;
+	gcm_next_iv(t);
+	return 0;
 }
 
 /* ---- chacha20-poly1305@openssh.com ---- */
@@ -481,7 +460,7 @@ int tcrypt_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 		return -1;
 	switch (t->c->mode) {
 	case CM_GCM:
-		return gcm_seal(t, pkt, n);
+		return gcm_seal_pkt(t, pkt, n);
 	case CM_CHACHA:
 		return cc_seal(t, seq, pkt, n);
 	default:
@@ -523,7 +502,7 @@ int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 		return -1;
 	switch (t->c->mode) {
 	case CM_GCM:
-		return gcm_open(t, pkt, n);
+		return gcm_open_pkt(t, pkt, n);
 	case CM_CHACHA:
 		return cc_open(t, seq, pkt, n);
 	default:

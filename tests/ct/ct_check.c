@@ -5,7 +5,9 @@
  * check. Outputs that go on the wire (ciphertext, tags, public keys,
  * signatures) are declared public after each call, as the protocol does.
  *
- *   ct_check            all cases (under valgrind: the real check)
+ *   ct_check [--expect aesni|portable]
+ *                       all cases (under valgrind: the real check); with
+ *                       --expect, fails unless that AES code is selected
  *   ct_check canary     one deliberate secret-dependent branch: check-ct
  *                       requires valgrind to report it, so a build in which
  *                       the marking silently does nothing cannot pass.
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "cipher.h"
+#include "cpu.h"
 #include "crypto.h"
 #include "ct.h"
 #include "ed25519.h"
@@ -197,6 +200,12 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "canary") == 0) {
 		case_canary();
 		return 0;
+	}
+	fprintf(stderr, "ct_check: AES/GHASH implementation: %s\n", cpu_aes_impl());
+	if (argc > 2 && strcmp(argv[1], "--expect") == 0 &&
+	    strcmp(argv[2], cpu_aes_impl()) != 0) {
+		fprintf(stderr, "ct_check: expected the %s code\n", argv[2]);
+		return 2;
 	}
 	fprintf(stderr, "ct_check: x25519\n");
 	case_x25519();

@@ -1,9 +1,14 @@
-"""Cross-check our X25519 and Ed25519 against python3-cryptography (OpenSSL).
+"""Cross-check our X25519, Ed25519, AES-CTR and AES-GCM against
+python3-cryptography (OpenSSL).
 
-tests/unit/test_curve25519 --dump N SEED prints pseudo-random inputs with our
-outputs; every line must match what the independent implementation computes.
-This test builds nothing: run `make tests/unit/test_curve25519` first.
+tests/unit/test_curve25519 --dump N SEED and tests/unit/test_aes --dump N SEED
+print pseudo-random inputs with our outputs; every line must match what the
+independent implementation computes. AES runs twice: on the portable code
+(WOMBAT_CRYPTO=portable) and on what the CPU selects (AES-NI here).
+This test builds nothing: run `make tests/unit/test_curve25519
+tests/unit/test_aes` first.
 """
+import os
 import random
 import subprocess
 from pathlib import Path
@@ -14,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey, Ed25519PublicKey)
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import built
@@ -80,3 +87,63 @@ def test_crosscheck(seed):
             pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
         kinds[tag] += 1
     assert kinds == {"x25519": COUNT, "ed25519": COUNT}, f"seed {seed}: {kinds}"
+
+
+# ---- AES-CTR and AES-GCM (crypto/aes.c, ghash.c, gcm.c, aesni.c) ----
+
+AES_BINARY = Path(built("tests", "unit", "test_aes"))
+AES_COUNT = 300
+
+
+def aes_dump_lines(seed, impl):
+    if not AES_BINARY.exists():
+        pytest.fail(f"{AES_BINARY} is missing: build it with "
+                    "`make tests/unit/test_aes` before running this test")
+    env = dict(os.environ)
+    env.pop("WOMBAT_CRYPTO", None)
+    if impl == "portable":
+        env["WOMBAT_CRYPTO"] = "portable"
+    out = subprocess.run([str(AES_BINARY), "--dump", str(AES_COUNT), str(seed)], env=env,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.splitlines()
+
+
+def unhex(field):
+    return b"" if field == "-" else bytes.fromhex(field)
+
+
+def check_gcm(fields):
+    key, iv, aad, pt, ct, tag = (unhex(f) for f in fields)
+    theirs = AESGCM(key).encrypt(iv, pt, aad or None)
+    assert ct + tag == theirs, f"aes-gcm mismatch: key {fields[0]} iv {fields[1]} " \
+                               f"aad {fields[2]} {len(pt)} bytes"
+
+
+def check_ctr(fields):
+    key, iv, pt, ct = (unhex(f) for f in fields)
+    enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    theirs = enc.update(pt[:len(pt) // 16 * 16])
+    assert ct[:len(theirs)] == theirs, f"aes-ctr mismatch: key {fields[0]} iv {fields[1]}"
+
+
+@pytest.mark.parametrize("impl", ["portable", "auto"])
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_aes_crosscheck(seed, impl):
+    lines = aes_dump_lines(seed, impl)
+    head, cases = lines[0].split(), lines[1:]
+    assert head[0] == "impl" and head[1] in ("portable", "aesni"), lines[0]
+    if impl == "portable":
+        assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+    kinds = {"gcm": 0, "ctr": 0}
+    for line in cases:
+        tag, *fields = line.split()
+        if tag == "gcm":
+            assert len(fields) == 6, line
+            check_gcm(fields)
+        elif tag == "ctr":
+            assert len(fields) == 4, line
+            check_ctr(fields)
+        else:
+            pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
+        kinds[tag] += 1
+    assert kinds == {"gcm": AES_COUNT // 2, "ctr": AES_COUNT // 2}, f"seed {seed}: {kinds}"
