@@ -7,18 +7,20 @@
  *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
  *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
  *
- * AES and GHASH are this project's own (aes.c, ghash.c, gcm.c: constant
- * time, AES-NI/PCLMULQDQ when the CPU has them); ChaCha20, Poly1305 and the
- * SHA-2 hashes come from libtomcrypt.
+ * AES, GHASH, ChaCha20 and Poly1305 are this project's own (aes.c, ghash.c,
+ * gcm.c, chacha.c, poly1305.c: constant time, AES-NI/PCLMULQDQ/SSE2 when the
+ * CPU has them); the SHA-2 hashes for HMAC come from libtomcrypt.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <tomcrypt.h>
 
 #include "aes.h"
+#include "chacha.h"
 #include "cipher.h"
 #include "crypto.h"
 #include "gcm.h"
+#include "poly1305.h"
 
 enum cmode { CM_NONE, CM_CTR, CM_GCM, CM_CHACHA };
 
@@ -72,7 +74,7 @@ struct tcrypt {
 	union {
 		struct { struct aes_key key; uint8_t ctr[AES_BLOCK]; } ctr;
 		struct gcm_key gcm;
-		struct { chacha_state main, hdr; } cc;
+		struct { struct chacha_key main, hdr; } cc;
 	} u;
 	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
 };
@@ -223,9 +225,8 @@ static int setup_cipher(tcrypt_t *t, const uint8_t *key, const uint8_t *iv)
 		return gcm_setkey(&t->u.gcm, key, t->c->key_len);
 	case CM_CHACHA:
 		/* K_2 (payload) is the first half, K_1 (length) the second. */
-		if (chacha_setup(&t->u.cc.main, key, CHACHA_HALF, 20) != CRYPT_OK ||
-		    chacha_setup(&t->u.cc.hdr, key + CHACHA_HALF, CHACHA_HALF, 20) != CRYPT_OK)
-			return -1;
+		chacha_setkey(&t->u.cc.main, key);
+		chacha_setkey(&t->u.cc.hdr, key + CHACHA_HALF);
 		return 0;
 	}
 	return -1;
@@ -393,9 +394,7 @@ static int cc_length(tcrypt_t *t, uint32_t seq, const uint8_t *in, uint8_t *out)
 {
 	uint8_t nonce[8];
 	seq_nonce(nonce, seq);
-	if (chacha_ivctr64(&t->u.cc.hdr, nonce, 8, 0) != CRYPT_OK ||
-	    chacha_crypt(&t->u.cc.hdr, in, 4, out) != CRYPT_OK)
-		return -1;
+	chacha_xor(&t->u.cc.hdr, nonce, 0, out, in, 4);
 	return 0;
 }
 
@@ -403,20 +402,12 @@ static int cc_length(tcrypt_t *t, uint32_t seq, const uint8_t *in, uint8_t *out)
 static int cc_tag(tcrypt_t *t, uint32_t seq, const uint8_t *pkt, size_t n,
 		  uint8_t tag[POLY_TAG_LEN])
 {
-	uint8_t nonce[8], pkey[32];
-	poly1305_state ps;
-	unsigned long taglen = POLY_TAG_LEN;
-	int ok;
-
+	uint8_t nonce[8], pkey[POLY1305_KEY] = { 0 };
 	seq_nonce(nonce, seq);
-	ok = chacha_ivctr64(&t->u.cc.main, nonce, 8, 0) == CRYPT_OK &&
-	     chacha_keystream(&t->u.cc.main, pkey, sizeof pkey) == CRYPT_OK &&
-	     poly1305_init(&ps, pkey, sizeof pkey) == CRYPT_OK &&
-	     poly1305_process(&ps, pkt, (unsigned long)n) == CRYPT_OK &&
-	     poly1305_done(&ps, tag, &taglen) == CRYPT_OK;
+	chacha_xor(&t->u.cc.main, nonce, 0, pkey, pkey, sizeof pkey);
+	poly1305_mac(tag, pkt, n, pkey);
 	wipe(pkey, sizeof pkey);
-	wipe(&ps, sizeof ps);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* Payload bytes with the K_2 stream from block counter 1. */
@@ -424,10 +415,7 @@ static int cc_payload(tcrypt_t *t, uint32_t seq, uint8_t *p, size_t n)
 {
 	uint8_t nonce[8];
 	seq_nonce(nonce, seq);
-	if (chacha_ivctr64(&t->u.cc.main, nonce, 8, 1) != CRYPT_OK)
-		return -1;
-	if (n && chacha_crypt(&t->u.cc.main, p, (unsigned long)n, p) != CRYPT_OK)
-		return -1;
+	chacha_xor(&t->u.cc.main, nonce, 1, p, p, n);
 	return 0;
 }
 

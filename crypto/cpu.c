@@ -38,8 +38,25 @@ const char *cpu_aes_impl(void)
 	return cpu_use_aesni() ? "aesni" : "portable";
 }
 
+/* SSE2 is part of x86-64 itself: no CPUID, only the portable switch. */
+static int simd = -1;
+
+int cpu_use_sse2(void)
+{
+#if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
+	if (simd < 0) {
+		const char *force = getenv("WOMBAT_CRYPTO");
+		simd = !(force && strcmp(force, "portable") == 0);
+	}
+	return simd;
+#else
+	return 0;
+#endif
+}
+
 int cpu_select_aesni(int on)
 {
 	decided = on && detect_aesni();
+	simd = on;
 	return decided;
 }
