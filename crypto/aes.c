@@ -39,24 +39,48 @@ static void transpose(uint64_t q[8])
 		swapmove(&q[i], &q[i + 4], 0x0f0f0f0f0f0f0f0fULL, 4);
 }
 
-/* q[j] byte k = in[8k + j], then transpose: q[i] bit B = bit i of in[B]. */
+/* The same transposition one level up: 8x8 matrices of bytes. */
+static void transpose_bytes(uint64_t q[8])
+{
+	for (int i = 0; i < 8; i += 2)
+		swapmove(&q[i], &q[i + 1], 0x00ff00ff00ff00ffULL, 8);
+	for (int i = 0; i < 8; i += 4) {
+		swapmove(&q[i], &q[i + 2], 0x0000ffff0000ffffULL, 16);
+		swapmove(&q[i + 1], &q[i + 3], 0x0000ffff0000ffffULL, 16);
+	}
+	for (int i = 0; i < 4; i++)
+		swapmove(&q[i], &q[i + 4], 0x00000000ffffffffULL, 32);
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static void store_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Word j = bytes 8j..8j+7; the byte transposition makes byte k of q[j] =
+ * in[8k + j], the bit transposition then bit B of q[i] = bit i of in[B]. */
 static void bitslice(uint64_t q[8], const uint8_t in[64])
 {
-	for (int j = 0; j < 8; j++) {
-		uint64_t w = 0;
-		for (int k = 0; k < 8; k++)
-			w |= (uint64_t)in[8 * k + j] << (8 * k);
-		q[j] = w;
-	}
+	for (int j = 0; j < 8; j++)
+		q[j] = load_le64(in + 8 * j);
+	transpose_bytes(q);
 	transpose(q);
 }
 
 static void unbitslice(uint8_t out[64], uint64_t q[8])
 {
 	transpose(q);
+	transpose_bytes(q);
 	for (int j = 0; j < 8; j++)
-		for (int k = 0; k < 8; k++)
-			out[8 * k + j] = (uint8_t)(q[j] >> (8 * k));
+		store_le64(out + 8 * j, q[j]);
 }
 
 /* ---- the round functions on bit planes ---- */
@@ -235,16 +259,27 @@ int aes_setkey(struct aes_key *k, const uint8_t *key, size_t key_len)
 
 static uint64_t load_be64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 static void store_be64(uint8_t *p, uint64_t v)
 {
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* p ^= ks, whole blocks, a word at a time (byte order does not matter) */
+static void xor_blocks(uint8_t *p, const uint8_t *ks, size_t nblocks)
+{
+	for (size_t i = 0; i < 2 * nblocks; i++) {
+		uint64_t a, b;
+		memcpy(&a, p + 8 * i, 8);
+		memcpy(&b, ks + 8 * i, 8);
+		a ^= b;
+		memcpy(p + 8 * i, &a, 8);
+	}
 }
 
 void aes_encrypt_block(const struct aes_key *k, const uint8_t in[AES_BLOCK],
@@ -283,8 +318,7 @@ static void ctr_portable(const struct aes_key *k, uint8_t ctr[AES_BLOCK], int in
 		bitslice(q, ks);
 		encrypt4(k, q);
 		unbitslice(ks, q);
-		for (size_t i = 0; i < AES_BLOCK * now; i++)
-			p[i] ^= ks[i];
+		xor_blocks(p, ks, now);
 		p += AES_BLOCK * now;
 		nblocks -= now;
 	}

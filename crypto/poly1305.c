@@ -13,12 +13,12 @@ typedef unsigned __int128 u128;
 #define M44 0xfffffffffffULL
 #define M42 0x3ffffffffffULL
 
+/* written out so that compilers make it one load on little-endian CPUs */
 static uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
 static void store_le64(uint8_t *p, uint64_t v)
