@@ -32,31 +32,37 @@ struct poly {
 	uint64_t h0, h1, h2;
 };
 
-/* Add one 16-byte block (with 2^128 set when it is a whole block, hibit
- * 1; a padded last block carries its 0x01 byte itself), multiply by r. */
-static void poly_block(struct poly *st, const uint8_t m[16], uint64_t hibit)
+/* For each 16-byte block: add it (with 2^128 set when hibit is 1, i.e. a
+ * whole block; a padded last block carries its 0x01 byte itself) and
+ * multiply by r. The state stays in registers for the whole run. */
+static void poly_blocks(struct poly *st, const uint8_t *m, size_t nblocks, uint64_t hibit)
 {
-	uint64_t t0 = load_le64(m), t1 = load_le64(m + 8);
-	uint64_t h0 = st->h0 + (t0 & M44);
-	uint64_t h1 = st->h1 + (((t0 >> 44) | (t1 << 20)) & M44);
-	uint64_t h2 = st->h2 + (((t1 >> 24) & M42) | (hibit << 40));
+	const uint64_t r0 = st->r0, r1 = st->r1, r2 = st->r2, s1 = st->s1, s2 = st->s2;
+	uint64_t h0 = st->h0, h1 = st->h1, h2 = st->h2;
 
-	u128 d0 = (u128)h0 * st->r0 + (u128)h1 * st->s2 + (u128)h2 * st->s1;
-	u128 d1 = (u128)h0 * st->r1 + (u128)h1 * st->r0 + (u128)h2 * st->s2;
-	u128 d2 = (u128)h0 * st->r2 + (u128)h1 * st->r1 + (u128)h2 * st->r0;
+	for (; nblocks; nblocks--, m += 16) {
+		uint64_t t0 = load_le64(m), t1 = load_le64(m + 8);
+		h0 += t0 & M44;
+		h1 += ((t0 >> 44) | (t1 << 20)) & M44;
+		h2 += ((t1 >> 24) & M42) | (hibit << 40);
 
-	uint64_t c = (uint64_t)(d0 >> 44);
-	h0 = (uint64_t)d0 & M44;
-	d1 += c;
-	c = (uint64_t)(d1 >> 44);
-	h1 = (uint64_t)d1 & M44;
-	d2 += c;
-	c = (uint64_t)(d2 >> 42);
-	h2 = (uint64_t)d2 & M42;
-	h0 += c * 5;
-	c = h0 >> 44;
-	h0 &= M44;
-	h1 += c;
+		u128 d0 = (u128)h0 * r0 + (u128)h1 * s2 + (u128)h2 * s1;
+		u128 d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)h2 * s2;
+		u128 d2 = (u128)h0 * r2 + (u128)h1 * r1 + (u128)h2 * r0;
+
+		uint64_t c = (uint64_t)(d0 >> 44);
+		h0 = (uint64_t)d0 & M44;
+		d1 += c;
+		c = (uint64_t)(d1 >> 44);
+		h1 = (uint64_t)d1 & M44;
+		d2 += c;
+		c = (uint64_t)(d2 >> 42);
+		h2 = (uint64_t)d2 & M42;
+		h0 += c * 5;
+		c = h0 >> 44;
+		h0 &= M44;
+		h1 += c;
+	}
 	st->h0 = h0;
 	st->h1 = h1;
 	st->h2 = h2;
@@ -108,13 +114,14 @@ void poly1305_mac(uint8_t tag[POLY1305_TAG], const uint8_t *m, size_t n,
 	st.s2 = st.r2 * 20;
 	st.h0 = st.h1 = st.h2 = 0;
 
-	for (; n >= 16; n -= 16, m += 16)
-		poly_block(&st, m, 1);
+	poly_blocks(&st, m, n / 16, 1);
+	m += n / 16 * 16;
+	n %= 16;
 	if (n) {
 		memset(last, 0, sizeof last);
 		memcpy(last, m, n);
 		last[n] = 1;
-		poly_block(&st, last, 0);
+		poly_blocks(&st, last, 1, 0);
 		wipe(last, sizeof last);
 	}
 	poly_finish(&st, key + 16, tag);
