@@ -38,21 +38,34 @@ TARGET static __m128i encrypt1(const __m128i *rk, unsigned rounds, __m128i b)
 	return _mm_aesenclast_si128(b, rk[rounds]);
 }
 
+/* Round keys into registers (unaligned loads: no assumption about where
+ * the key lives). */
+TARGET static void load_round_keys(const struct aes_key *k, __m128i rk[AES_MAX_ROUNDS + 1])
+{
+	for (unsigned r = 0; r <= k->rounds; r++)
+		rk[r] = _mm_loadu_si128((const __m128i *)k->rk[r]);
+}
+
 TARGET void aesni_encrypt_block(const struct aes_key *k, const uint8_t in[16], uint8_t out[16])
 {
-	__m128i b = encrypt1((const __m128i *)k->rk, k->rounds,
-			     _mm_loadu_si128((const __m128i *)in));
+	__m128i rk[AES_MAX_ROUNDS + 1];
+	load_round_keys(k, rk);
+	__m128i b = encrypt1(rk, k->rounds, _mm_loadu_si128((const __m128i *)in));
 	_mm_storeu_si128((__m128i *)out, b);
+	for (unsigned r = 0; r <= AES_MAX_ROUNDS; r++)
+		rk[r] = _mm_setzero_si128();
+	__asm__ volatile("" : : "m"(rk) : "memory");   /* keep the wipe */
 }
 
 TARGET void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8_t *p,
 		      size_t nblocks)
 {
-	const __m128i *rk = (const __m128i *)k->rk;
+	__m128i rk[AES_MAX_ROUNDS + 1];
 	unsigned rounds = k->rounds;
 	uint64_t hi = load_be64(ctr), lo = load_be64(ctr + 8);
 	__m128i b[CTR_LANES];
 
+	load_round_keys(k, rk);
 	for (; nblocks >= CTR_LANES; nblocks -= CTR_LANES, p += 16 * CTR_LANES) {
 		for (int i = 0; i < CTR_LANES; i++) {
 			b[i] = _mm_xor_si128(counter_block(hi, lo), rk[0]);
@@ -77,7 +90,9 @@ TARGET void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8
 	store_be64(ctr + 8, lo);
 	for (int i = 0; i < CTR_LANES; i++)
 		b[i] = _mm_setzero_si128();
-	__asm__ volatile("" : : "m"(b) : "memory");   /* keep the wipe */
+	for (unsigned r = 0; r <= AES_MAX_ROUNDS; r++)
+		rk[r] = _mm_setzero_si128();
+	__asm__ volatile("" : : "m"(b), "m"(rk) : "memory");   /* keep the wipe */
 }
 
 /* ---- GHASH: same reflected convention as ghash.c ---- */
@@ -122,8 +137,11 @@ TARGET static __m128i reduce(__m128i hi, __m128i mid, __m128i lo)
 TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 			size_t nblocks)
 {
-	const __m128i *pow = (const __m128i *)g->pow;   /* H, H^2, H^3, H^4 */
+	__m128i pow[4];                                  /* H, H^2, H^3, H^4 */
 	__m128i acc = byte_reverse(_mm_loadu_si128((const __m128i *)y));
+
+	for (int i = 0; i < 4; i++)
+		pow[i] = _mm_loadu_si128((const __m128i *)g->pow[i]);
 
 	for (; nblocks >= 4; nblocks -= 4, p += 64) {
 		__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
@@ -131,17 +149,20 @@ TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t 
 			__m128i x = byte_reverse(_mm_loadu_si128((const __m128i *)(p + 16 * i)));
 			if (i == 0)
 				x = _mm_xor_si128(x, acc);
-			clmul_acc(x, _mm_load_si128(&pow[3 - i]), &hi, &mid, &lo);
+			clmul_acc(x, pow[3 - i], &hi, &mid, &lo);
 		}
 		acc = reduce(hi, mid, lo);
 	}
 	for (; nblocks; nblocks--, p += 16) {
 		__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
 		__m128i x = byte_reverse(_mm_loadu_si128((const __m128i *)p));
-		clmul_acc(_mm_xor_si128(x, acc), _mm_load_si128(&pow[0]), &hi, &mid, &lo);
+		clmul_acc(_mm_xor_si128(x, acc), pow[0], &hi, &mid, &lo);
 		acc = reduce(hi, mid, lo);
 	}
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
+	for (int i = 0; i < 4; i++)
+		pow[i] = _mm_setzero_si128();
+	__asm__ volatile("" : : "m"(pow) : "memory");   /* keep the wipe */
 }
 
 #else /* no AES-NI code in this build: cpu_use_aesni() is always 0 */

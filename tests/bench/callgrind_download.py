@@ -42,7 +42,7 @@ def total_ir(path):
 
 
 def top_entries(path, n):
-    out = subprocess.run(["callgrind_annotate", "--threshold=99", path],
+    out = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=99", path],
                          capture_output=True, text=True, check=True).stdout
     rows = []
     for line in out.splitlines():
