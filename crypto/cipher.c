@@ -7,13 +7,21 @@
  *    ... with hmac-*-etm@openssh.com     OpenSSH PROTOCOL 1.5 (encrypt-then-MAC)
  *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
  *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
+ *
+ * AES, GHASH, ChaCha20 and Poly1305 are this project's own (aes.c, ghash.c,
+ * gcm.c, chacha.c, poly1305.c: constant time, AES-NI/PCLMULQDQ/SSE2 when the
+ * CPU has them); the SHA-2 hashes for HMAC come from libtomcrypt.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <tomcrypt.h>
 
+#include "aes.h"
+#include "chacha.h"
 #include "cipher.h"
 #include "crypto.h"
+#include "gcm.h"
+#include "poly1305.h"
 
 enum cmode { CM_NONE, CM_CTR, CM_GCM, CM_CHACHA };
 
@@ -49,7 +57,6 @@ static const struct mac_def macs[] = {
 	{ "hmac-sha1-etm@openssh.com", HASH_SHA1, 20, 1 },
 };
 
-#define GCM_TAG_LEN 16
 #define POLY_TAG_LEN 16
 #define CHACHA_HALF 32
 #define HMAC_MAX_BLOCK 128   /* SHA-512 */
@@ -69,9 +76,9 @@ struct tcrypt {
 	int first_done;               /* CTR non-etm: first block already decrypted */
 	struct hmac_pre hmac;
 	union {
-		symmetric_CTR ctr;
-		gcm_state gcm;
-		struct { chacha_state main, hdr; } cc;
+		struct { struct aes_key key; uint8_t ctr[AES_BLOCK]; } ctr;
+		struct gcm_key gcm;
+		struct { struct chacha_key main, hdr; } cc;
 	} u;
 	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
 };
@@ -211,26 +218,19 @@ static int hmac_verify(const struct hmac_pre *h, uint32_t seq,
 
 static int setup_cipher(tcrypt_t *t, const uint8_t *key, const uint8_t *iv)
 {
-	int aes = find_cipher("aes");
-
 	switch (t->c->mode) {
 	case CM_NONE:
 		return 0;
 	case CM_CTR:
-		if (aes < 0)
-			return -1;
-		return ctr_start(aes, iv, key, (int)t->c->key_len, 0,
-				 CTR_COUNTER_BIG_ENDIAN, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+		memcpy(t->u.ctr.ctr, iv, AES_BLOCK);
+		return aes_setkey(&t->u.ctr.key, key, t->c->key_len);
 	case CM_GCM:
-		if (aes < 0)
-			return -1;
 		memcpy(t->gcm_iv, iv, sizeof t->gcm_iv);
-		return gcm_init(&t->u.gcm, aes, key, (int)t->c->key_len) == CRYPT_OK ? 0 : -1;
+		return gcm_setkey(&t->u.gcm, key, t->c->key_len);
 	case CM_CHACHA:
 		/* K_2 (payload) is the first half, K_1 (length) the second. */
-		if (chacha_setup(&t->u.cc.main, key, CHACHA_HALF, 20) != CRYPT_OK ||
-		    chacha_setup(&t->u.cc.hdr, key + CHACHA_HALF, CHACHA_HALF, 20) != CRYPT_OK)
-			return -1;
+		chacha_setkey(&t->u.cc.main, key);
+		chacha_setkey(&t->u.cc.hdr, key + CHACHA_HALF);
 		return 0;
 	}
 	return -1;
@@ -286,7 +286,7 @@ size_t tcrypt_taglen(const tcrypt_t *t)
 {
 	switch (t->c->mode) {
 	case CM_GCM:
-		return GCM_TAG_LEN;
+		return GCM_TAG;
 	case CM_CHACHA:
 		return POLY_TAG_LEN;
 	default:
@@ -319,7 +319,10 @@ static int stream_crypt(tcrypt_t *t, uint8_t *p, size_t n)
 {
 	if (t->c->mode == CM_NONE || n == 0)
 		return 0;
-	return ctr_encrypt(p, p, (unsigned long)n, &t->u.ctr) == CRYPT_OK ? 0 : -1;
+	if (n % AES_BLOCK)
+		return -1;    /* size_ok() makes every call whole blocks */
+	aes_ctr(&t->u.ctr.key, t->u.ctr.ctr, 0, p, n / AES_BLOCK);
+	return 0;
 }
 
 static int mac_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
@@ -355,54 +358,31 @@ static int mac_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 
 static void gcm_next_iv(tcrypt_t *t)
 {
-	/* 64-bit big-endian invocation counter in bytes 4..11 */
-	for (int i = 11; i >= 4; i--)
-		if (++t->gcm_iv[i] != 0)
-			break;
+	/* 64-bit big-endian invocation counter in bytes 4..11; no branch on
+	 * the (secret) IV */
+	unsigned carry = 1;
+	for (int i = 11; i >= 4; i--) {
+		unsigned v = t->gcm_iv[i] + carry;
+		t->gcm_iv[i] = (uint8_t)v;
+		carry = v >> 8;
+	}
 }
 
-static int gcm_start(tcrypt_t *t, const uint8_t *pkt)
+/* The packet length is the additional data; the tag follows the packet. */
+static int gcm_seal_pkt(tcrypt_t *t, uint8_t *pkt, size_t n)
 {
-	gcm_state *g = &t->u.gcm;
-	if (gcm_reset(g) != CRYPT_OK ||
-	    gcm_add_iv(g, t->gcm_iv, sizeof t->gcm_iv) != CRYPT_OK ||
-	    gcm_add_aad(g, pkt, 4) != CRYPT_OK)
-		return -1;
-	return 0;
-}
-
-static int gcm_seal(tcrypt_t *t, uint8_t *pkt, size_t n)
-{
-	unsigned long taglen = GCM_TAG_LEN;
-	if (gcm_start(t, pkt) != 0 ||
-	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
-			GCM_ENCRYPT) != CRYPT_OK ||
-	    gcm_done(&t->u.gcm, pkt + n, &taglen) != CRYPT_OK)
-		return -1;
+	gcm_seal(&t->u.gcm, t->gcm_iv, pkt, 4, pkt + 4, n - 4, pkt + n);
 	gcm_next_iv(t);
 	return 0;
 }
 
-/* libtomcrypt's GCM decrypts while hashing; on a bad tag the unauthenticated
- * plaintext is wiped so nothing from it can leak out. */
-static int gcm_open(tcrypt_t *t, uint8_t *pkt, size_t n)
+/* Nothing is decrypted unless the tag is right. */
+static int gcm_open_pkt(tcrypt_t *t, uint8_t *pkt, size_t n)
 {
-	uint8_t tag[GCM_TAG_LEN];
-	unsigned long taglen = sizeof tag;
-	int r = -1;
-
-	if (gcm_start(t, pkt) == 0 &&
-	    gcm_process(&t->u.gcm, pkt + 4, (unsigned long)(n - 4), pkt + 4,
-			GCM_DECRYPT) == CRYPT_OK &&
-	    gcm_done(&t->u.gcm, tag, &taglen) == CRYPT_OK &&
-	    taglen == GCM_TAG_LEN && ct_memcmp(tag, pkt + n, GCM_TAG_LEN) == 0)
-		r = 0;
-	if (r == 0)
-		gcm_next_iv(t);
-	else
-		wipe(pkt + 4, n - 4);
-	wipe(tag, sizeof tag);
-	return r;
+	if (gcm_open(&t->u.gcm, t->gcm_iv, pkt, 4, pkt + 4, n - 4, pkt + n) != 0)
+		return -1;
+	gcm_next_iv(t);
+	return 0;
 }
 
 /* ---- chacha20-poly1305@openssh.com ---- */
@@ -418,9 +398,7 @@ static int cc_length(tcrypt_t *t, uint32_t seq, const uint8_t *in, uint8_t *out)
 {
 	uint8_t nonce[8];
 	seq_nonce(nonce, seq);
-	if (chacha_ivctr64(&t->u.cc.hdr, nonce, 8, 0) != CRYPT_OK ||
-	    chacha_crypt(&t->u.cc.hdr, in, 4, out) != CRYPT_OK)
-		return -1;
+	chacha_xor(&t->u.cc.hdr, nonce, 0, out, in, 4);
 	return 0;
 }
 
@@ -428,20 +406,12 @@ static int cc_length(tcrypt_t *t, uint32_t seq, const uint8_t *in, uint8_t *out)
 static int cc_tag(tcrypt_t *t, uint32_t seq, const uint8_t *pkt, size_t n,
 		  uint8_t tag[POLY_TAG_LEN])
 {
-	uint8_t nonce[8], pkey[32];
-	poly1305_state ps;
-	unsigned long taglen = POLY_TAG_LEN;
-	int ok;
-
+	uint8_t nonce[8], pkey[POLY1305_KEY] = { 0 };
 	seq_nonce(nonce, seq);
-	ok = chacha_ivctr64(&t->u.cc.main, nonce, 8, 0) == CRYPT_OK &&
-	     chacha_keystream(&t->u.cc.main, pkey, sizeof pkey) == CRYPT_OK &&
-	     poly1305_init(&ps, pkey, sizeof pkey) == CRYPT_OK &&
-	     poly1305_process(&ps, pkt, (unsigned long)n) == CRYPT_OK &&
-	     poly1305_done(&ps, tag, &taglen) == CRYPT_OK;
+	chacha_xor(&t->u.cc.main, nonce, 0, pkey, pkey, sizeof pkey);
+	poly1305_mac(tag, pkt, n, pkey);
 	wipe(pkey, sizeof pkey);
-	wipe(&ps, sizeof ps);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* Payload bytes with the K_2 stream from block counter 1. */
@@ -449,10 +419,7 @@ static int cc_payload(tcrypt_t *t, uint32_t seq, uint8_t *p, size_t n)
 {
 	uint8_t nonce[8];
 	seq_nonce(nonce, seq);
-	if (chacha_ivctr64(&t->u.cc.main, nonce, 8, 1) != CRYPT_OK)
-		return -1;
-	if (n && chacha_crypt(&t->u.cc.main, p, (unsigned long)n, p) != CRYPT_OK)
-		return -1;
+	chacha_xor(&t->u.cc.main, nonce, 1, p, p, n);
 	return 0;
 }
 
@@ -485,7 +452,7 @@ int tcrypt_seal(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 		return -1;
 	switch (t->c->mode) {
 	case CM_GCM:
-		return gcm_seal(t, pkt, n);
+		return gcm_seal_pkt(t, pkt, n);
 	case CM_CHACHA:
 		return cc_seal(t, seq, pkt, n);
 	default:
@@ -527,7 +494,7 @@ int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 		return -1;
 	switch (t->c->mode) {
 	case CM_GCM:
-		return gcm_open(t, pkt, n);
+		return gcm_open_pkt(t, pkt, n);
 	case CM_CHACHA:
 		return cc_open(t, seq, pkt, n);
 	default:

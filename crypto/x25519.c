@@ -4,6 +4,7 @@
 #include "x25519.h"
 
 #include "crypto.h"
+#include "ct.h"
 #include "fe25519.h"
 
 #include <string.h>
@@ -86,6 +87,7 @@ int x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
 
 	for (int i = 0; i < 32; i++)
 		acc |= out[i];
+	ct_public(&acc, sizeof acc);    /* a zero secret is refused openly */
 	return acc == 0 ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "cpu.h"
 #include "conn.h"
 #include "crypto.h"
 #include "hostkey.h"
@@ -388,6 +389,7 @@ int main(int argc, char **argv)
 		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
 	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
 	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
+	debug("AES/GHASH implementation: %s", cpu_aes_impl());
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;

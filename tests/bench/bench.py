@@ -142,8 +142,8 @@ def descendants(pid):
 class BenchUser:
     """A throw-away login user with its own authorized_keys; removed at close."""
 
-    def __init__(self, pubkey):
-        self.name = "wbench" + secrets.token_hex(3)
+    def __init__(self, pubkey, prefix="wbench"):
+        self.name = prefix + secrets.token_hex(3)
         run(["useradd", "-m", "-s", "/bin/sh", self.name])
         # '!' (locked) makes sshd refuse even a key login without PAM.
         run(["usermod", "-p", "*", self.name])
@@ -545,6 +545,8 @@ def main():
     ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
     ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
     ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
+    ap.add_argument("--user-prefix", default="wbench",
+                    help="name prefix of the throw-away login user (wbench)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench.py: run as root (it starts sshd and dropbear and adds a user)")
@@ -565,7 +567,7 @@ def main():
             run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", path])
         run([DROPBEARCONVERT, "openssh", "dropbear", hostkey, dbkey])
         with open(userkey + ".pub") as f:
-            user = BenchUser(f.read())
+            user = BenchUser(f.read(), prefix=args.user_prefix)
 
         binaries = {"wombatd": WOMBATD, "sshd": SSHD, "dropbear": DROPBEAR}
         for kind in SERVERS:

@@ -48,7 +48,8 @@ USER = getpass.getuser()
 IS_ROOT = os.geteuid() == 0
 
 # Algorithms the first release supports (DESIGN.md "Algorithms").
-KEX_ALGS = ["curve25519-sha256", "curve25519-sha256@libssh.org",
+KEX_ALGS = ["sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com",
+            "curve25519-sha256", "curve25519-sha256@libssh.org",
             "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
             "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
             "diffie-hellman-group18-sha512", "diffie-hellman-group-exchange-sha256"]

@@ -1,11 +1,15 @@
-"""Cross-check our X25519 and Ed25519 against python3-cryptography (OpenSSL);
-the Diffie-Hellman groups against python3-asyncssh's RFC 3526 copies and
-OpenSSL's primality test.
+"""Cross-check our X25519, Ed25519, AES-CTR, AES-GCM, ChaCha20 and Poly1305
+against python3-cryptography (OpenSSL); the Diffie-Hellman groups against
+python3-asyncssh's RFC 3526 copies and OpenSSL's primality test.
 
-tests/unit/test_curve25519 --dump N SEED prints pseudo-random inputs with our
-outputs; every line must match what the independent implementation computes.
-This test builds nothing: run `make tests/unit/test_curve25519` first.
+tests/unit/test_curve25519, test_aes and test_chacha --dump N SEED print
+pseudo-random inputs with our outputs; every line must match what the
+independent implementation computes. AES and ChaCha20 run twice: on the
+portable code (WOMBAT_CRYPTO=portable) and on what the CPU selects (AES-NI,
+SSE2 here). This test builds nothing: run `make tests/unit/test_curve25519
+tests/unit/test_aes tests/unit/test_chacha` first.
 """
+import os
 import random
 import re
 import subprocess
@@ -17,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey, Ed25519PublicKey)
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.poly1305 import Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import REPO, built
@@ -136,3 +143,110 @@ def test_builtin_gex_groups_are_safe_primes():
         else:
             assert openssl_says_prime(p), f"{bits}-bit p is not prime"
             assert openssl_says_prime((p - 1) // 2), f"{bits}-bit (p-1)/2 is not prime"
+
+
+# ---- AES-CTR and AES-GCM (crypto/aes.c, ghash.c, gcm.c, aesni.c) ----
+
+AES_BINARY = Path(built("tests", "unit", "test_aes"))
+AES_COUNT = 300
+
+
+def impl_dump_lines(binary, count, seed, impl):
+    """binary --dump count seed, on the portable code or on the CPU's choice."""
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: build it with "
+                    f"`make {binary.relative_to(binary.parents[2])}` before running this test")
+    env = dict(os.environ)
+    env.pop("WOMBAT_CRYPTO", None)
+    if impl == "portable":
+        env["WOMBAT_CRYPTO"] = "portable"
+    out = subprocess.run([str(binary), "--dump", str(count), str(seed)], env=env,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.splitlines()
+
+
+def unhex(field):
+    return b"" if field == "-" else bytes.fromhex(field)
+
+
+def check_gcm(fields):
+    key, iv, aad, pt, ct, tag = (unhex(f) for f in fields)
+    theirs = AESGCM(key).encrypt(iv, pt, aad or None)
+    assert ct + tag == theirs, f"aes-gcm mismatch: key {fields[0]} iv {fields[1]} " \
+                               f"aad {fields[2]} {len(pt)} bytes"
+
+
+def check_ctr(fields):
+    key, iv, pt, ct = (unhex(f) for f in fields)
+    enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    theirs = enc.update(pt[:len(pt) // 16 * 16])
+    assert ct[:len(theirs)] == theirs, f"aes-ctr mismatch: key {fields[0]} iv {fields[1]}"
+
+
+@pytest.mark.parametrize("impl", ["portable", "auto"])
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_aes_crosscheck(seed, impl):
+    lines = impl_dump_lines(AES_BINARY, AES_COUNT, seed, impl)
+    head, cases = lines[0].split(), lines[1:]
+    assert head[0] == "impl" and head[1] in ("portable", "aesni"), lines[0]
+    if impl == "portable":
+        assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+    kinds = {"gcm": 0, "ctr": 0}
+    for line in cases:
+        tag, *fields = line.split()
+        if tag == "gcm":
+            assert len(fields) == 6, line
+            check_gcm(fields)
+        elif tag == "ctr":
+            assert len(fields) == 4, line
+            check_ctr(fields)
+        else:
+            pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
+        kinds[tag] += 1
+    assert kinds == {"gcm": AES_COUNT // 2, "ctr": AES_COUNT // 2}, f"seed {seed}: {kinds}"
+
+
+# ---- ChaCha20 (64-bit counter and nonce) and Poly1305 ----
+
+CHACHA_BINARY = Path(built("tests", "unit", "test_chacha"))
+CHACHA_COUNT = 300
+
+
+def check_chacha(fields):
+    key, nonce = unhex(fields[0]), unhex(fields[1])
+    counter, pt, ct = int(fields[2]), unhex(fields[3]), unhex(fields[4])
+    # OpenSSL's ChaCha20 takes words 12-15 as one 16-byte "nonce":
+    # the 64-bit block counter (little-endian), then the 64-bit nonce
+    enc = Cipher(algorithms.ChaCha20(key, counter.to_bytes(8, "little") + nonce),
+                 mode=None).encryptor()
+    assert ct == enc.update(pt), f"chacha20 mismatch: key {fields[0]} counter {counter} " \
+                                 f"{len(pt)} bytes"
+
+
+def check_poly1305(fields):
+    key, msg, tag = (unhex(f) for f in fields)
+    assert tag == Poly1305.generate_tag(key, msg), f"poly1305 mismatch: key {fields[0]}"
+
+
+@pytest.mark.parametrize("impl", ["portable", "auto"])
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_chacha_poly1305_crosscheck(seed, impl):
+    lines = impl_dump_lines(CHACHA_BINARY, CHACHA_COUNT, seed, impl)
+    head, cases = lines[0].split(), lines[1:]
+    assert head[0] == "impl" and head[1] in ("portable", "sse2"), lines[0]
+    if impl == "portable":
+        assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+    kinds = {"chacha": 0, "poly1305": 0}
+    for line in cases:
+        tag, *fields = line.split()
+        if tag == "chacha":
+            assert len(fields) == 5, line
+            check_chacha(fields)
+        elif tag == "poly1305":
+            assert len(fields) == 3, line
+            check_poly1305(fields)
+        else:
+            pytest.fail(f"unexpected dump line (seed {seed}): {line!r}")
+        kinds[tag] += 1
+    assert kinds == {"chacha": CHACHA_COUNT // 2, "poly1305": CHACHA_COUNT // 2}, \
+        f"seed {seed}: {kinds}"
