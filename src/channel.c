@@ -309,6 +309,8 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 	}
 }
 
+static void stdin_gone(struct channel *ch);
+
 static int can_read_out(const struct channel *ch)
 {
 	return ch->state == CH_OPEN && ch->rwin > 0 && ch->rmaxpkt > 0 &&
@@ -338,7 +340,12 @@ static void pump_out(struct channel *ch, int ext)
 				close_fd(fd);   /* pipe empty after exit: done */
 			return;
 		}
-		close_fd(fd);               /* EOF or error */
+		/* EOF or error; a socket that fails to read is broken both
+		 * ways: what the client still sends is discarded */
+		int failed = r < 0;
+		close_fd(fd);
+		if (failed && ch->type->socket)
+			stdin_gone(ch);
 		return;
 	}
 }

@@ -719,6 +719,7 @@ struct listener {
 	char host[FWD_HOST_MAX];   /* as the client asked: echoed in forwarded-tcpip */
 	int port;                  /* as asked (0: any) */
 	int bound_port;
+	char bound[80];            /* the addresses bound, for the log */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -872,6 +873,9 @@ static int tcp_listener_bind(struct listener *l, const char *const addrs[2], int
 			continue;
 		}
 		l->fds[l->nfds++] = fd;
+		size_t used = strlen(l->bound);
+		snprintf(l->bound + used, sizeof(l->bound) - used, "%s%s", used ? " and " : "",
+			 addrs[i]);
 		if (port == 0)
 			port = bound_port_of(fd);   /* the same port on both families */
 	}
@@ -965,9 +969,8 @@ static int req_tcpip_forward(struct fwdset *fs, int want_reply, rd_t *r)
 		return 1;
 	}
 	fs->l[slot] = l;
-	verbose("tcpip-forward for %s: listening on %s%s port %d (asked %s port %u)",
-		user_name(fs->c), addrs[0], n > 1 && l->nfds > 1 ? " and its IPv6 twin" : "",
-		l->bound_port, host, port);
+	verbose("tcpip-forward for %s: listening on %s port %d (asked %s port %u)",
+		user_name(fs->c), l->bound, l->bound_port, host, port);
 	reply(fs, want_reply, 1, port == 0, (uint32_t)l->bound_port);
 	return 1;
 }

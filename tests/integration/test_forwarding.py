@@ -253,8 +253,9 @@ class Tunnel:
     """A background `ssh -N` with forwarding options; stderr kept."""
 
     def __init__(self, server, fwd_args, opts=(), key=None, user=None):
+        # ssh takes an option's first value: the caller's come first
         argv = ssh_argv(server, key=key, user=user, verbose=True,
-                        opts=["ExitOnForwardFailure=yes"] + list(opts))
+                        opts=list(opts) + ["ExitOnForwardFailure=yes"])
         argv[1:1] = ["-N"] + list(fwd_args)
         self.errpath = f"/tmp/fw-tunnel-{os.getpid()}-{time.monotonic_ns()}.err"
         self.err = open(self.errpath, "w+b")
@@ -784,29 +785,75 @@ def test_disable_forwarding(start_server, echo, tmp_path):
         srv.stop()
 
 
-def test_allow_streamlocal_forwarding(start_server, tmp_path):
+def unix_remote_ok(server, path, target_port):
+    """ssh -R PATH:127.0.0.1:target_port: does PATH answer?"""
+    with Tunnel(server, ["-R", f"{path}:127.0.0.1:{target_port}"]) as t:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and t.proc.poll() is None:
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(10)
+                    s.connect(path)
+                    s.sendall(b"unix\n")
+                    return s.recv(10) == b"unix\n"
+            except OSError:
+                time.sleep(0.2)
+        return False
+
+
+@pytest.mark.parametrize("value,local,remote", [
+    ("yes", True, True), ("no", False, False), ("local", True, False),
+    ("remote", False, True)])
+def test_allow_streamlocal_forwarding(start_server, tmp_path, echo, value, local, remote):
     target = str(tmp_path / "t.sock")
     unix_echo = EchoServer(unix_path=target)
+    srv = start_server([f"AllowStreamLocalForwarding={value}"])
     try:
-        for value, allowed in (("no", False), ("remote", False), ("local", True)):
-            srv = start_server([f"AllowStreamLocalForwarding={value}"])
+        mark = srv.mark()
+        lport = free_port()
+        with Tunnel(srv, ["-L", f"{lport}:{target}"]) as t:
+            assert wait_port(lport), t.stderr()
             try:
-                mark = srv.mark()
-                lport = free_port()
-                with Tunnel(srv, ["-L", f"{lport}:{target}"]) as t:
-                    assert wait_port(lport), t.stderr()
-                    try:
-                        got = echo_roundtrip(lport) == b"hello through the tunnel\n"
-                    except OSError:
-                        got = False
-                    assert got == allowed, (value, srv.log()[-1500:])
-                if not allowed:
-                    assert srv.wait_log(rf"direct-streamlocal to \S+ refused for {USER}: "
-                                        rf"AllowStreamLocalForwarding {value}", mark)
-            finally:
-                srv.stop()
+                got = echo_roundtrip(lport) == b"hello through the tunnel\n"
+            except OSError:
+                got = False
+            assert got == local, (value, srv.log()[-1500:])
+        if not local:
+            assert srv.wait_log(rf"direct-streamlocal to \S+ refused for {USER}: "
+                                rf"AllowStreamLocalForwarding {value}", mark)
+        path = str(tmp_path / "r.sock")
+        assert unix_remote_ok(srv, path, echo.port) == remote, srv.log()[-1500:]
+        if not remote:
+            assert srv.wait_log(rf"streamlocal-forward on \S+ refused for {USER}: "
+                                rf"AllowStreamLocalForwarding {value}", mark)
+        # TCP forwarding is another option
+        assert works_W(srv, f"127.0.0.1:{echo.port}")
     finally:
+        srv.stop()
         unix_echo.close()
+
+
+def test_listener_bound_per_connection(fwd_server, echo):
+    """More than 32 remote forwards on one connection: the rest are
+    refused and logged, the first 32 work."""
+    mark = fwd_server.mark()
+    args = []
+    for i in range(34):               # ssh drops duplicate specs: vary the target
+        args += ["-R", f"0:127.0.0.1:{echo.port if i == 0 else 20000 + i}"]
+    with Tunnel(fwd_server, args, opts=["ExitOnForwardFailure=no"]) as t:
+        assert fwd_server.wait_log(r"tcpip-forward on localhost port 0 refused for \S+: "
+                                   r"too many remote forwards on this connection", mark,
+                                   timeout=20)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            ports = re.findall(rb"Allocated port (\d+) for remote forward", t.stderr())
+            if len(ports) >= 32:
+                break
+            time.sleep(0.2)
+        assert len(ports) == 32, t.stderr()[-2000:]
+        m = re.search(rb"Allocated port (\d+) for remote forward to 127\.0\.0\.1:%d\b"
+                      % echo.port, t.stderr())
+        assert m and echo_roundtrip(int(m.group(1))) == b"hello through the tunnel\n"
 
 
 def test_permit_open(start_server, echo):
