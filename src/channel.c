@@ -24,6 +24,7 @@ struct channel {
 	void *priv;                /* the type's */
 	uint32_t id, rid;          /* ours, the client's */
 	enum chan_state state;
+	int was_open;              /* reached OPEN (else: no close line in the log) */
 	uint32_t lwin;             /* window the client has left to send us */
 	uint32_t lconsumed;        /* bytes consumed since our last adjust */
 	uint32_t rwin, rmaxpkt;    /* client's window and max packet */
@@ -164,11 +165,13 @@ static void chan_destroy(struct channel *ch)
 	}
 	if (ch->type->free)
 		ch->type->free(ch);
-	logit("%s channel %u%s%s closed (%s): %.1fs, %llu bytes in, %llu bytes out",
-	      ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label,
-	      ch->end_why ? ch->end_why : "connection ended",
-	      elapsed_since(&ch->start),
-	      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
+	/* an open that never succeeded was logged where it was refused */
+	if (ch->was_open)
+		logit("%s channel %u%s%s closed (%s): %.1fs, %llu bytes in, %llu bytes out",
+		      ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label,
+		      ch->end_why ? ch->end_why : "connection ended",
+		      elapsed_since(&ch->start),
+		      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
 	buf_free(&ch->in);
 	cs->chans[ch->id] = NULL;
 	free(ch);
@@ -660,6 +663,7 @@ void chan_open_done(struct channel *ch, uint32_t code, const char *why)
 		return;
 	}
 	ch->state = CH_OPEN;
+	ch->was_open = 1;
 	send_confirmation(ch);
 	verbose("%s channel %u%s%s opened (client window %u, max packet %u)",
 		ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label, ch->rwin,
@@ -692,7 +696,7 @@ static int on_open(struct chanset *cs, rd_t *r)
 	}
 	int id = free_slot(cs);
 	if (id < 0) {
-		logit("%s channel open refused: %d channels per connection is the most",
+		logit("%s open refused: %d channels per connection is the most",
 		      t->name, CHAN_MAX_CHANNELS);
 		send_open_failure(cs, rid, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
 		return 0;
@@ -766,6 +770,7 @@ static int on_open_confirmation(struct channel *ch, rd_t *r)
 	ch->rwin = win;
 	ch->rmaxpkt = maxpkt;
 	ch->state = CH_OPEN;
+	ch->was_open = 1;
 	verbose("%s channel %u %s opened (client window %u, max packet %u)", ch->type->name,
 		ch->id, ch->label, win, maxpkt);
 	return 0;
