@@ -640,8 +640,9 @@ static enum chan_open_rc streamlocal_open(struct channel *ch, rd_t *r)
 	/* OpenSSH sends a reserved string and u32 after the path */
 	if (h < 0 || rd_string(r, &reserved, &rn) < 0 || rd_u32(r, &rsv) < 0 || rd_end(r) < 0)
 		return CHAN_OPEN_BAD;
-	if (h || !path[0]) {
-		logit("direct-streamlocal for %s refused: bad socket path", user_name(c));
+	if (h || path[0] != '/') {
+		logit("direct-streamlocal for %s refused: bad socket path (must be absolute)",
+		      user_name(c));
 		chan_refuse(ch, SSH_OPEN_CONNECT_FAILED, "bad socket path");
 		return CHAN_OPEN_REFUSED;
 	}
@@ -982,7 +983,7 @@ static int req_streamlocal_forward(struct fwdset *fs, int want_reply, rd_t *r)
 	if (h < 0 || rd_end(r) < 0)
 		return -1;
 	printable(tmp.path);
-	const char *why = h || !tmp.path[0] ? "bad socket path"
+	const char *why = h || tmp.path[0] != '/' ? "bad socket path (must be absolute)"
 		: fwd_listen_refusal(conn_config(fs->c), conn_authkey_opts(fs->c), 1, tmp.path, 0,
 				     user_is_root(fs->c));
 	int slot = free_listener_slot(fs);

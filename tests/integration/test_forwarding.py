@@ -628,6 +628,25 @@ def test_streamlocal_both_ways_as_the_user(start_server, keys, tmp_path):
             srv.stop()
 
 
+def test_streamlocal_path_must_be_absolute(fwd_server):
+    """A relative socket path would be taken from the daemon's directory:
+    refused both ways."""
+    mark = fwd_server.mark()
+    lport = free_port()
+    with Tunnel(fwd_server, ["-L", f"{lport}:./relative.sock"]) as t:
+        assert wait_port(lport), t.stderr()
+        with socket.create_connection(("127.0.0.1", lport), timeout=10) as s:
+            s.settimeout(10)
+            assert s.recv(10) == b""
+    assert fwd_server.wait_log(r"direct-streamlocal for \S+ refused: bad socket path "
+                               r"\(must be absolute\)", mark)
+    with Tunnel(fwd_server, ["-R", "./relative.sock:127.0.0.1:9"]) as t:
+        t.proc.wait(timeout=20)
+        assert b"remote port forwarding failed" in t.stderr()
+    assert fwd_server.wait_log(r"streamlocal-forward on \./relative\.sock refused for \S+: "
+                               r"bad socket path \(must be absolute\)", mark)
+
+
 # ======================================================= half-close, 16 MiB
 
 def test_16mib_each_way_dash_L(fwd_server):
