@@ -1109,3 +1109,76 @@ def test_channel_timeout_subsystem(start_server, keys):
             t.close()
     finally:
         srv.stop()
+
+
+# ================================================================ multiplexing
+
+def start_master(srv, ctl, opts=()):
+    master = subprocess.Popen(ctl_argv(srv, ctl, "-N", opts=["ControlMaster=yes"] + list(opts)),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while not os.path.exists(ctl) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.path.exists(ctl), "no control socket"
+    return master
+
+
+def test_ten_sessions_over_one_master(start_server):
+    """10 concurrent sessions through one ControlMaster, each with its own
+    output; a client killed mid-way leaves the others alone; -O check,
+    -O stop and -O exit."""
+    srv = start_server()
+    ctl = f"/tmp/fw-mux-{os.getpid()}"
+    master = start_master(srv, ctl)
+    try:
+        assert subprocess.run(ctl_argv(srv, ctl, "-O", "check"), capture_output=True,
+                              timeout=30).returncode == 0
+        procs = [subprocess.Popen(ctl_argv(srv, ctl) + [f"echo start-{i}; sleep 2; echo end-{i}"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for i in range(10)]
+        time.sleep(1)
+        procs[3].kill()
+        for i, p in enumerate(procs):
+            out, err = p.communicate(timeout=60)
+            if i == 3:
+                continue
+            assert p.returncode == 0 and out == f"start-{i}\nend-{i}\n".encode(), (i, out, err)
+        r = subprocess.run(ctl_argv(srv, ctl, "-O", "stop"), capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+    finally:
+        subprocess.run(ctl_argv(srv, ctl, "-O", "exit"), capture_output=True, timeout=30)
+        try:
+            master.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            master.kill()
+        srv.stop()
+
+
+def test_max_sessions_over_a_master(start_server):
+    """MaxSessions 3: the fourth concurrent session through one master is
+    refused with a clear failure."""
+    srv = start_server(["MaxSessions=3"])
+    ctl = f"/tmp/fw-mux3-{os.getpid()}"
+    master = start_master(srv, ctl)
+    try:
+        procs = [subprocess.Popen(ctl_argv(srv, ctl) + ["sleep 4; echo ok"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for _ in range(3)]
+        time.sleep(1.5)
+        r = subprocess.run(ctl_argv(srv, ctl) + ["echo fourth"], capture_output=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+        # refused on the master's connection (ssh then makes a connection
+        # of its own for it)
+        assert b"Session open refused by peer" in r.stderr, r
+        for p in procs:
+            out, _ = p.communicate(timeout=60)
+            assert out == b"ok\n"
+        assert srv.wait_log(r"session open refused: MaxSessions 3 reached")
+    finally:
+        subprocess.run(ctl_argv(srv, ctl, "-O", "exit"), capture_output=True, timeout=30)
+        try:
+            master.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            master.kill()
+        srv.stop()
