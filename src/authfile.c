@@ -189,6 +189,8 @@ void authkey_opts_free(struct authkey_opts *o)
 		free(o->environment[i]);
 	for (int i = 0; i < o->n_permitopen && i < AUTHKEY_MAX_LIST; i++)
 		free(o->permitopen[i]);
+	for (int i = 0; i < o->n_permitlisten && i < AUTHKEY_MAX_LIST; i++)
+		free(o->permitlisten[i]);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -308,6 +310,18 @@ static int valid_permitopen(const char *v)
 	return errno == 0 && *endp == '\0' && n >= 1 && n <= 65535;
 }
 
+/* permitlisten="[host:]port": a port alone, or as permitopen. */
+static int valid_permitlisten(const char *v)
+{
+	if (strchr(v, ':') || v[0] == '[')
+		return valid_permitopen(v);
+	if (strcmp(v, "*") == 0)
+		return 1;
+	char buf[300];
+	snprintf(buf, sizeof(buf), "x:%s", v);
+	return strlen(v) < 10 && valid_permitopen(buf);
+}
+
 /* tunnel="n": a device number or "any". */
 static int valid_tunnel(const char *v)
 {
@@ -406,6 +420,12 @@ static int apply_value(struct line_opts *lo, const char *name, char *value,
 		if (o->n_permitopen >= AUTHKEY_MAX_LIST)
 			goto many;
 		o->permitopen[o->n_permitopen++] = value;
+	} else if (!strcasecmp(name, "permitlisten")) {
+		if (!valid_permitlisten(value))
+			goto bad;
+		if (o->n_permitlisten >= AUTHKEY_MAX_LIST)
+			goto many;
+		o->permitlisten[o->n_permitlisten++] = value;
 	} else if (!strcasecmp(name, "expiry-time")) {
 		time_t t = parse_expiry(value);
 		if (o->expiry != 0)

@@ -24,6 +24,8 @@ struct authkey_opts {
 	int n_environment;
 	char *permitopen[AUTHKEY_MAX_LIST];
 	int n_permitopen;
+	char *permitlisten[AUTHKEY_MAX_LIST];  /* "[host:]port" */
+	int n_permitlisten;
 	time_t expiry;                    /* 0 = none */
 	int no_pty, no_port_forwarding, no_agent_forwarding, no_x11_forwarding,
 	    no_user_rc;

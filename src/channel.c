@@ -4,23 +4,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alive.h"
 #include "conn.h"
 #include "log.h"
-#include "session.h"
 
-enum chan_state { CH_OPEN, CH_CLOSE_SENT };
+enum chan_state { CH_OPENING_IN, CH_OPENING_OUT, CH_OPEN, CH_CLOSE_SENT };
 
 struct channel {
 	struct chanset *cs;
+	const struct chan_type *type;
+	void *priv;                /* the type's */
 	uint32_t id, rid;          /* ours, the client's */
 	enum chan_state state;
+	int was_open;              /* reached OPEN (else: no close line in the log) */
 	uint32_t lwin;             /* window the client has left to send us */
 	uint32_t lconsumed;        /* bytes consumed since our last adjust */
 	uint32_t rwin, rmaxpkt;    /* client's window and max packet */
@@ -32,11 +36,16 @@ struct channel {
 	int drain_on_end;          /* CloseOnChildExit yes */
 	int exit_pending;          /* yes: exit reported once drained */
 	int exit_wstatus;          /* the child's wait status, for that */
-	struct session *sess;
+	int wait_fd;               /* polled for the type (chan_wait), -1 none */
+	short wait_events;
+	int64_t wait_due;          /* its deadline, 0 = none */
+	char kind[80];             /* ChannelTimeout type */
+	char label[160];           /* for the log, may be empty */
 	uint64_t bytes_in, bytes_out;
 	struct timespec start;
 	int64_t last_active;       /* last DATA either way (alive_now_ms) */
-	int idle_timeout;          /* ChannelTimeout for its type, s; 0 = none */
+	int idle_timeout;          /* ChannelTimeout for its kind, s; 0 = none */
+	char timeout_name[80];     /* the name that matched, for the log */
 	const char *end_why;       /* why it closed, for the log */
 };
 
@@ -141,7 +150,8 @@ static void report_exit(struct channel *ch)
 	if (!ch->exit_pending)
 		return;
 	ch->exit_pending = 0;
-	session_child_exited(ch->sess, ch->exit_wstatus);
+	if (ch->type->child_exited)
+		ch->type->child_exited(ch, ch->exit_wstatus);
 }
 
 static void chan_destroy(struct channel *ch)
@@ -153,12 +163,15 @@ static void chan_destroy(struct channel *ch)
 		ch->state = CH_CLOSE_SENT;   /* too late to report: no requests */
 		report_exit(ch);
 	}
-	if (ch->sess)
-		session_free(ch->sess);
-	logit("session channel %u closed (%s): %.1fs, %llu bytes in, %llu bytes out",
-	      ch->id, ch->end_why ? ch->end_why : "connection ended",
-	      elapsed_since(&ch->start),
-	      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
+	if (ch->type->free)
+		ch->type->free(ch);
+	/* an open that never succeeded was logged where it was refused */
+	if (ch->was_open)
+		logit("%s channel %u%s%s closed (%s): %.1fs, %llu bytes in, %llu bytes out",
+		      ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label,
+		      ch->end_why ? ch->end_why : "connection ended",
+		      elapsed_since(&ch->start),
+		      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
 	buf_free(&ch->in);
 	cs->chans[ch->id] = NULL;
 	free(ch);
@@ -183,10 +196,48 @@ int chan_count(const struct chanset *cs)
 	return n;
 }
 
-/* ---------- accessors for session.c ---------- */
+/* ---------- for the channel types ---------- */
 
 struct conn *chan_conn(const struct channel *ch) { return ch->cs->c; }
+struct chanset *chan_set(const struct channel *ch) { return ch->cs; }
 uint32_t chan_id(const struct channel *ch) { return ch->id; }
+void chan_set_priv(struct channel *ch, void *priv) { ch->priv = priv; }
+void *chan_priv(const struct channel *ch) { return ch->priv; }
+
+void chan_set_label(struct channel *ch, const char *label)
+{
+	snprintf(ch->label, sizeof(ch->label), "%s", label);
+}
+
+/* ChannelTimeout by kind; "session:command" falls back to "session" (the
+ * type's name covers all its kinds). */
+void chan_set_kind(struct channel *ch, const char *kind)
+{
+	const struct config *cfg = conn_config(ch->cs->c);
+	snprintf(ch->kind, sizeof(ch->kind), "%s", kind);
+	snprintf(ch->timeout_name, sizeof(ch->timeout_name), "%s", kind);
+	ch->idle_timeout = alive_channel_timeout(cfg, ch->kind);
+	char *colon = strchr(ch->timeout_name, ':');
+	if (ch->idle_timeout == 0 && colon) {
+		*colon = '\0';
+		ch->idle_timeout = alive_channel_timeout(cfg, ch->timeout_name);
+	}
+}
+
+int chan_count_type(const struct chanset *cs, const struct chan_type *t)
+{
+	int n = 0;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		n += cs->chans[i] && cs->chans[i]->type == t;
+	return n;
+}
+
+void chan_wait(struct channel *ch, int fd, short events, int64_t due)
+{
+	ch->wait_fd = fd;
+	ch->wait_events = events;
+	ch->wait_due = fd >= 0 ? due : 0;
+}
 
 static void set_nonblock(int fd)
 {
@@ -261,6 +312,8 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 	}
 }
 
+static void stdin_gone(struct channel *ch);
+
 static int can_read_out(const struct channel *ch)
 {
 	return ch->state == CH_OPEN && ch->rwin > 0 && ch->rmaxpkt > 0 &&
@@ -290,7 +343,12 @@ static void pump_out(struct channel *ch, int ext)
 				close_fd(fd);   /* pipe empty after exit: done */
 			return;
 		}
-		close_fd(fd);               /* EOF or error */
+		/* EOF or error; a socket that fails to read is broken both
+		 * ways: what the client still sends is discarded */
+		int failed = r < 0;
+		close_fd(fd);
+		if (failed && ch->type->socket)
+			stdin_gone(ch);
 		return;
 	}
 }
@@ -312,9 +370,29 @@ static void close_now(struct channel *ch, const char *why)
 	buf_reset(&ch->in);
 }
 
+/* A socket's directions end on their own: EOF as soon as the socket has
+ * nothing more to read, CLOSE once our writing side is finished too. */
+static void check_close_socket(struct channel *ch)
+{
+	if (ch->rfd >= 0 || ch->efd >= 0)
+		return;
+	if (!ch->eof_sent) {
+		send_simple(ch, SSH_MSG_CHANNEL_EOF);
+		ch->eof_sent = 1;
+	}
+	if (ch->wfd < 0)
+		close_now(ch, ch->eof_rcvd ? "both sides at EOF" : "socket closed");
+}
+
 static void check_close(struct channel *ch)
 {
-	if (ch->state != CH_OPEN || !ch->attached || ch->rfd >= 0 || ch->efd >= 0)
+	if (ch->state != CH_OPEN || !ch->attached)
+		return;
+	if (ch->type->socket) {
+		check_close_socket(ch);
+		return;
+	}
+	if (ch->rfd >= 0 || ch->efd >= 0)
 		return;
 	/* EOF waits for the child too: exit-status must reach the client
 	 * before EOF, or clients that close on EOF (PuTTY) lose it. */
@@ -363,13 +441,26 @@ static int64_t global_due(const struct chanset *cs)
 
 static void expire(struct channel *ch, const char *type, int secs)
 {
-	logit("session channel %u: no traffic for %d s (ChannelTimeout %s=%d): closing it",
-	      ch->id, secs, type, secs);
+	logit("%s channel %u: no traffic for %d s (ChannelTimeout %s=%d): closing it",
+	      ch->type->name, ch->id, secs, type, secs);
 	close_now(ch, "ChannelTimeout");
+}
+
+/* A pending open (lookup, connect) whose deadline passed: the type
+ * decides (it may free the channel). */
+static void wait_expired(struct chanset *cs, int64_t now)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (ch && ch->wait_fd >= 0 && ch->wait_due && now >= ch->wait_due &&
+		    ch->type->wake)
+			ch->type->wake(ch, 0);
+	}
 }
 
 void chan_expire_idle(struct chanset *cs, int64_t now)
 {
+	wait_expired(cs, now);
 	int all = cs->global_timeout > 0 && now >= global_due(cs);
 	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
 		struct channel *ch = cs->chans[i];
@@ -378,7 +469,7 @@ void chan_expire_idle(struct chanset *cs, int64_t now)
 		if (all)
 			expire(ch, "global", cs->global_timeout);
 		else if (ch->idle_timeout > 0 && now >= idle_due(ch))
-			expire(ch, "session", ch->idle_timeout);
+			expire(ch, ch->timeout_name, ch->idle_timeout);
 	}
 }
 
@@ -387,6 +478,11 @@ int64_t chan_next_timeout_ms(const struct chanset *cs, int64_t now)
 	int64_t best = -1;
 	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
 		const struct channel *ch = cs->chans[i];
+		if (ch && ch->wait_fd >= 0 && ch->wait_due) {
+			int64_t left = ch->wait_due > now ? ch->wait_due - now : 0;
+			if (best < 0 || left < best)
+				best = left;
+		}
 		if (!ch || ch->state != CH_OPEN)
 			continue;
 		int64_t due = -1;
@@ -407,15 +503,15 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status)
 {
 	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
 		struct channel *ch = cs->chans[i];
-		if (!ch || !ch->sess || session_pid(ch->sess) != pid)
+		if (!ch || !ch->type->child || ch->type->child(ch) != pid)
 			continue;
 		if (ch->drain_on_end) {
 			/* CloseOnChildExit yes: the output still in the pipes
 			 * goes first, then exit-status, EOF, CLOSE */
 			ch->exit_pending = 1;
 			ch->exit_wstatus = status;
-		} else {
-			session_child_exited(ch->sess, status);
+		} else if (ch->type->child_exited) {
+			ch->type->child_exited(ch, status);
 		}
 		chan_source_ended(ch);
 		return;
@@ -471,8 +567,12 @@ static void flush_in(struct channel *ch)
 		stdin_gone(ch);     /* EPIPE or other error: the reader is gone */
 		return;
 	}
-	if (ch->eof_rcvd && buf_used(&ch->in) == 0)
+	if (ch->eof_rcvd && buf_used(&ch->in) == 0 && ch->wfd >= 0) {
+		/* rfd is a dup of a socket's wfd: only shutdown sends the FIN */
+		if (ch->type->socket)
+			shutdown(ch->wfd, SHUT_WR);
 		close_fd(&ch->wfd);
+	}
 }
 
 static void take_input(struct channel *ch, const uint8_t *p, size_t n)
@@ -492,87 +592,205 @@ static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 
 /* ---------- message handlers ---------- */
 
-static int open_session(struct chanset *cs, uint32_t rid, uint32_t win,
-			uint32_t maxpkt)
+/* A free slot in the table (= our channel id), -1 when full. */
+static int free_slot(const struct chanset *cs)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		if (!cs->chans[i])
+			return i;
+	return -1;
+}
+
+static struct channel *chan_new(struct chanset *cs, const struct chan_type *t, int id)
 {
 	const struct config *cfg = conn_config(cs->c);
-	int free_id = -1, n = 0;
-
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
-		if (cs->chans[i])
-			n++;
-		else if (free_id < 0)
-			free_id = i;
-	}
-	if (n >= cfg->max_sessions) {
-		verbose("session open refused: MaxSessions %d reached", cfg->max_sessions);
-		send_open_failure(cs, rid, 1, "administratively prohibited");
-		return 0;
-	}
-	if (free_id < 0) {
-		/* MaxSessions above the table size acts as the table size */
-		verbose("session open refused: %d channels per connection is the most",
-			CHAN_MAX_CHANNELS);
-		send_open_failure(cs, rid, 4, "resource shortage");
-		return 0;
-	}
 	struct channel *ch = calloc(1, sizeof(*ch));
-	if (!ch) {
-		send_open_failure(cs, rid, 4, "resource shortage");
-		return 0;
+	if (!ch)
+		return NULL;
+	if (buf_init(&ch->in, 0, CHAN_WINDOW) < 0) {
+		free(ch);
+		return NULL;
 	}
 	ch->cs = cs;
-	ch->id = (uint32_t)free_id;
-	ch->rid = rid;
-	ch->state = CH_OPEN;
+	ch->type = t;
+	ch->id = (uint32_t)id;
 	ch->lwin = CHAN_WINDOW;
-	ch->rwin = win;
-	ch->rmaxpkt = maxpkt;
-	ch->wfd = ch->rfd = ch->efd = -1;
+	ch->wfd = ch->rfd = ch->efd = ch->wait_fd = -1;
 	ch->drain_on_end = cfg->close_on_child_exit;
 	clock_gettime(CLOCK_MONOTONIC, &ch->start);
-	ch->idle_timeout = alive_channel_timeout(cfg, "session");
+	chan_set_kind(ch, t->name);
 	note_activity(ch);
-	buf_init(&ch->in, 0, CHAN_WINDOW);
-	ch->sess = session_new(ch);
-	if (!ch->sess) {
-		buf_free(&ch->in);
-		free(ch);
-		send_open_failure(cs, rid, 4, "resource shortage");
-		return 0;
-	}
-	cs->chans[free_id] = ch;
+	cs->chans[id] = ch;
+	return ch;
+}
 
-	buf_t *b = conn_pkt_start(cs->c, SSH_MSG_CHANNEL_OPEN_CONFIRMATION);
-	if (b) {
-		buf_put_u32(b, rid);
-		buf_put_u32(b, ch->id);
-		buf_put_u32(b, CHAN_WINDOW);
-		buf_put_u32(b, CHAN_MAX_PACKET);
-		conn_pkt_send(cs->c);
+/* Freed before it was ever confirmed: no CLOSE to exchange. */
+static void chan_discard(struct channel *ch, const char *why)
+{
+	ch->state = CH_CLOSE_SENT;
+	if (!ch->end_why)
+		ch->end_why = why;
+	chan_destroy(ch);
+}
+
+static void send_confirmation(struct channel *ch)
+{
+	buf_t *b = conn_pkt_start(ch->cs->c, SSH_MSG_CHANNEL_OPEN_CONFIRMATION);
+	if (!b)
+		return;
+	buf_put_u32(b, ch->rid);
+	buf_put_u32(b, ch->id);
+	buf_put_u32(b, CHAN_WINDOW);
+	buf_put_u32(b, CHAN_MAX_PACKET);
+	conn_pkt_send(ch->cs->c);
+}
+
+void chan_refuse(struct channel *ch, uint32_t code, const char *why)
+{
+	send_open_failure(ch->cs, ch->rid, code, why);
+	if (!ch->end_why)
+		ch->end_why = "open refused";
+}
+
+void chan_open_done(struct channel *ch, uint32_t code, const char *why)
+{
+	if (ch->state != CH_OPENING_IN)
+		return;
+	chan_wait(ch, -1, 0, 0);
+	if (code) {
+		chan_refuse(ch, code, why);
+		chan_discard(ch, why);
+		return;
 	}
-	verbose("session channel %u opened (client window %u, max packet %u)",
-		ch->id, win, maxpkt);
-	return 0;
+	ch->state = CH_OPEN;
+	ch->was_open = 1;
+	send_confirmation(ch);
+	verbose("%s channel %u%s%s opened (client window %u, max packet %u)",
+		ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label, ch->rwin,
+		ch->rmaxpkt);
+}
+
+static const struct chan_type *type_named(const uint8_t *name, size_t n)
+{
+	for (int i = 0; chan_types[i]; i++)
+		if (strlen(chan_types[i]->name) == n && memcmp(chan_types[i]->name, name, n) == 0)
+			return chan_types[i];
+	return NULL;
 }
 
 static int on_open(struct chanset *cs, rd_t *r)
 {
-	const uint8_t *type;
+	const uint8_t *tname;
 	size_t tlen;
 	uint32_t rid, win, maxpkt;
 
-	if (rd_string(r, &type, &tlen) < 0 || rd_u32(r, &rid) < 0 ||
+	if (rd_string(r, &tname, &tlen) < 0 || rd_u32(r, &rid) < 0 ||
 	    rd_u32(r, &win) < 0 || rd_u32(r, &maxpkt) < 0)
 		return -1;
-	if (tlen == 7 && memcmp(type, "session", 7) == 0) {
-		if (rd_end(r) < 0)
-			return -1;
-		return open_session(cs, rid, win, maxpkt);
+	const struct chan_type *t = type_named(tname, tlen);
+	if (!t || !t->open) {
+		debug("channel open of unknown type \"%.*s\" refused",
+		      (int)(tlen > 64 ? 64 : tlen), (const char *)tname);
+		send_open_failure(cs, rid, SSH_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
+		return 0;
 	}
-	debug("channel open of unknown type \"%.*s\" refused",
-	      (int)(tlen > 64 ? 64 : tlen), (const char *)type);
-	send_open_failure(cs, rid, 3, "unknown channel type");
+	int id = free_slot(cs);
+	if (id < 0) {
+		logit("%s open refused: %d channels per connection is the most",
+		      t->name, CHAN_MAX_CHANNELS);
+		send_open_failure(cs, rid, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
+		return 0;
+	}
+	struct channel *ch = chan_new(cs, t, id);
+	if (!ch) {
+		send_open_failure(cs, rid, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
+		return 0;
+	}
+	ch->rid = rid;
+	ch->rwin = win;
+	ch->rmaxpkt = maxpkt;
+	ch->state = CH_OPENING_IN;
+	switch (t->open(ch, r)) {
+	case CHAN_OPEN_OK:
+		chan_open_done(ch, 0, NULL);
+		return 0;
+	case CHAN_OPEN_PENDING:
+		return 0;
+	case CHAN_OPEN_REFUSED:
+		chan_discard(ch, "open refused");
+		return 0;
+	case CHAN_OPEN_BAD:
+	default:
+		chan_discard(ch, "malformed open");
+		return -1;
+	}
+}
+
+struct channel *chan_open_out(struct chanset *cs, const struct chan_type *t, void *priv,
+			      const buf_t *extra, int fd, const char *label)
+{
+	int id = free_slot(cs);
+	/* the socket twice, so that each direction can end on its own */
+	int dupfd = id < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	struct channel *ch = dupfd < 0 ? NULL : chan_new(cs, t, id);
+	if (!ch) {
+		logit("%s channel %s not opened: %s", t->name, label,
+		      id < 0 ? "the channel table is full" : "out of resources");
+		close(fd);
+		if (dupfd >= 0)
+			close(dupfd);
+		return NULL;
+	}
+	ch->priv = priv;
+	ch->state = CH_OPENING_OUT;
+	chan_set_label(ch, label);
+	chan_attach_fds(ch, dupfd, fd, -1);
+	buf_t *b = conn_pkt_start(cs->c, SSH_MSG_CHANNEL_OPEN);
+	if (b) {
+		buf_put_cstring(b, t->name);
+		buf_put_u32(b, ch->id);
+		buf_put_u32(b, CHAN_WINDOW);
+		buf_put_u32(b, CHAN_MAX_PACKET);
+		buf_put(b, buf_data(extra), buf_used(extra));
+		conn_pkt_send(cs->c);
+	}
+	return ch;
+}
+
+static int on_open_confirmation(struct channel *ch, rd_t *r)
+{
+	uint32_t rid, win, maxpkt;
+	if (rd_u32(r, &rid) < 0 || rd_u32(r, &win) < 0 || rd_u32(r, &maxpkt) < 0)
+		return -1;
+	if (ch->state != CH_OPENING_OUT) {
+		error("channel %u: open confirmation for a channel we did not open", ch->id);
+		return -1;
+	}
+	ch->rid = rid;
+	ch->rwin = win;
+	ch->rmaxpkt = maxpkt;
+	ch->state = CH_OPEN;
+	ch->was_open = 1;
+	verbose("%s channel %u %s opened (client window %u, max packet %u)", ch->type->name,
+		ch->id, ch->label, win, maxpkt);
+	return 0;
+}
+
+static int on_open_failure(struct channel *ch, rd_t *r)
+{
+	uint32_t code;
+	char why[128] = "";
+	if (rd_u32(r, &code) < 0)
+		return -1;
+	if (ch->state != CH_OPENING_OUT) {
+		error("channel %u: open failure for a channel we did not open", ch->id);
+		return -1;
+	}
+	if (rd_cstring(r, why, sizeof(why)) < 0)
+		snprintf(why, sizeof(why), "(unreadable reason)");
+	logit("%s channel %u %s: the client refused it (code %u: %s)", ch->type->name,
+	      ch->id, ch->label, code, why);
+	chan_discard(ch, "refused by the client");
 	return 0;
 }
 
@@ -631,6 +849,7 @@ static int on_eof(struct channel *ch, rd_t *r)
 		return -1;
 	ch->eof_rcvd = 1;
 	flush_in(ch);
+	check_close(ch);
 	return 0;
 }
 
@@ -678,8 +897,8 @@ static int on_request(struct channel *ch, rd_t *r)
 	if (strcmp(type, "eow@openssh.com") == 0) {
 		stop_output(ch);
 		ok = 1;
-	} else if (type[0] && ch->sess) {
-		ok = session_request(ch->sess, type, r);
+	} else if (type[0] && ch->type->request) {
+		ok = ch->type->request(ch, type, r);
 		if (ok < 0)
 			return -1;
 	}
@@ -703,6 +922,14 @@ int chan_dispatch(struct chanset *cs, uint8_t msg, rd_t *r)
 		error("message %u for unknown channel %u", msg, id);
 		return -1;
 	}
+	if (msg == SSH_MSG_CHANNEL_OPEN_CONFIRMATION)
+		return on_open_confirmation(ch, r);
+	if (msg == SSH_MSG_CHANNEL_OPEN_FAILURE)
+		return on_open_failure(ch, r);
+	if (ch->state == CH_OPENING_IN || ch->state == CH_OPENING_OUT) {
+		error("message %u for channel %u before it was open", msg, id);
+		return -1;
+	}
 	switch (msg) {
 	case SSH_MSG_CHANNEL_WINDOW_ADJUST: return on_window_adjust(ch, r);
 	case SSH_MSG_CHANNEL_DATA:          return on_data(ch, r, 0);
@@ -713,7 +940,7 @@ int chan_dispatch(struct chanset *cs, uint8_t msg, rd_t *r)
 	case SSH_MSG_CHANNEL_SUCCESS:
 	case SSH_MSG_CHANNEL_FAILURE:
 		return 0;           /* replies to our keepalives */
-	default:                            /* we never open channels */
+	default:
 		error("unexpected channel message %u", msg);
 		return -1;
 	}
@@ -746,6 +973,8 @@ int chan_pollfds(struct chanset *cs, struct pollfd *pfds, int max)
 		}
 		if (ch->wfd >= 0 && buf_used(&ch->in) > 0)
 			n = add_pfd(pfds, n, max, ch->wfd, POLLOUT);
+		if (ch->wait_fd >= 0)
+			n = add_pfd(pfds, n, max, ch->wait_fd, ch->wait_events);
 	}
 	return n;
 }
@@ -760,6 +989,7 @@ static struct channel *owner_of(struct chanset *cs, int fd, int *which)
 		if (ch->rfd == fd) { *which = 0; return ch; }
 		if (ch->efd == fd) { *which = 1; return ch; }
 		if (ch->wfd == fd) { *which = 2; return ch; }
+		if (ch->wait_fd == fd) { *which = 3; return ch; }
 	}
 	return NULL;
 }
@@ -773,6 +1003,11 @@ void chan_poll_done(struct chanset *cs, struct pollfd *pfds, int n)
 		struct channel *ch = owner_of(cs, pfds[i].fd, &which);
 		if (!ch)
 			continue;
+		if (which == 3) {
+			if (ch->type->wake)
+				ch->type->wake(ch, pfds[i].revents);
+			continue;   /* it may have freed the channel */
+		}
 		if (which == 2)
 			flush_in(ch);
 		else

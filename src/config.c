@@ -540,6 +540,21 @@ static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
 	return 0;
 }
 
+/* A file mode mask in octal (StreamLocalBindMask). */
+static int p_octal(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	char *end;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	errno = 0;
+	long v = strtol(av[0], &end, 8);
+	if (!*av[0] || *end || errno || v < 0 || v > 0777)
+		return perr(p, p->opt, "bad mode mask '%s' (expected octal 0 to 0777)", av[0]);
+	if (take(p, k))
+		*FIELD(p->c, k, int) = (int)v;
+	return 0;
+}
+
 static int p_time(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	int v;
@@ -1250,6 +1265,13 @@ static void d_int(const struct config *c, const struct keyword *k, FILE *out)
 	dump_line(out, k, num, 0);
 }
 
+static void d_octal(const struct config *c, const struct keyword *k, FILE *out)
+{
+	char num[16];
+	snprintf(num, sizeof num, "%04o", (unsigned)*CFIELD(c, k, int));
+	dump_line(out, k, num, 0);
+}
+
 static void d_enum(const struct config *c, const struct keyword *k, FILE *out)
 {
 	dump_line(out, k, name_of(k->names, *CFIELD(c, k, int)), 0);
@@ -1468,6 +1490,11 @@ static const struct keyword keywords[] = {
 	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
 	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
+	ENUM("AllowStreamLocalForwarding", allow_streamlocal_forwarding, tcpfwd_names, M),
+	FLAG("DisableForwarding", disable_forwarding, M),
+	{ .name = "StreamLocalBindMask", .parse = p_octal, .dump = d_octal, .st = ST_INT,
+	  .off = OFF(streamlocal_bind_mask), .flags = M },
+	FLAG("StreamLocalBindUnlink", streamlocal_bind_unlink, M),
 	FLAG("X11Forwarding", x11_forwarding, M | KW_WARNYES),
 	FLAG("UsePAM", use_pam, KW_WARNYES),
 	FLAG("UseDNS", use_dns, KW_WARNYES),
@@ -1476,6 +1503,7 @@ static const struct keyword keywords[] = {
 	ENUM("SessionKillMode", session_kill_mode, killmode_names, M),
 	ENUM("SessionKillSignal", session_kill_signal, signal_names, M | KW_SIGNAL),
 	TIME("SessionKillTimeout", session_kill_timeout, M),
+	TIME("ForwardConnectTimeout", forward_connect_timeout, M),
 	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
 	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
 	/* structure */
@@ -1489,7 +1517,6 @@ static const struct keyword keywords[] = {
 	IGNORED("GSSAPICleanupCredentials", "*", 0),
 	IGNORED("KerberosAuthentication", "no", M),
 	IGNORED("PermitTunnel", "no", M),
-	IGNORED("AllowStreamLocalForwarding", "no", M),
 	IGNORED("X11DisplayOffset", "*", M),
 	IGNORED("X11UseLocalhost", "*", M),
 	IGNORED("PermitUserRC", "no", M),
@@ -1504,8 +1531,6 @@ static const struct keyword keywords[] = {
 	IGNORED("AuthorizedPrincipalsFile", "none", M | KW_REJECT),
 	IGNORED("TrustedUserCAKeys", "none", KW_REJECT),
 	IGNORED("RevokedKeys", "none", KW_REJECT),
-	/* nothing is forwarded yet, so "yes" is honoured trivially */
-	IGNORED("DisableForwarding", "no|yes", M | KW_REJECT),
 	{ .name = NULL },
 };
 
@@ -1855,6 +1880,9 @@ void config_defaults(struct config *c)
 	c->tcp_keep_alive = 1;
 	c->allow_tcp_forwarding = 1;
 	c->allow_agent_forwarding = 1;
+	c->allow_streamlocal_forwarding = 1;
+	c->streamlocal_bind_mask = 0177;
+	c->forward_connect_timeout = 15;
 	c->session_kill_mode = KILL_PROCESS;
 	c->session_kill_signal = SIGTERM;
 	c->session_kill_timeout = 5;

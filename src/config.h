@@ -90,6 +90,11 @@ struct config {
 	char *permit_listen[CFG_MAX_LIST];   int n_permit_listen; /* [host:]port */
 	int gateway_ports;                   /* 0 no, 1 yes, 2 clientspecified */
 	int allow_agent_forwarding;
+	int allow_streamlocal_forwarding;    /* as allow_tcp_forwarding */
+	int disable_forwarding;              /* overrides all the above */
+	int streamlocal_bind_mask;           /* umask for Unix sockets we bind */
+	int streamlocal_bind_unlink;
+	int forward_connect_timeout;         /* seconds: lookup + connect (wombat) */
 	/* accepted from OpenSSH configs, not supported by wombat: "yes" is
 	 * logged as ignored when the file is loaded */
 	int x11_forwarding;

@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "channel.h"
 #include "crypto.h"
+#include "forward.h"
 #include "kex.h"
 #include "log.h"
 #include "packet.h"
@@ -33,7 +34,7 @@
  * no version-specific client workaround is triggered. */
 #define VERSION_STRING "SSH-2.0-OpenSSH_wombat_0.1"
 #define VERSION_LINE_MAX 255
-#define MAX_POLLFDS 256
+#define MAX_POLLFDS 1024   /* socket, signals, 3 per channel, listeners */
 
 struct conn {
 	struct packet pkt;
@@ -41,6 +42,7 @@ struct conn {
 	struct auth auth;
 	struct config cfg;           /* after Match for the user */
 	struct chanset *chans;
+	struct fwdset *fwd;          /* remote forwards' listeners */
 	buf_t obuf;                  /* payload of the packet being built */
 	buf_t held;                  /* non-transport packets held during kex */
 	int version_done;
@@ -322,6 +324,11 @@ static void handle_global_request(struct conn *c, rd_t *r)
 		c->no_more_sessions = 1;
 		return;
 	}
+	int fwd = c->fwd ? fwd_global_request(c->fwd, name, want_reply, r) : 0;
+	if (fwd < 0)
+		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed %s request", name);
+	if (fwd)
+		return;
 	debug("global request %s (want_reply %d): not supported", name, want_reply);
 	/* keepalive@openssh.com and unknown requests: failure is the answer the
 	 * client's keepalive expects. */
@@ -357,7 +364,8 @@ static void on_authenticated(struct conn *c)
 	if ((zin || zout) && pkt_start_compression(&c->pkt, zin, zout) < 0)
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
 	c->chans = chan_init(c);
-	if (!c->chans)
+	c->fwd = c->chans ? fwd_init(c, c->chans) : NULL;
+	if (!c->chans || !c->fwd)
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "out of memory");
 	alive_authenticated(&c->alive, alive_now_ms());
 }
@@ -642,7 +650,7 @@ static void log_end(struct conn *c)
 	      (unsigned long long)c->pkt.total_in, (unsigned long long)c->pkt.total_out);
 }
 
-static int build_pollfds(struct conn *c, struct pollfd *pfd, int *n_chan)
+static int build_pollfds(struct conn *c, struct pollfd *pfd, int *n_chan, int *n_fwd)
 {
 	int n = 0;
 	int in_fd = c->pkt.in_fd, out_fd = c->pkt.out_fd;
@@ -656,10 +664,12 @@ static int build_pollfds(struct conn *c, struct pollfd *pfd, int *n_chan)
 		pfd[n++] = (struct pollfd){ .fd = out_fd, .events = out_ev };
 	}
 	pfd[n++] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
-	*n_chan = 0;
+	*n_chan = *n_fwd = 0;
 	if (c->chans && !c->closing)
 		*n_chan = chan_pollfds(c->chans, pfd + n, MAX_POLLFDS - n);
-	return n + *n_chan;
+	if (c->fwd && !c->closing)
+		*n_fwd = fwd_pollfds(c->fwd, pfd + n + *n_chan, MAX_POLLFDS - n - *n_chan);
+	return n + *n_chan + *n_fwd;
 }
 
 static void handle_socket_events(struct conn *c, struct pollfd *pfd)
@@ -713,8 +723,8 @@ static void conn_loop(struct conn *c)
 {
 	struct pollfd pfd[MAX_POLLFDS];
 	while (!c->ended) {
-		int n_chan;
-		int n = build_pollfds(c, pfd, &n_chan);
+		int n_chan, n_fwd;
+		int n = build_pollfds(c, pfd, &n_chan, &n_fwd);
 		if (poll(pfd, (nfds_t)n, next_timeout_ms(c)) < 0 && errno != EINTR) {
 			set_cause(c, "poll failed");
 			break;
@@ -724,6 +734,8 @@ static void conn_loop(struct conn *c)
 		handle_socket_events(c, pfd);
 		if (c->chans && n_chan && !c->closing)
 			chan_poll_done(c->chans, pfd + 3, n_chan);
+		if (c->fwd && n_fwd && !c->closing)
+			fwd_poll_done(c->fwd, pfd + 3 + n_chan, n_fwd);
 		if (!c->closing)
 			run_timers(c, time(NULL));
 		/* send what we produced in this round in one go */
@@ -772,6 +784,7 @@ int conn_run(int in_fd, int out_fd, const struct config *cfg,
 		fatal("cannot start key exchange: %s", c->kex.err);
 	pkt_flush(&c->pkt);
 	conn_loop(c);
+	fwd_free(c->fwd);
 	if (c->chans)
 		chan_free(c->chans);
 	log_end(c);

@@ -56,7 +56,7 @@ int session_signum(const char *name)
 
 /* ---------- lifetime ---------- */
 
-struct session *session_new(struct channel *ch)
+static struct session *session_new(struct channel *ch)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -66,7 +66,7 @@ struct session *session_new(struct channel *ch)
 	return s;
 }
 
-pid_t session_pid(const struct session *s)
+static pid_t session_pid(const struct session *s)
 {
 	return s->pid;
 }
@@ -90,7 +90,7 @@ static void session_pty_end(struct session *s)
 	s->pty = NULL;
 }
 
-void session_free(struct session *s)
+static void session_free(struct session *s)
 {
 	if (!s)
 		return;
@@ -103,7 +103,7 @@ void session_free(struct session *s)
 
 /* ---------- exit reporting ---------- */
 
-void session_child_exited(struct session *s, int status)
+static void session_child_exited(struct session *s, int status)
 {
 	uint32_t id = chan_id(s->ch);
 	s->pid = -1;
@@ -669,6 +669,8 @@ static int req_exec(struct session *s, rd_t *r)
 	if (!cmd)
 		return bad ? 0 : -1;
 	int ok = start_command(s, cmd, "exec");
+	if (ok)
+		chan_set_kind(s->ch, "session:command");
 	free(cmd);
 	return ok;
 }
@@ -707,8 +709,13 @@ static int req_subsystem(struct session *s, rd_t *r)
 			ok = session_launch(s, &l, what);
 		}
 	}
-	if (!ok)
+	if (ok) {
+		char kind[80];
+		snprintf(kind, sizeof(kind), "session:subsystem:%s", name);
+		chan_set_kind(s->ch, kind);
+	} else {
 		verbose("session channel %u: subsystem \"%s\" refused", chan_id(s->ch), name);
+	}
 	free(name);
 	return ok;
 }
@@ -771,12 +778,16 @@ static int req_window_change(struct session *s, rd_t *r)
 	return 1;
 }
 
-int session_request(struct session *s, const char *type, rd_t *r)
+static int session_request(struct session *s, const char *type, rd_t *r)
 {
 	if (strcmp(type, "exec") == 0)
 		return req_exec(s, r);
-	if (strcmp(type, "shell") == 0)
-		return start_command(s, NULL, "shell");
+	if (strcmp(type, "shell") == 0) {
+		int ok = start_command(s, NULL, "shell");
+		if (ok)
+			chan_set_kind(s->ch, "session:shell");
+		return ok;
+	}
 	if (strcmp(type, "subsystem") == 0)
 		return req_subsystem(s, r);
 	if (strcmp(type, "env") == 0)
@@ -789,3 +800,59 @@ int session_request(struct session *s, const char *type, rd_t *r)
 		return req_window_change(s, r);
 	return 0;   /* x11-req, keepalive@openssh.com, ... */
 }
+
+/* ---------- the channel type ---------- */
+
+static enum chan_open_rc sess_open(struct channel *ch, rd_t *r)
+{
+	const struct config *cfg = conn_config(chan_conn(ch));
+	if (rd_end(r) < 0)
+		return CHAN_OPEN_BAD;
+	/* the table already holds this one */
+	if (chan_count_type(chan_set(ch), &session_chan_type) > cfg->max_sessions) {
+		verbose("session open refused: MaxSessions %d reached", cfg->max_sessions);
+		chan_refuse(ch, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "administratively prohibited");
+		return CHAN_OPEN_REFUSED;
+	}
+	struct session *s = session_new(ch);
+	if (!s) {
+		chan_refuse(ch, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
+		return CHAN_OPEN_REFUSED;
+	}
+	chan_set_priv(ch, s);
+	return CHAN_OPEN_OK;
+}
+
+static int sess_request(struct channel *ch, const char *type, rd_t *r)
+{
+	struct session *s = chan_priv(ch);
+	return s ? session_request(s, type, r) : 0;
+}
+
+static pid_t sess_child(const struct channel *ch)
+{
+	const struct session *s = chan_priv(ch);
+	return s ? session_pid(s) : -1;
+}
+
+static void sess_child_exited(struct channel *ch, int status)
+{
+	struct session *s = chan_priv(ch);
+	if (s)
+		session_child_exited(s, status);
+}
+
+static void sess_free(struct channel *ch)
+{
+	session_free(chan_priv(ch));
+	chan_set_priv(ch, NULL);
+}
+
+const struct chan_type session_chan_type = {
+	.name = "session",
+	.open = sess_open,
+	.request = sess_request,
+	.child = sess_child,
+	.child_exited = sess_child_exited,
+	.free = sess_free,
+};

@@ -41,12 +41,15 @@
 #include "fuzz_util.h"
 #include "packet.h"
 
+/* DisableForwarding: the forwarding types are parsed and then refused, so
+ * that nothing is looked up (fork) or connected to from the fuzzer. */
 static const char *const config_texts[4] = {
-	"AcceptEnv LANG LC_*\n",
-	"MaxSessions 2\nPermitTTY no\nChannelTimeout session=1\nCloseOnChildExit yes\n",
+	"AcceptEnv LANG LC_*\nDisableForwarding yes\n",
+	("MaxSessions 2\nPermitTTY no\nChannelTimeout session=1\nCloseOnChildExit yes\n"
+	 "DisableForwarding yes\n"),
 	("ForceCommand /bin/true\nSubsystem sftp /usr/lib/openssh/sftp-server\n"
-	 "AcceptEnv *\nSetEnv X=y\n"),
-	"MaxSessions 0\nChannelTimeout global=5\n",
+	 "AcceptEnv *\nSetEnv X=y\nDisableForwarding yes\n"),
+	"MaxSessions 0\nChannelTimeout global=5\nDisableForwarding yes\n",
 };
 static struct config configs[4];
 static struct passwd user;

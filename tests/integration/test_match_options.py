@@ -13,8 +13,6 @@ difference on both, and `wombatd -T -C` for the same command line and file
 must show the Match value where it applied and the plain value where not.
 
 What a case can and cannot show today is said in its `note`:
-- forwarding does not exist yet (issue: jump host): those options change
-  only the -T value; every forwarding request is refused either way;
 - keywords wombat accepts but does not implement (IGNORED in config.c) are
   not printed by -T; their harmless value loads and logins work, and a
   value wombat cannot honour either fails `wombatd -t` naming file, line
@@ -28,6 +26,8 @@ import pwd
 import re
 import subprocess
 import signal
+import socket
+import stat
 import time
 import uuid
 
@@ -37,6 +37,8 @@ import pytest
 from conftest import (IS_ROOT, REPO, SERVER_KIND, USER, WOMBATD, password_login, ssh,
                       ssh_argv, throwaway_user)
 from test_keepalive import BlackHoleRelay, relay_ssh
+from test_forwarding import (BlackHole, EchoServer, Tunnel, echo_roundtrip, free_port,
+                             remote_forward, ssh_w, wait_port)
 from test_killmode import (cg_root, classify, cleanup, marked, read_until,  # noqa: F401
                            run_and_drop, survivors_after, wait_for, EXEC_ALL, EXEC_SCRIPT,
                            PROCESS_EXEC)
@@ -55,7 +57,6 @@ ELSEWHERE = "Address 10.0.0.0/8"
 MAIN = "wbtuser"
 SECOND = "wbtuser2"
 PASSWORD = "Wbt-match-pw-3"
-FORWARDING_NOTE = "refused until forwarding exists (issue: jump host)"
 
 
 # ------------------------------------------------------------------ helpers
@@ -494,26 +495,175 @@ def check_log_level(ctx):
 
 # ---- forwarding: none exists yet; every request is refused whatever the value
 
-def check_forwarding_refused(ctx):
-    """Whatever the option says: refused until forwarding exists (issue:
-    jump host)."""
-    # -W (direct-tcpip, as -L and jump hosts use)
-    argv = ssh_argv(ctx.srv, opts=["ExitOnForwardFailure=yes"], user=MAIN)
-    argv[1:1] = ["-W", f"127.0.0.1:{ctx.srv.port}"]
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
-    assert r.returncode == 255 and not r.stdout.startswith(b"SSH-"), \
-        f"{FORWARDING_NOTE}: -W went through: " + show(r)
-    # -R (tcpip-forward global request)
-    r = ssh(ctx.srv, "echo in", timeout=30, user=MAIN,
-            opts=["ExitOnForwardFailure=yes", "RemoteForward=127.0.0.1:0 127.0.0.1:9"])
-    assert r.returncode == 255 and b"remote port forwarding failed" in r.stderr, \
-        f"{FORWARDING_NOTE}: -R went through: " + show(r)
-    # and the login itself works
-    assert logged_in(ssh(ctx.srv, "echo in", timeout=30, user=MAIN))
+# ---- forwarding (the targets and helpers are test_forwarding's)
+
+def fwd_target():
+    """An echo server on 127.0.0.1, for the case's duration."""
+    return EchoServer()
+
+
+def check_tcp_forwarding_off(ctx):
+    """AllowTcpForwarding no: -W and -R refused where the Match applies,
+    working where it does not."""
+    echo = fwd_target()
+    try:
+        r = ssh_w(ctx.srv, f"127.0.0.1:{echo.port}", user=MAIN)
+        if ctx.applied:
+            assert r.returncode == 255 and b"administratively prohibited" in r.stderr, show(r)
+        else:
+            assert r.returncode == 0 and r.stdout == b"ping\n", show(r, ctx.srv)
+        t, port = remote_forward(ctx.srv, echo.port, user=MAIN)
+        with t:
+            assert bool(port) == (not ctx.applied), ctx.srv.log()[-2000:]
+    finally:
+        echo.close()
+
+
+def check_permit_open_none(ctx):
+    echo = fwd_target()
+    try:
+        r = ssh_w(ctx.srv, f"127.0.0.1:{echo.port}", user=MAIN)
+        assert (r.returncode == 0 and r.stdout == b"ping\n") == (not ctx.applied), show(r)
+        if ctx.applied:
+            assert ctx.srv.wait_log(r"refused for wbtuser: PermitOpen none")
+    finally:
+        echo.close()
+
+
+def check_permit_listen_none(ctx):
+    echo = fwd_target()
+    try:
+        t, port = remote_forward(ctx.srv, echo.port, user=MAIN)
+        with t:
+            assert bool(port) == (not ctx.applied), ctx.srv.log()[-2000:]
+        if ctx.applied:
+            assert ctx.srv.wait_log(r"refused for wbtuser: PermitListen none")
+    finally:
+        echo.close()
+
+
+def check_gateway_ports(ctx):
+    """GatewayPorts yes binds the wildcard: 127.0.0.2 reaches the forward;
+    with the default (no) only 127.0.0.1 does."""
+    echo = fwd_target()
+    try:
+        t, port = remote_forward(ctx.srv, echo.port, user=MAIN)
+        with t:
+            assert port, ctx.srv.log()[-2000:]
+            try:
+                reached = echo_roundtrip(port, host="127.0.0.2") == b"hello through the tunnel\n"
+            except OSError:
+                reached = False
+            assert reached == ctx.applied
+    finally:
+        echo.close()
+
+
+def check_disable_forwarding(ctx):
+    echo = fwd_target()
+    try:
+        r = ssh_w(ctx.srv, f"127.0.0.1:{echo.port}", user=MAIN)
+        assert (r.returncode == 0 and r.stdout == b"ping\n") == (not ctx.applied), show(r)
+        if ctx.applied:
+            assert ctx.srv.wait_log(r"refused for wbtuser: DisableForwarding yes")
+    finally:
+        echo.close()
+
+
+def user_socket_dir():
+    d = "/tmp/wbt-fwd-sockets"
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o1777)
+    return d
+
+
+def check_streamlocal_off(ctx):
+    """-L to a Unix socket: refused where AllowStreamLocalForwarding no
+    applies."""
+    path = os.path.join(user_socket_dir(), f"t-{uuid.uuid4().hex[:8]}.sock")
+    target = EchoServer(unix_path=path)
+    os.chmod(path, 0o666)
+    try:
+        lport = free_port()
+        with Tunnel(ctx.srv, ["-L", f"{lport}:{path}"], user=MAIN) as t:
+            assert wait_port(lport), t.stderr()
+            try:
+                got = echo_roundtrip(lport) == b"hello through the tunnel\n"
+            except OSError:
+                got = False
+            assert got == (not ctx.applied), ctx.srv.log()[-2000:]
+    finally:
+        target.close()
+        os.unlink(path)
+
+
+def remote_socket(ctx, echo, path):
+    """-R onto a Unix socket as MAIN: the tunnel, and whether it listens."""
+    t = Tunnel(ctx.srv, ["-R", f"{path}:127.0.0.1:{echo.port}"], user=MAIN)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and t.proc.poll() is None:
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+                return t, True
+        except OSError:
+            time.sleep(0.2)
+    return t, False
+
+
+def check_bind_mask(ctx):
+    echo = fwd_target()
+    path = os.path.join(pwd.getpwnam(MAIN).pw_dir, "mask.sock")
+    try:
+        t, listening = remote_socket(ctx, echo, path)
+        with t:
+            assert listening, (t.stderr(), ctx.srv.log()[-2000:])
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+            assert mode == (0o660 if ctx.applied else 0o600), oct(mode)
+    finally:
+        echo.close()
+
+
+def check_bind_unlink(ctx):
+    echo = fwd_target()
+    pw = pwd.getpwnam(MAIN)
+    path = os.path.join(pw.pw_dir, "stale.sock")
+    try:
+        if os.path.exists(path):
+            os.unlink(path)
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(path)
+        stale.close()
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+        t, listening = remote_socket(ctx, echo, path)
+        with t:
+            assert listening == ctx.applied, (t.stderr(), ctx.srv.log()[-2000:])
+    finally:
+        echo.close()
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def check_connect_timeout(ctx):
+    """ForwardConnectTimeout 1: a connect that is never answered fails in
+    about a second; with the default (15 s) it is still pending at 4 s."""
+    hole = BlackHole()
+    try:
+        argv = ssh_argv(ctx.srv, user=MAIN, opts=["ExitOnForwardFailure=yes"])
+        argv[1:1] = ["-W", f"127.0.0.1:{hole.port}"]
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        if ctx.applied:
+            assert ended_within(p, 12)
+            assert ctx.srv.wait_log(r"failed: connect timed out after 1 s")
+        else:
+            assert still_running_after(p, 4)
+    finally:
+        hole.close()
 
 
 def check_agent_forwarding_refused(ctx):
-    check_forwarding_refused(ctx)
+    """Agent forwarding is not implemented: never forwarded either way."""
     agent_sock = str(ctx.tmp / f"agent-{int(ctx.applied)}")
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", agent_sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -525,7 +675,7 @@ def check_agent_forwarding_refused(ctx):
         r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
                            env=dict(os.environ, SSH_AUTH_SOCK=agent_sock))
         assert r.returncode == 0 and r.stdout == b"agent=none\n", \
-            f"{FORWARDING_NOTE}: agent forwarded: " + show(r)
+            "agent forwarding is not implemented: " + show(r)
         assert b"Requesting authentication agent forwarding" in r.stderr, show(r)
     finally:
         agent.terminate()
@@ -538,10 +688,6 @@ def check_login_works(ctx):
     """Accepted, no effect: the login goes through either way."""
     r = ssh(ctx.srv, "echo in", timeout=30, user=MAIN)
     assert logged_in(r), show(r, ctx.srv)
-
-
-def check_ignored_forwarding(ctx):
-    check_forwarding_refused(ctx)
 
 
 def ignored(harmless, bad, fails, note, check=check_login_works):
@@ -624,34 +770,33 @@ CASES = {
                                shown="sessionkilltimeout 1",
                                opts=["SessionKillMode=control-group", "SessionKillTimeout=30"],
                                setup="cgroup"),
-    # ---- forwarding: does not exist yet
-    "AllowTcpForwarding": Case("AllowTcpForwarding no", check_forwarding_refused,
-                               shown="allowtcpforwarding no", note=FORWARDING_NOTE),
-    "PermitOpen": Case("PermitOpen none", check_forwarding_refused, shown="permitopen none",
-                       note=FORWARDING_NOTE),
-    "PermitListen": Case("PermitListen none", check_forwarding_refused,
-                         shown="permitlisten none", note=FORWARDING_NOTE),
-    "GatewayPorts": Case("GatewayPorts yes", check_forwarding_refused,
-                         shown="gatewayports yes", note=FORWARDING_NOTE),
+    # ---- forwarding
+    "AllowTcpForwarding": Case("AllowTcpForwarding no", check_tcp_forwarding_off,
+                               shown="allowtcpforwarding no"),
+    "PermitOpen": Case("PermitOpen none", check_permit_open_none, shown="permitopen none"),
+    "PermitListen": Case("PermitListen none", check_permit_listen_none,
+                         shown="permitlisten none"),
+    "GatewayPorts": Case("GatewayPorts yes", check_gateway_ports, shown="gatewayports yes"),
+    "DisableForwarding": Case("DisableForwarding yes", check_disable_forwarding,
+                              shown="disableforwarding yes"),
+    "AllowStreamLocalForwarding": Case("AllowStreamLocalForwarding no", check_streamlocal_off,
+                                       shown="allowstreamlocalforwarding no"),
+    "StreamLocalBindMask": Case("StreamLocalBindMask 0117", check_bind_mask,
+                                shown="streamlocalbindmask 0117"),
+    "StreamLocalBindUnlink": Case("StreamLocalBindUnlink yes", check_bind_unlink,
+                                  shown="streamlocalbindunlink yes"),
+    "ForwardConnectTimeout": Case("ForwardConnectTimeout 1", check_connect_timeout,
+                                  shown="forwardconnecttimeout 1"),
     "AllowAgentForwarding": Case("AllowAgentForwarding no", check_agent_forwarding_refused,
-                                 shown="allowagentforwarding no", note=FORWARDING_NOTE),
-    "X11Forwarding": Case("X11Forwarding yes", check_forwarding_refused,
+                                 shown="allowagentforwarding no",
+                                 note="agent forwarding is not implemented"),
+    "X11Forwarding": Case("X11Forwarding yes", check_login_works,
                           shown="x11forwarding yes",
-                          note=FORWARDING_NOTE + "; 'yes' is logged as ignored"),
+                          note="X11 forwarding is not implemented; 'yes' is logged as ignored"),
     # ---- accepted, not implemented (IGNORED in config.c): -T does not print them
     "PermitTunnel": Case(**ignored("PermitTunnel no", "PermitTunnel yes", False,
-                                   FORWARDING_NOTE + "; ignored keyword, 'yes' logged as "
-                                   "ignored (no tunnel is the closed side)",
-                                   check_ignored_forwarding)),
-    "AllowStreamLocalForwarding": Case(**ignored(
-        "AllowStreamLocalForwarding no", "AllowStreamLocalForwarding yes", False,
-        FORWARDING_NOTE + "; ignored keyword, 'yes' logged as ignored",
-        check_ignored_forwarding)),
-    "DisableForwarding": Case(**ignored(
-        "DisableForwarding yes", "DisableForwarding maybe", True,
-        FORWARDING_NOTE + "; 'yes' and 'no' load (nothing is forwarded yet, so 'yes' "
-        "holds trivially and must be honoured once forwarding exists); another value "
-        "is an error", check_ignored_forwarding)),
+                                   "no tunnel device forwarding; 'yes' logged as ignored "
+                                   "(no tunnel is the closed side)")),
     "HostbasedAuthentication": Case(**ignored(
         "HostbasedAuthentication no", "HostbasedAuthentication yes", False,
         "no host-based authentication: 'yes' is logged as ignored")),

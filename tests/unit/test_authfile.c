@@ -266,7 +266,8 @@ static void test_authkeys_options(const char *kl, const char *other,
 			"command=\"a\",command=\"b\"", "environment=\"=x\"",
 			"permitopen=\"nohost\"", "permitopen=\"h:0\"",
 			"expiry-time=\"2020\"", "expiry-time=\"20230231\"",
-			"from=\"\"", "no-pty,,no-pty", "permitlisten=\"1\"",
+			"from=\"\"", "no-pty,,no-pty", "permitlisten=\"70000\"",
+			"permitlisten=\"h:x\"",
 			"no-pty ,no-X11-forwarding",
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
