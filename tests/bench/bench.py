@@ -270,6 +270,38 @@ def measure_latency(servers, user, key, reps):
     return out
 
 
+# The post-quantum hybrid every OpenSSH client since 9.0 offers first; the
+# servers that do not know it (dropbear 2022.83) get no figure for it.
+PQ_KEX = "sntrup761x25519-sha512@openssh.com"
+
+
+def children_cpu_s(pid):
+    """CPU seconds (user + system) of the reaped children of pid: the
+    connection processes a listener has waited for, with their own
+    reaped descendants (/proc/PID/stat fields 16 and 17)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_login_cpu(servers, user, key, reps):
+    """Server CPU per login (`ssh true`) and the login's median wall time,
+    for curve25519 and for the post-quantum hybrid, per server. The CPU is
+    the listener's reaped-children total over `reps` logins, divided."""
+    out = {}
+    for kex in ("curve25519-sha256", PQ_KEX):
+        opts = ["-o", f"KexAlgorithms={kex}"] + LOGIN_OPTS[2:]
+        for s in servers:
+            before = children_cpu_s(s.pid)
+            walls = [timed(ssh_argv(s, user, key, "true", opts=opts)) for _ in range(reps)]
+            time.sleep(1.0)     # let the listener reap the last connection
+            ok = [w for w in walls if w is not None]
+            cpu = (children_cpu_s(s.pid) - before) / len(ok) if ok else None
+            out.setdefault(kex, {})[s.kind] = {"login": median(ok) if ok else None,
+                                               "cpu_s": cpu}
+    return out
+
+
 def cipher_opts(cipher, mac):
     opts = ["-o", "KexAlgorithms=curve25519-sha256", "-c", cipher]
     return opts + (["-m", mac] if mac else [])
@@ -485,6 +517,13 @@ def table_rows(res):
             vals = [per[k][direction] for k in SERVERS]
             rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
                          vals, "higher"))
+    for kex, per in res.get("login_cpu", {}).items():
+        short = kex.split("-")[0]
+        vals = [per[k]["login"] for k in SERVERS]
+        rows.append((f"login {short}, ms", [fmt(v, "ms") for v in vals], vals, "lower"))
+        vals = [per[k]["cpu_s"] for k in SERVERS]
+        rows.append((f"server CPU per login {short}, ms", [fmt(v, "ms") for v in vals],
+                     vals, "lower"))
     mem = res["memory"]
     for what, key in (("session RSS, KiB", "session_rss_kib"),
                       ("session PSS, KiB", "session_pss_kib"),
@@ -584,6 +623,7 @@ def main():
         print("latency...", file=sys.stderr)
         res["latency"] = measure_latency(servers, user.name, userkey, args.latency_reps)
         login_median = {k: median(v["login"]) for k, v in res["latency"].items()}
+        res["login_cpu"] = measure_login_cpu(servers, user.name, userkey, args.latency_reps)
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
                                                args.size, login_median)
