@@ -7,6 +7,7 @@
  *  - aes{128,256}-gcm@openssh.com        RFC 5647 as changed by PROTOCOL 1.6
  *  - chacha20-poly1305@openssh.com       PROTOCOL.chacha20poly1305
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tomcrypt.h>
@@ -70,6 +71,9 @@ struct tcrypt {
 		struct { chacha_state main, hdr; } cc;
 	} u;
 	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
+	/* what tcrypt_export needs to rebuild this state elsewhere */
+	uint8_t raw_key[64], raw_iv[16], raw_mackey[64];
+	uint64_t ctr_bytes;           /* CTR keystream used (whole blocks between packets) */
 };
 
 static const struct cipher_def *find_cipher_def(const char *name)
@@ -257,6 +261,12 @@ tcrypt_t *tcrypt_new(const char *cipher, const char *mac, const uint8_t *key,
 	t->c = c;
 	t->m = m;
 	t->encrypt = encrypt;
+	if (key)
+		memcpy(t->raw_key, key, c->key_len);
+	if (iv)
+		memcpy(t->raw_iv, iv, c->iv_len);
+	if (m)
+		memcpy(t->raw_mackey, mackey, m->key_len);
 	if ((m && hmac_setup(&t->hmac, m->hash, mackey, m->key_len) != 0) ||
 	    setup_cipher(t, key, iv) != 0) {
 		tcrypt_free(t);
@@ -315,6 +325,7 @@ static int stream_crypt(tcrypt_t *t, uint8_t *p, size_t n)
 {
 	if (t->c->mode == CM_NONE || n == 0)
 		return 0;
+	t->ctr_bytes += n;
 	return ctr_encrypt(p, p, (unsigned long)n, &t->u.ctr) == CRYPT_OK ? 0 : -1;
 }
 
@@ -529,4 +540,37 @@ int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 	default:
 		return mac_open(t, seq, pkt, n);
 	}
+}
+
+/* ---- hand-over (privilege separation) ---- */
+
+int tcrypt_export(const tcrypt_t *t, struct tcrypt_state *st)
+{
+	memset(st, 0, sizeof *st);
+	snprintf(st->cipher, sizeof st->cipher, "%s", t->c->name);
+	snprintf(st->mac, sizeof st->mac, "%s", t->m ? t->m->name : "none");
+	memcpy(st->key, t->raw_key, t->c->key_len);
+	if (t->m)
+		memcpy(st->mackey, t->raw_mackey, t->m->key_len);
+	if (t->c->mode == CM_GCM) {
+		memcpy(st->iv, t->gcm_iv, sizeof t->gcm_iv);
+	} else if (t->c->mode == CM_CTR) {
+		if (t->ctr_bytes % t->c->block || t->first_done)
+			return -1;     /* only between packets */
+		/* the counter block: the initial IV plus the blocks used */
+		uint64_t add = t->ctr_bytes / t->c->block;
+		memcpy(st->iv, t->raw_iv, t->c->iv_len);
+		for (int i = (int)t->c->iv_len - 1; i >= 0 && add; i--) {
+			uint64_t sum = st->iv[i] + (add & 0xff);
+			st->iv[i] = (uint8_t)sum;
+			add = (add >> 8) + (sum >> 8);
+		}
+	}
+	return 0;
+}
+
+tcrypt_t *tcrypt_import(const struct tcrypt_state *st, int encrypt)
+{
+	return tcrypt_new(st->cipher, strcmp(st->mac, "none") ? st->mac : NULL, st->key,
+			  st->iv, st->mackey, encrypt);
 }

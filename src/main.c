@@ -19,6 +19,7 @@
 #include "lifecycle.h"
 #include "listen.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define DEFAULT_CONFIG "/etc/wombat/sshd_config"
 #define MAX_OPTS 64
@@ -347,6 +348,8 @@ static void dump_config(struct config *cfg, const char *spec)
 		user_group_names_free(groups, ng);
 	}
 	config_dump(cfg, stdout);
+	/* not an option: how this wombatd was built (a comment reads back) */
+	printf("# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
 }
 
 /* SessionKillMode control-group/mixed without a writable cgroup v2 is a
@@ -395,6 +398,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (cl.test)
 		return 0;
+	if (sandbox_prepare() < 0) {
+		startup_error("privilege separation cannot be set up; not starting");
+		return 1;
+	}
+	conn_set_privsep(1);
 	if (cl.inetd) {
 		/* as sshd: 255 for a connection that did not end well */
 		return conn_run(0, 1, &cfg, hostkeys, n_hostkeys) == CONN_END_OK ? 0 : 255;
