@@ -28,7 +28,7 @@ void log_init(const char *ident, enum log_level lvl, int to_stderr,
 	cur_level = lvl;
 	use_stderr = to_stderr;
 	if (file) {
-		log_file = fopen(file, "a");
+		log_file = fopen(file, "ae");
 		if (log_file)
 			setvbuf(log_file, NULL, _IOLBF, 0);
 	}

@@ -100,13 +100,14 @@ static int check_dir(void)
 	return 0;
 }
 
-int sandbox_prepare(void)
+int sandbox_prepare(int quiet)
 {
 	if (sb_ready)
 		return 0;
 	sb_root = geteuid() == 0;
 	if (!sb_root) {
-		logit("privilege separation: not running as root: the pre-auth child keeps "
+		if (!quiet)
+			logit("privilege separation: not running as root: the pre-auth child keeps "
 		      "uid %u and the file system (no chroot); key separation, rlimits, "
 		      "no_new_privs and %s still apply", (unsigned)geteuid(),
 		      sandbox_has_seccomp() ? "seccomp" : "no seccomp (built --without-seccomp)");
@@ -120,16 +121,17 @@ int sandbox_prepare(void)
 	} else if (pick_unused_uid() < 0) {
 		error("privilege separation: no user %s and no unused uid found", PRIVSEP_USER);
 		return -1;
-	} else {
+	} else if (!quiet) {
 		logit("privilege separation: warning: no user \"%s\" (make install or "
 		      "./bootstrap creates it): the pre-auth child runs as unused uid %u",
 		      PRIVSEP_USER, (unsigned)sb_uid);
 	}
 	if (check_dir() < 0)
 		return -1;
-	verbose("privilege separation: pre-auth child as uid %u gid %u in %s, seccomp %s",
-		(unsigned)sb_uid, (unsigned)sb_gid, PRIVSEP_DIR,
-		sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
+	if (!quiet)
+		logit("privilege separation: pre-auth child as uid %u gid %u, chroot %s, seccomp %s",
+		      (unsigned)sb_uid, (unsigned)sb_gid, PRIVSEP_DIR,
+		      sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
 	sb_ready = 1;
 	return 0;
 }
@@ -145,17 +147,26 @@ static int kept(int fd, const int *keep, int n)
 /* Close every descriptor not in keep; returns the highest one kept. */
 static int close_others(const int *keep, int n)
 {
-	int high = -1;
-	for (int i = 0; i < n; i++)
-		if (keep[i] > high)
-			high = keep[i];
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = 0; fd < max; fd++)
-		if (!kept(fd, keep, n))
-			close(fd);
-	return high;
+	int sorted[8], m = 0;
+	for (int i = 0; i < n && m < 8; i++) {
+		int j = m;
+		if (kept(keep[i], sorted, m))
+			continue;
+		while (j > 0 && sorted[j - 1] > keep[i]) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = keep[i];
+		m++;
+	}
+	unsigned first = 0;
+	for (int i = 0; i < m; i++) {
+		if ((unsigned)sorted[i] > first)
+			close_range(first, (unsigned)sorted[i] - 1, 0);
+		first = (unsigned)sorted[i] + 1;
+	}
+	close_range(first, ~0u, 0);
+	return m ? sorted[m - 1] : -1;
 }
 
 static int drop_root(void)

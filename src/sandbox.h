@@ -18,9 +18,10 @@
 int sandbox_has_seccomp(void);
 
 /* Start-up (root or not): find the user, check (or create) the directory,
- * log what the pre-auth child will run as. -1 when root and the directory
- * cannot be made safe (logged): wombatd does not start. */
-int sandbox_prepare(void);
+ * log what the pre-auth child will run as (unless quiet: the connection
+ * processes the listener starts). -1 when root and the directory cannot be
+ * made safe (logged): wombatd does not start. */
+int sandbox_prepare(int quiet);
 
 /* In the child, after fork: keep only the fds in keep[0..n) (others are
  * closed), then chroot + uid/gid change (root only), rlimits, no_new_privs,
