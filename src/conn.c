@@ -63,7 +63,7 @@ struct conn {
 };
 
 static int privsep_on;
-void (*conn_test_after_version)(void);
+void (*conn_test_after_version)(const char *client_version);
 
 void conn_set_privsep(int on)
 {
@@ -298,7 +298,7 @@ static int read_version(struct conn *c)
 	c->version_done = 1;
 	debug("client version: %s", line);
 	if (c->preauth_child && conn_test_after_version)
-		conn_test_after_version();
+		conn_test_after_version(line);
 	return 1;
 }
 

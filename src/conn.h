@@ -82,7 +82,7 @@ int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t si
 			  char *err, size_t errsz);
 /* Test-only hook, never set by wombatd itself: called in the pre-auth
  * child after the version exchange (tests/tools/wombatd_sbtest.c). */
-extern void (*conn_test_after_version)(void);
+extern void (*conn_test_after_version)(const char *client_version);
 
 /* The listener's MaxStartups accounting: fd is closed once the user has
  * authenticated (the connection process exiting closes it too). */
