@@ -326,3 +326,44 @@ def test_dump_says_seccomp():
 def test_start_up_log_names_the_sandbox(server):
     assert re.search(r"privilege separation: pre-auth child as uid \d+ gid \d+, chroot "
                      + re.escape(PRIVSEP_DIR) + r", seccomp yes", server.log())
+
+
+def test_non_root_keeps_seccomp_and_key_separation(tmp_path):
+    """Run by a normal user: no chroot or uid change, but the child is
+    still filtered, has no_new_privs and no host private key."""
+    from conftest import throwaway_user, port_accepts, SANITIZER_ENV
+    with throwaway_user("psnonroot", "a daemon run by a normal user") as user:
+        pw = pwd.getpwnam(user)
+        port = free_port()
+        log_path = tmp_path / "nonroot.log"
+        env = {"PATH": "/usr/bin:/bin", "HOME": pw.pw_dir, **SANITIZER_ENV}
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                ["/usr/sbin/runuser", "-u", user, "--", WOMBATD, "-D", "-e", "-p", str(port),
+                 "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=none"],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            assert wait_for(lambda: port_accepts(port) or proc.poll() is not None, 15)
+            text = open(log_path).read()
+            assert "not running as root" in text and "seccomp still apply" in text, text
+            srv = type("Srv", (), {"port": port, "pid": proc.pid,
+                                   "log": lambda self, since=0: open(log_path).read()})()
+            keyfile = os.path.join(pw.pw_dir, ".config/wombat/ssh_host_ed25519_key")
+            seed = key_patterns(keyfile)
+            c = PreauthClient(srv)
+            try:
+                # runuser may stay as the parent of the listener
+                if os.readlink(f"/proc/{proc.pid}/exe") != os.path.realpath(WOMBATD):
+                    srv.pid = children(proc.pid)[0]
+                mon, child = monitor_and_child(srv)
+                st = status(child)
+                assert st["Uid"].split() == [str(pw.pw_uid)] * 4
+                assert st["NoNewPrivs"].strip() == "1" and st["Seccomp"].strip() == "2"
+                assert os.readlink(f"/proc/{child}/root") == "/"
+                assert memory_has(mon, seed) == {0}
+                assert memory_has(child, seed) == set()
+            finally:
+                c.close()
+        finally:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=5)
