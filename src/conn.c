@@ -1122,10 +1122,11 @@ static int child_ended(struct conn *c, int status)
 {
 	if (WIFEXITED(status)) {
 		int code = WEXITSTATUS(status);
-		if (code == 255)
-			set_cause(c, "pre-auth child failed (see above)");
-		else
+		if (code != 255) {
+			conn_free(c);
 			return code;
+		}
+		set_cause(c, "pre-auth child failed (see above)");
 	} else if (WIFSIGNALED(status)) {
 		char why[120];
 		snprintf(why, sizeof(why), "pre-auth child killed by signal %d (%s)",
