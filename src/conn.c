@@ -1175,9 +1175,12 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 	}
 	if (rc == 0)
 		return child_ended(c, status);
-	/* the user is in: the monitor carries the connection on */
+	/* the user is in: the monitor carries the connection on, starting with
+	 * what the client sent after its userauth request, if anything */
 	setup_signals();
 	on_authenticated(c);
+	if (buf_used(&c->pkt.in) && !c->closing)
+		process_input(c);
 	conn_loop(c);
 	return conn_finish(c);
 }

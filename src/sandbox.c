@@ -256,8 +256,8 @@ static int load_seccomp(void)
 	/* conn.c re-arms quick ACKs after every read before authentication */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-				      SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
-				      SCMP_A2(SCMP_CMP_EQ, TCP_QUICKACK));
+				      SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
+				      SCMP_A2(SCMP_CMP_EQ, TCP_QUICKACK, 0));
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
