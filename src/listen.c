@@ -369,14 +369,17 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 		close(fd);
 		return;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(notify[0]);
-		if (exec_argv) {
-			rexec_exec(fd, snapshot_fd, notify[1], exec_argv);
-			_exit(255);
+	pid_t pid;
+	if (exec_argv) {
+		pid = rexec_spawn(fd, snapshot_fd, notify[1], exec_argv);
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			close(notify[0]);
+			serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
 		}
-		serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
+		if (pid < 0)
+			error("fork: %s", strerror(errno));
 	}
 	close(notify[1]);
 	if (pid > 0) {
@@ -384,7 +387,6 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 		peer_remember(pid, &ss);
 		startup_fds[n_startups++] = notify[0];
 	} else {
-		error("fork: %s", strerror(errno));
 		close(notify[0]);
 	}
 	close(fd);

@@ -3,6 +3,7 @@
 #include "rexec.h"
 
 #include <errno.h>
+#include <spawn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
+
+extern char **environ;
 
 #define SNAP_MAGIC "WOMBATSNAP1\n"
 #define SNAP_MAX (16u * 1024u * 1024u)
@@ -159,25 +162,37 @@ out:
 	return n;
 }
 
-/* fd onto target (not close-on-exec there); a no-op when equal. */
-static int move_fd(int fd, int target)
+pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 {
-	if (fd == target)
-		return fcntl(fd, F_SETFD, 0);
-	return dup2(fd, target) < 0 ? -1 : 0;
-}
-
-void rexec_exec(int sock, int snapshot, int notify, char *const *argv)
-{
-	/* above the fixed slots first, so that moving one cannot clobber another */
+	/* above the fixed slots first, so that placing one cannot clobber
+	 * another's source */
 	int s = fcntl(sock, F_DUPFD_CLOEXEC, 10);
 	int snap = fcntl(snapshot, F_DUPFD_CLOEXEC, 10);
-	int nt = notify >= 0 ? fcntl(notify, F_DUPFD_CLOEXEC, 10) : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s < 0 || snap < 0 || nt < 0 || move_fd(s, 0) < 0 || move_fd(s, 1) < 0 ||
-	    move_fd(snap, REXEC_SNAPSHOT_FD) < 0 || move_fd(nt, REXEC_NOTIFY_FD) < 0) {
+	int nt = notify >= 0 ? fcntl(notify, F_DUPFD_CLOEXEC, 10) :
+			       open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid = -1;
+	posix_spawn_file_actions_t fa;
+	if (s >= 0 && snap >= 0 && nt >= 0 && posix_spawn_file_actions_init(&fa) == 0) {
+		int rc = posix_spawn_file_actions_adddup2(&fa, s, 0) |
+			 posix_spawn_file_actions_adddup2(&fa, s, 1) |
+			 posix_spawn_file_actions_adddup2(&fa, snap, REXEC_SNAPSHOT_FD) |
+			 posix_spawn_file_actions_adddup2(&fa, nt, REXEC_NOTIFY_FD);
+		/* vfork-like: the listener's memory is not copied */
+		if (rc == 0 && (rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv,
+						 environ)) != 0) {
+			error("cannot start the connection process (/proc/self/exe): %s",
+			      strerror(rc));
+			pid = -1;
+		}
+		posix_spawn_file_actions_destroy(&fa);
+	} else {
 		error("cannot set up the connection process: %s", strerror(errno));
-		return;
 	}
-	execv("/proc/self/exe", argv);
-	error("cannot execute the connection process (/proc/self/exe): %s", strerror(errno));
+	if (s >= 0)
+		close(s);
+	if (snap >= 0)
+		close(snap);
+	if (nt >= 0)
+		close(nt);
+	return pid;
 }

@@ -1,4 +1,4 @@
-/* rexec: the listener starts each connection process by fork + exec of
+/* rexec: the listener starts each connection process by fork + exec (posix_spawn, so the listener's memory is not copied) of
  * wombatd itself in the connection role (hidden flag -R), so each gets a
  * fresh address-space layout and inherits no memory (monitor.h has the
  * whole process model). What the new process needs reaches it on fixed
@@ -13,6 +13,7 @@
 #ifndef WOMBAT_REXEC_H
 #define WOMBAT_REXEC_H
 
+#include <sys/types.h>
 #include "config.h"
 #include "hostkey.h"
 
@@ -27,9 +28,10 @@ int rexec_snapshot(const struct config *cfg, struct sshkey **keys, int n_keys);
  * are wiped. */
 int rexec_load(int fd, struct config *cfg, struct sshkey **keys, int max, char *err,
 	       size_t errsz);
-/* In the listener's forked child: put sock, snapshot and notify on their
- * fixed descriptors and execute argv (argv[0] is ignored: the running
- * binary, /proc/self/exe, is executed). Returns only on failure. */
-void rexec_exec(int sock, int snapshot, int notify, char *const *argv);
+/* In the listener: start the connection process with sock, snapshot and
+ * notify on their fixed descriptors, executing argv (argv[0] is ignored:
+ * the running binary, /proc/self/exe, is executed) through posix_spawn,
+ * which does not copy the listener's memory. Its pid, or -1 (logged). */
+pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv);
 
 #endif
