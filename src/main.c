@@ -398,15 +398,8 @@ static int run_connection_role(const struct cmdline *cl, struct config *cfg,
 	if (cl->debug)
 		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl->debug > 3 ? 2 : cl->debug - 1));
 	log_init("wombatd", lvl, cl->to_stderr || cl->test, NULL, cfg->syslog_facility);
-	/* the session cgroup base, as the listener found it (it logged then);
-	 * the notify pipe must not reach the sessions */
-	log_set_level(LOG_L_QUIET);
-	int lc = lifecycle_init(cfg, 1, err, sizeof(err));
-	log_set_level(lvl);
-	if (lc < 0) {
-		error("connection process: %s", err);
-		return 255;
-	}
+	/* the session cgroup base came with the snapshot; the notify pipe must
+	 * not reach the sessions */
 	fcntl(REXEC_NOTIFY_FD, F_SETFD, FD_CLOEXEC);
 	if (sandbox_prepare(1) < 0)
 		return 255;

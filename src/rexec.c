@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "lifecycle.h"
 #include "log.h"
 
 extern char **environ;
@@ -70,8 +71,9 @@ int rexec_snapshot(const struct config *cfg, struct sshkey **keys, int n_keys)
 	buf_t b;
 	buf_init(&b, 64 * 1024, SNAP_MAX);
 	int fd = -1;
+	const char *cg = lifecycle_cgroup_base();
 	if (buf_put(&b, SNAP_MAGIC, strlen(SNAP_MAGIC)) < 0 || put_config(&b, cfg) < 0 ||
-	    put_keys(&b, keys, n_keys) < 0) {
+	    put_keys(&b, keys, n_keys) < 0 || buf_put_cstring(&b, cg ? cg : "") < 0) {
 		error("cannot build the configuration snapshot for connection processes");
 		goto out;
 	}
@@ -153,7 +155,10 @@ int rexec_load(int fd, struct config *cfg, struct sshkey **keys, int max, char *
 	if (rc < 0)
 		goto out;
 	n = load_keys(&r, keys, max);
-	if (n < 0 || rd_end(&r) < 0) {
+	char cg[4096];
+	if (n >= 0 && rd_cstring(&r, cg, sizeof(cg)) == 0)
+		lifecycle_use_base(cg);
+	if (n < 0 || r.err || rd_end(&r) < 0) {
 		snprintf(err, errsz, "host keys in the configuration snapshot malformed");
 		n = -1;
 	}

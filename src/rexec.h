@@ -6,7 +6,8 @@
  *   0, 1   the accepted socket (as in inetd mode)
  *   3      the snapshot: a sealed memfd, "WOMBATSNAP1\n", u32 length + the
  *          configuration as config_serialize text, u32 count + that many
- *          u32 length + host key (key_private_blob). Written by the
+ *          u32 length + host key (key_private_blob), then the session
+ *          cgroup base the listener found (string). Written by the
  *          listener at start and after each good SIGHUP.
  *   4      the MaxStartups pipe (conn_set_auth_notify), or /dev/null
  * Everything else is closed or close-on-exec. */
