@@ -15,7 +15,7 @@ import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import (IS_ROOT, WOMBATD, SANITIZED, Server, assert_good_login, built,
+from conftest import (IS_ROOT, USER as USER_NAME, WOMBATD, SANITIZED, Server, assert_good_login, built,
                       free_port, server_argv, ssh)
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="reads other processes' /proc as root")
@@ -386,3 +386,23 @@ def test_non_root_keeps_seccomp_and_key_separation(tmp_path):
                 c.close()
         finally:
             srv.stop()
+
+
+def test_rekey_before_login_is_signed_by_the_monitor(server, keys):
+    """A client rekeys before authenticating: the pre-auth child asks the
+    monitor for the second signature; the session id stays the first
+    exchange's, so the login (and the hand-over) still work."""
+    c = PreauthClient(server)
+    mark = server.mark()
+    try:
+        c.t.renegotiate_keys()
+        key = paramiko.Ed25519Key.from_private_key_file(keys.user["ed25519"])
+        c.t.auth_publickey(USER_NAME, key)
+        ch = c.t.open_session(timeout=10)
+        ch.exec_command("echo after-rekey")
+        assert ch.makefile().read().strip() == b"after-rekey"
+    finally:
+        c.close()
+    log = server.log(mark)
+    assert len(re.findall(r"key exchange done", log)) >= 1, log
+    assert log.index("key exchange done") < log.index("Accepted publickey"), log
