@@ -12,6 +12,7 @@
  * gcm.c, chacha.c, poly1305.c: constant time, AES-NI/PCLMULQDQ/SSE2 when the
  * CPU has them); the SHA-2 hashes for HMAC come from libtomcrypt.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tomcrypt.h>
@@ -81,6 +82,8 @@ struct tcrypt {
 		struct { struct chacha_key main, hdr; } cc;
 	} u;
 	uint8_t gcm_iv[12];           /* fixed(4) || invocation counter(8) */
+	/* what tcrypt_export needs to rebuild this state elsewhere */
+	uint8_t raw_key[64], raw_mackey[64];
 };
 
 static const struct cipher_def *find_cipher_def(const char *name)
@@ -261,6 +264,10 @@ tcrypt_t *tcrypt_new(const char *cipher, const char *mac, const uint8_t *key,
 	t->c = c;
 	t->m = m;
 	t->encrypt = encrypt;
+	if (key)
+		memcpy(t->raw_key, key, c->key_len);
+	if (m)
+		memcpy(t->raw_mackey, mackey, m->key_len);
 	if ((m && hmac_setup(&t->hmac, m->hash, mackey, m->key_len) != 0) ||
 	    setup_cipher(t, key, iv) != 0) {
 		tcrypt_free(t);
@@ -500,4 +507,31 @@ int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n)
 	default:
 		return mac_open(t, seq, pkt, n);
 	}
+}
+
+/* ---- hand-over (privilege separation) ---- */
+
+int tcrypt_export(const tcrypt_t *t, struct tcrypt_state *st)
+{
+	memset(st, 0, sizeof *st);
+	snprintf(st->cipher, sizeof st->cipher, "%s", t->c->name);
+	snprintf(st->mac, sizeof st->mac, "%s", t->m ? t->m->name : "none");
+	memcpy(st->key, t->raw_key, t->c->key_len);
+	if (t->m)
+		memcpy(st->mackey, t->raw_mackey, t->m->key_len);
+	if (t->c->mode == CM_GCM) {
+		memcpy(st->iv, t->gcm_iv, sizeof t->gcm_iv);
+	} else if (t->c->mode == CM_CTR) {
+		if (t->first_done)
+			return -1;     /* only between packets */
+		/* the counter block as it stands: aes_ctr advances it */
+		memcpy(st->iv, t->u.ctr.ctr, AES_BLOCK);
+	}
+	return 0;
+}
+
+tcrypt_t *tcrypt_import(const struct tcrypt_state *st, int encrypt)
+{
+	return tcrypt_new(st->cipher, strcmp(st->mac, "none") ? st->mac : NULL, st->key,
+			  st->iv, st->mackey, encrypt);
 }

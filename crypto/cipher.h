@@ -48,4 +48,15 @@ int tcrypt_open_len(tcrypt_t *t, uint32_t seq, uint8_t *first, uint32_t *plen);
  * plaintext. -1 on authentication failure (nothing is trusted then). */
 int tcrypt_open(tcrypt_t *t, uint32_t seq, uint8_t *pkt, size_t n);
 
+/* Hand-over of one direction to another process (privilege separation):
+ * the names and the key material that rebuild the state as it stands now
+ * (CTR: the current counter block; GCM: the current nonce). Only between
+ * packets; -1 otherwise. The caller wipes st. */
+struct tcrypt_state {
+	char cipher[48], mac[48];
+	uint8_t key[64], iv[64], mackey[64];
+};
+int tcrypt_export(const tcrypt_t *t, struct tcrypt_state *st);
+tcrypt_t *tcrypt_import(const struct tcrypt_state *st, int encrypt);
+
 #endif

@@ -17,6 +17,7 @@
 #include "hostkey.h"
 #include "log.h"
 #include "match.h"
+#include "monitor.h"
 
 /* Failure answers are held to 5..9 ms per user (OpenSSH holds them to a
  * similar per-user minimum), so timing does not tell users apart. */
@@ -256,23 +257,11 @@ static int key_login_allowed(struct auth *a, const struct config *cfg,
 	return 1;
 }
 
-/* publickey: 1 authenticated, 0 failed, 2 answered a query (PK_OK), -1
- * malformed. An unknown or refused user goes through the same steps with
- * no key file read. */
-static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl)
+int auth_priv_pubkey(struct auth *a, struct conn *c, const char *alg, const uint8_t *blob,
+		     size_t blobl, int has_sig, const uint8_t *sig, size_t sigl,
+		     const uint8_t *sid, size_t sidl)
 {
 	const struct config *cfg = conn_config(c);
-	int has_sig;
-	char alg[64];
-	const uint8_t *blob, *sig = NULL;
-	size_t blobl, sigl = 0;
-	rd_bool(r, &has_sig);
-	rd_cstring(r, alg, sizeof(alg));
-	rd_string(r, &blob, &blobl);
-	if (has_sig)
-		rd_string(r, &sig, &sigl);
-	if (rd_end(r) < 0)
-		return -1;
 	if (!cfg->pubkey_authentication)
 		return 0;
 	struct sshkey *key = NULL;
@@ -297,14 +286,7 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 	if (!a->user_usable || !find_authorized_key(a, c, &a->pw, key, &opts))
 		goto out;
 	if (!has_sig) {
-		if (a->pk_ok_answers >= cfg->max_auth_tries) {
-			logit("publickey for %s: more than %d key queries (MaxAuthTries)", a->user,
-			      cfg->max_auth_tries);
-			goto out;
-		}
-		a->pk_ok_answers++;
-		send_pk_ok(c, alg, blob, blobl);
-		result = 2;
+		result = 1;
 		goto out;
 	}
 	if (!verify_request_signature(a, key, alg, blob, blobl, sig, sigl, sid, sidl)) {
@@ -314,28 +296,71 @@ static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t 
 	debug("publickey for %s: %s signature verified", a->user, alg);
 	if (!key_login_allowed(a, cfg, &opts))
 		goto out;
+	if (a->have_opts)
+		authkey_opts_free(&a->opts);
 	a->opts = opts;
 	a->have_opts = 1;
 	result = 1;
 out:
-	if (result != 1)
+	if (result != 1 || !has_sig)
 		authkey_opts_free(&opts);
 	key_free(key);
 	return result;
 }
 
-/* password: 1 authenticated, 0 failed, -1 malformed. Whoever asks, a
- * crypt() runs: against the user's hash, or a dummy of the same scheme. */
-static int try_password(struct auth *a, struct conn *c, rd_t *r)
+/* The decision, by the monitor when there is one. */
+static int decide_pubkey(struct auth *a, struct conn *c, const char *alg, const uint8_t *blob,
+			 size_t blobl, int has_sig, const uint8_t *sig, size_t sigl,
+			 const uint8_t *sid, size_t sidl)
+{
+	if (!mon_active())
+		return auth_priv_pubkey(a, c, alg, blob, blobl, has_sig, sig, sigl, sid, sidl);
+	struct sshkey *key = NULL;
+	if (key_from_blob(blob, blobl, &key) == 0) {
+		describe_key(a, key);     /* for this side's log lines */
+		key_free(key);
+	}
+	int r = mon_pubkey(alg, blob, blobl, sig, sigl, has_sig);
+	return r < 0 ? -2 : r;
+}
+
+/* publickey: 1 authenticated, 0 failed, 2 answered a query (PK_OK), -1
+ * malformed, -2 the monitor is gone. An unknown or refused user goes
+ * through the same steps with no key file read. */
+static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl)
 {
 	const struct config *cfg = conn_config(c);
-	int change;
-	char password[1024];
-	rd_bool(r, &change);
-	if (rd_cstring(r, password, sizeof(password)) < 0 || rd_end(r) < 0) {
-		wipe(password, sizeof(password));
+	int has_sig;
+	char alg[64];
+	const uint8_t *blob, *sig = NULL;
+	size_t blobl, sigl = 0;
+	rd_bool(r, &has_sig);
+	rd_cstring(r, alg, sizeof(alg));
+	rd_string(r, &blob, &blobl);
+	if (has_sig)
+		rd_string(r, &sig, &sigl);
+	if (rd_end(r) < 0)
 		return -1;
+	if (!cfg->pubkey_authentication)
+		return 0;
+	int ok = decide_pubkey(a, c, alg, blob, blobl, has_sig, sig, sigl, sid, sidl);
+	if (ok != 1)
+		return ok;
+	if (has_sig)
+		return 1;
+	if (a->pk_ok_answers >= cfg->max_auth_tries) {
+		logit("publickey for %s: more than %d key queries (MaxAuthTries)", a->user,
+		      cfg->max_auth_tries);
+		return 0;
 	}
+	a->pk_ok_answers++;
+	send_pk_ok(c, alg, blob, blobl);
+	return 2;
+}
+
+int auth_priv_password(struct auth *a, struct conn *c, int change, const char *password)
+{
+	const struct config *cfg = conn_config(c);
 	int ok = 0;
 	int may_try = cfg->password_authentication && a->user_usable && !change &&
 		      !(a->pw.pw_uid == 0 && cfg->permit_root_login != PERMIT_ROOT_YES) &&
@@ -346,6 +371,29 @@ static int try_password(struct auth *a, struct conn *c, rd_t *r)
 		ok = auth_check_password(entry, password) == 0;
 	else
 		account_burn_password(password);
+	return ok;
+}
+
+/* password: 1 authenticated, 0 failed, -1 malformed, -2 the monitor is
+ * gone. Whoever asks, a crypt() runs: against the user's hash, or a dummy
+ * of the same scheme. */
+static int try_password(struct auth *a, struct conn *c, rd_t *r)
+{
+	int change;
+	char password[1024];
+	rd_bool(r, &change);
+	if (rd_cstring(r, password, sizeof(password)) < 0 || rd_end(r) < 0) {
+		wipe(password, sizeof(password));
+		return -1;
+	}
+	int ok;
+	if (mon_active()) {
+		ok = mon_password(change, password);
+		if (ok < 0)
+			ok = -2;
+	} else {
+		ok = auth_priv_password(a, c, change, password);
+	}
 	wipe(password, sizeof(password));
 	snprintf(a->key_desc, sizeof(a->key_desc), "password");
 	return ok;
@@ -391,59 +439,64 @@ static void send_banner_text(struct conn *c, const char *text, size_t n)
 	}
 }
 
-static void send_banner(struct conn *c, const struct config *cfg)
+int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 {
+	*text = NULL;
+	*len = 0;
 	if (!cfg->banner)
-		return;
+		return 0;
 	int fd = open(cfg->banner, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		logit("Banner %s: %s", cfg->banner, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	if (st.st_size > BANNER_MAX) {
 		error("Banner %s: %lld bytes, more than the %d wombatd sends: not sent",
 		      cfg->banner, (long long)st.st_size, BANNER_MAX);
 		close(fd);
-		return;
+		return 0;
 	}
-	char *text = malloc(BANNER_MAX);
+	char *buf = malloc(BANNER_MAX);
 	size_t n = 0;
 	ssize_t got;
-	while (text && n < BANNER_MAX && (got = read(fd, text + n, BANNER_MAX - n)) > 0)
+	while (buf && n < BANNER_MAX && (got = read(fd, buf + n, BANNER_MAX - n)) > 0)
 		n += (size_t)got;
 	close(fd);
+	*text = buf;
+	*len = buf ? n : 0;
+	return 0;
+}
+
+static void send_banner(struct conn *c, const struct config *cfg)
+{
+	char *text;
+	size_t n;
+	auth_banner_text(cfg, &text, &n);
 	if (text)
 		send_banner_text(c, text, n);
 	free(text);
 }
 
-/* The first request names the user and service for the whole exchange:
- * look the account up, apply Match, then decide whether it may log in at
- * all. -1 when the connection must end. */
-static int begin_user(struct auth *a, struct conn *c, const char *user, const char *service)
+int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char *service,
+		   const char **groups, int *n_groups)
 {
 	snprintf(a->user, sizeof(a->user), "%s", user);
 	snprintf(a->service, sizeof(a->service), "%s", service);
 	struct passwd *pw = getpwnam(user);
-	const char *groups[65] = { NULL };
 	int ng = 0;
+	groups[0] = NULL;
 	if (pw) {
 		remember_user(a, pw);
 		a->user_known = 1;
 		ng = user_group_names(&a->pw, groups, 64);
 	}
-	int rc = conn_apply_match(c, user, a->user_known ? groups : NULL);
-	user_group_names_free(groups, ng);
-	if (rc < 0) {
-		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
-				"a Match block for %s could not be applied: refusing", user);
+	*n_groups = ng;
+	if (conn_apply_match(c, user, a->user_known ? groups : NULL) < 0)
 		return -1;
-	}
 	const struct config *cfg = conn_config(c);
-	send_banner(c, cfg);
 	char why[256] = "";
 	if (!a->user_known)
 		logit("Invalid user %s from %s port %d", user, conn_peer_addr(c), conn_peer_port(c));
@@ -451,6 +504,51 @@ static int begin_user(struct auth *a, struct conn *c, const char *user, const ch
 		logit("User %s from %s not allowed because %s", user, conn_peer_addr(c), why);
 	else
 		a->user_usable = 1;
+	return 0;
+}
+
+/* With a monitor: it looks the user up and applies Match; this side
+ * applies the same Match with the groups it was given (the options decide
+ * the protocol here) and sends the banner the monitor read. */
+static int begin_user_monitored(struct auth *a, struct conn *c, const char *user,
+				const char *service)
+{
+	struct mon_user_answer ans;
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	snprintf(a->service, sizeof(a->service), "%s", service);
+	if (mon_user(user, service, &ans) < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "monitor gone");
+		return -1;
+	}
+	a->user_known = ans.known;
+	a->user_usable = ans.usable;
+	int rc = conn_apply_match(c, user, ans.known ? (const char *const *)ans.groups : NULL);
+	if (rc == 0 && ans.banner)
+		send_banner_text(c, ans.banner, ans.banner_len);
+	mon_user_answer_free(&ans);
+	if (rc < 0)
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"a Match block for %s could not be applied: refusing", user);
+	return rc;
+}
+
+/* The first request names the user and service for the whole exchange:
+ * look the account up, apply Match, then decide whether it may log in at
+ * all. -1 when the connection must end. */
+static int begin_user(struct auth *a, struct conn *c, const char *user, const char *service)
+{
+	if (mon_active())
+		return begin_user_monitored(a, c, user, service);
+	const char *groups[65] = { NULL };
+	int ng = 0;
+	int rc = auth_priv_user(a, c, user, service, groups, &ng);
+	user_group_names_free(groups, ng);
+	if (rc < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION,
+				"a Match block for %s could not be applied: refusing", user);
+		return -1;
+	}
+	send_banner(c, conn_config(c));
 	return 0;
 }
 
@@ -517,6 +615,10 @@ int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t l
 	const struct config *cfg = conn_config(c);
 	a->key_desc[0] = 0;
 	int result = try_method(a, c, method, &r, sid, sidl);
+	if (result == -2) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "the monitor ended the connection");
+		return -1;
+	}
 	if (result < 0) {
 		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR,
 				"malformed %s userauth request", method);

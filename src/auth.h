@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "authfile.h"
+#include "config.h"
 
 struct conn;
 
@@ -40,6 +41,27 @@ void auth_free(struct auth *a);
  * disconnect). */
 int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t len,
 		const uint8_t *session_id, size_t sid_len);
+
+/* ---- the privileged decisions: the monitor's side of privilege
+ * separation (monitor.h), or called in-process when there is no monitor.
+ * They log what they decide. ---- */
+
+/* The first request's user: look it up, apply Match to c's configuration,
+ * decide whether it may log in at all (a->user_known, a->user_usable).
+ * groups[65] receives the group names (malloc'd, *n_groups of them). -1: a
+ * Match block could not be applied. */
+int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char *service,
+		   const char **groups, int *n_groups);
+/* publickey: without a signature, 1 if the key would be accepted; with
+ * one, 1 if it verifies over sid (the session id) and the key's line lets
+ * the user in (a->opts kept). 0 otherwise. */
+int auth_priv_pubkey(struct auth *a, struct conn *c, const char *alg, const uint8_t *blob,
+		     size_t blobl, int has_sig, const uint8_t *sig, size_t sigl,
+		     const uint8_t *sid, size_t sidl);
+/* password: 1 if it is the user's and the configuration allows it. */
+int auth_priv_password(struct auth *a, struct conn *c, int change, const char *password);
+/* The Banner file's text (malloc'd, NULL for none or unreadable; logged). */
+int auth_banner_text(const struct config *cfg, char **text, size_t *len);
 
 /* The failure delay for a user, in microseconds: 5 to 9 ms, fixed per user
  * name for this connection (keyed with delay_secret), so an unknown user

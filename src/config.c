@@ -1792,6 +1792,8 @@ static int handle_line(struct pctx *p, const char *text, int *block)
 
 /* Read one file. A Match block opened in it ends with it; it starts inside
  * the includer's block (block, -1 for none). */
+static int parse_stream(struct pctx *p, FILE *f, const char *path, int block);
+
 static int parse_file(struct pctx *p, const char *path, int block)
 {
 	FILE *f = fopen(path, "r");
@@ -1801,6 +1803,12 @@ static int parse_file(struct pctx *p, const char *path, int block)
 		snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	return parse_stream(p, f, path, block);
+}
+
+/* The lines of f (closed here), as the file path. */
+static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
+{
 	struct pctx q = *p;
 	q.file = path;
 	q.line = 0;
@@ -2005,6 +2013,55 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errsz
 	int rc = parse_file(&p, path, -1);
 	config_free(&scratch);
 	return rc;
+}
+
+int config_load_text(struct config *c, const char *name, const char *text, size_t len,
+		     char *err, size_t errsz)
+{
+	struct config scratch;
+	FILE *f = fmemopen((void *)text, len, "r");
+	if (!f) {
+		snprintf(err, errsz, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	config_defaults(&scratch);
+	struct pctx p = { .c = c, .scratch = &scratch, .mode = PM_LOAD,
+			  .err = err, .errsz = errsz };
+	if (err && errsz)
+		err[0] = 0;
+	int rc = parse_stream(&p, f, name, -1);
+	config_free(&scratch);
+	return rc;
+}
+
+/* A Match criterion's value as one word that splits back the same. */
+static void put_word(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void config_serialize(const struct config *c, FILE *out)
+{
+	config_dump(c, out);
+	for (int i = 0; i < c->n_matches; i++) {
+		const struct cfg_match *m = &c->matches[i];
+		fputs("Match", out);
+		if (m->all)
+			fputs(" all", out);
+		for (int j = 0; j < m->n_crit; j++) {
+			fprintf(out, " %s ", m->crit_kw[j]);
+			put_word(out, m->crit_val[j]);
+		}
+		fputc('\n', out);
+		for (int j = 0; j < m->n_lines; j++)
+			fprintf(out, "%s\n", m->lines[j].text);
+	}
 }
 
 int config_apply_option(struct config *c, const char *line, char *err, size_t errsz)

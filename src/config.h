@@ -125,6 +125,13 @@ int config_equal(const struct config *a, const struct config *b);
 /* Parse a file (Include and Match blocks recorded for config_match).
  * Errors go to err as "FILE:LINE: OPTION: reason"; returns -1. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errsz);
+/* The same from text in memory, named `name` in errors. */
+int config_load_text(struct config *c, const char *name, const char *text, size_t len,
+		     char *err, size_t errsz);
+/* Everything config_load_text needs to rebuild c: the -T lines, then the
+ * Match blocks as they were written (the listener's snapshot for the
+ * connection processes it executes). */
+void config_serialize(const struct config *c, FILE *out);
 /* One "Key=Value" or "Key Value" from -o. Same error rules ("command line").
  * A keyword given with -o overrides the file's value for it, whether applied
  * before or after config_load_file; for list options (Port, AcceptEnv, ...)

@@ -25,7 +25,9 @@
 #include "forward.h"
 #include "kex.h"
 #include "log.h"
+#include "monitor.h"
 #include "packet.h"
+#include "sandbox.h"
 
 /* The software version starts with "OpenSSH" on purpose: OpenSSH's client
  * only sends eow@openssh.com (its stdout has failed, e.g. `ssh host 'cat
@@ -58,7 +60,22 @@ struct conn {
 	int peer_port, local_port;
 	struct alive alive;          /* timers: grace, keepalive, unused */
 	int was_throttled;
+	int preauth_child;           /* the sandboxed pre-auth child (monitor.h) */
+	int handed_over;             /* the child sent its transport state */
 };
+
+static int privsep_on;
+void (*conn_test_after_version)(const char *client_version);
+
+void conn_set_privsep(int on)
+{
+	privsep_on = on;
+}
+
+struct auth *conn_auth(struct conn *c)
+{
+	return &c->auth;
+}
 
 static int sig_pipe[2] = { -1, -1 };
 static int auth_notify_fd = -1;
@@ -282,6 +299,8 @@ static int read_version(struct conn *c)
 	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", line);
 	c->version_done = 1;
 	debug("client version: %s", line);
+	if (c->preauth_child && conn_test_after_version)
+		conn_test_after_version(line);
 	return 1;
 }
 
@@ -354,6 +373,10 @@ int conn_apply_match(struct conn *c, const char *user, const char *const *groups
  * delayed compression, open channels. */
 static void on_authenticated(struct conn *c)
 {
+	if (c->preauth_child) {
+		c->authenticated = 1;   /* the monitor takes over (conn_loop) */
+		return;
+	}
 	if (auth_notify_fd >= 0) {
 		close(auth_notify_fd);      /* no longer counts for MaxStartups */
 		auth_notify_fd = -1;
@@ -462,6 +485,13 @@ static void dispatch(struct conn *c, const uint8_t *payload, size_t len)
 	send_unimplemented(c);
 }
 
+/* The pre-auth child stops once the user is in and no key exchange is
+ * running: what follows belongs to the monitor. */
+static int handover_due(const struct conn *c)
+{
+	return c->preauth_child && c->authenticated && !kex_in_progress(&c->kex);
+}
+
 static void process_input(struct conn *c)
 {
 	if (!c->version_done) {
@@ -470,8 +500,8 @@ static void process_input(struct conn *c)
 	}
 	const uint8_t *payload;
 	size_t len;
-	int rc;
-	while (!c->closing && (rc = pkt_next(&c->pkt, &payload, &len)) == 1) {
+	int rc = 0;
+	while (!c->closing && !handover_due(c) && (rc = pkt_next(&c->pkt, &payload, &len)) == 1) {
 		alive_received(&c->alive, alive_now_ms());
 		dispatch(c, payload, len);
 	}
@@ -719,6 +749,172 @@ static void check_output_bounds(struct conn *c)
 	}
 }
 
+/* ---- privilege separation: the transport state between processes ---- */
+
+#define HANDOVER_CHUNK (64u * 1024u)
+
+static void put_chunks(buf_t *b, const uint8_t *p, size_t n)
+{
+	buf_put_u32(b, (uint32_t)((n + HANDOVER_CHUNK - 1) / HANDOVER_CHUNK));
+	while (n > 0) {
+		size_t take = n < HANDOVER_CHUNK ? n : HANDOVER_CHUNK;
+		buf_put_string(b, p, take);
+		p += take;
+		n -= take;
+	}
+}
+
+static int get_chunks(rd_t *r, buf_t *into)
+{
+	uint32_t n;
+	if (rd_u32(r, &n) < 0 || n > 64)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *p;
+		size_t len;
+		if (rd_string(r, &p, &len) < 0 || buf_put(into, p, len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A string of exactly n bytes into out. */
+static int rd_fixed(rd_t *r, uint8_t *out, size_t n)
+{
+	const uint8_t *p;
+	size_t len;
+	if (rd_string(r, &p, &len) < 0 || len != n)
+		return -1;
+	memcpy(out, p, n);
+	return 0;
+}
+
+static int put_direction(buf_t *b, const tcrypt_t *t)
+{
+	struct tcrypt_state st;
+	int rc = tcrypt_export(t, &st);
+	buf_put_cstring(b, st.cipher);
+	buf_put_cstring(b, st.mac);
+	buf_put_string(b, st.key, sizeof(st.key));
+	buf_put_string(b, st.iv, sizeof(st.iv));
+	buf_put_string(b, st.mackey, sizeof(st.mackey));
+	wipe(&st, sizeof(st));
+	return rc;
+}
+
+static tcrypt_t *get_direction(rd_t *r, int encrypt)
+{
+	struct tcrypt_state st;
+	memset(&st, 0, sizeof(st));
+	tcrypt_t *t = NULL;
+	if (rd_cstring(r, st.cipher, sizeof(st.cipher)) == 0 &&
+	    rd_cstring(r, st.mac, sizeof(st.mac)) == 0 &&
+	    rd_fixed(r, st.key, sizeof(st.key)) == 0 &&
+	    rd_fixed(r, st.iv, sizeof(st.iv)) == 0 &&
+	    rd_fixed(r, st.mackey, sizeof(st.mackey)) == 0)
+		t = tcrypt_import(&st, encrypt);
+	wipe(&st, sizeof(st));
+	return t;
+}
+
+/* The child: everything the monitor needs to carry the connection on,
+ * sent once; the child then ends. */
+static void hand_over(struct conn *c)
+{
+	struct packet *p = &c->pkt;
+	struct kex *k = &c->kex;
+	buf_t b;
+	if (p->consume_pending) {
+		buf_consume(&p->in, p->consume_pending);
+		p->consume_pending = 0;
+	}
+	pkt_flush(p);
+	buf_init(&b, 4096, MON_MSG_MAX);
+	buf_put_string(&b, k->session_id, k->session_id_len);
+	buf_put_cstring(&b, k->v_c);
+	int rc = put_direction(&b, p->rx) | put_direction(&b, p->tx);
+	buf_put_u32(&b, p->seq_in);
+	buf_put_u32(&b, p->seq_out);
+	buf_put_u64(&b, p->rekey_in);
+	buf_put_u64(&b, p->rekey_out);
+	buf_put_u64(&b, p->total_in);
+	buf_put_u64(&b, p->total_out);
+	buf_put_u64(&b, p->packets_in);
+	buf_put_u64(&b, p->packets_out);
+	buf_put_bool(&b, k->strict);
+	buf_put_bool(&b, k->ext_info_c);
+	buf_put_u32(&b, (uint32_t)k->rekeys);
+	buf_put_u64(&b, (uint64_t)k->last_kex_time);
+	const char *names[] = { k->alg_kex, k->alg_hostkey, k->enc_c2s, k->enc_s2c,
+				k->mac_c2s, k->mac_s2c, k->comp_c2s, k->comp_s2c };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		buf_put_cstring(&b, names[i]);
+	put_chunks(&b, buf_data(&p->in), buf_used(&p->in));
+	put_chunks(&b, buf_data(&p->out), buf_used(&p->out));
+	if (rc < 0 || mon_send(MON_TRANSPORT, &b) < 0)
+		set_cause(c, "cannot hand the connection over to the monitor");
+	else
+		c->handed_over = 1;
+	buf_free(&b);
+}
+
+int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl,
+			  char *err, size_t errsz)
+{
+	struct packet *p = &c->pkt;
+	struct kex *k = &c->kex;
+	const uint8_t *their_sid;
+	size_t their_sidl;
+	if (rd_string(r, &their_sid, &their_sidl) < 0 || their_sidl != sidl || sidl == 0 ||
+	    ct_memcmp(their_sid, sid, sidl) != 0) {
+		snprintf(err, errsz, "transport state with a session id the monitor did not sign");
+		return -1;
+	}
+	memcpy(k->session_id, sid, sidl);
+	k->session_id_len = sidl;
+	tcrypt_t *rx = NULL, *tx = NULL;
+	if (rd_cstring(r, k->v_c, sizeof(k->v_c)) < 0 || !(rx = get_direction(r, 0)) ||
+	    !(tx = get_direction(r, 1))) {
+		tcrypt_free(rx);
+		snprintf(err, errsz, "malformed transport state (keys)");
+		return -1;
+	}
+	pkt_set_rx(p, rx);
+	pkt_set_tx(p, tx);
+	uint32_t rekeys;
+	uint64_t last;
+	int strict, ext;
+	rd_u32(r, &p->seq_in);
+	rd_u32(r, &p->seq_out);
+	rd_u64(r, &p->rekey_in);
+	rd_u64(r, &p->rekey_out);
+	rd_u64(r, &p->total_in);
+	rd_u64(r, &p->total_out);
+	rd_u64(r, &p->packets_in);
+	rd_u64(r, &p->packets_out);
+	rd_bool(r, &strict);
+	rd_bool(r, &ext);
+	rd_u32(r, &rekeys);
+	rd_u64(r, &last);
+	char *names[] = { k->alg_kex, k->alg_hostkey, k->enc_c2s, k->enc_s2c,
+			  k->mac_c2s, k->mac_s2c, k->comp_c2s, k->comp_s2c };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		rd_cstring(r, names[i], KEX_NAME_MAX);
+	if (r->err || get_chunks(r, &p->in) < 0 || get_chunks(r, &p->out) < 0 || rd_end(r) < 0) {
+		snprintf(err, errsz, "malformed transport state");
+		return -1;
+	}
+	k->strict = strict;
+	k->ext_info_c = ext;
+	k->rekeys = (int)(rekeys & 0xffff);
+	k->last_kex_time = (time_t)last;
+	k->done_first = 1;
+	k->newkeys_sent_once = 1;
+	c->version_done = 1;
+	c->userauth_started = 1;
+	return 0;
+}
+
 static void conn_loop(struct conn *c)
 {
 	struct pollfd pfd[MAX_POLLFDS];
@@ -732,6 +928,10 @@ static void conn_loop(struct conn *c)
 		if (pfd[2].revents & POLLIN)
 			reap_children(c);
 		handle_socket_events(c, pfd);
+		if (handover_due(c) && !c->closing) {
+			hand_over(c);
+			break;
+		}
 		if (c->chans && n_chan && !c->closing)
 			chan_poll_done(c->chans, pfd + 3, n_chan);
 		if (c->fwd && n_fwd && !c->closing)
@@ -753,8 +953,10 @@ static void conn_loop(struct conn *c)
 	}
 }
 
-int conn_run(int in_fd, int out_fd, const struct config *cfg,
-	     struct sshkey **hostkeys, int n_hostkeys)
+/* Everything a connection needs before its first byte: the same in the
+ * pre-auth child and in the monitor (which resumes it after the login). */
+static struct conn *conn_new(int in_fd, int out_fd, const struct config *cfg,
+			     struct sshkey **hostkeys, int n_hostkeys)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -770,7 +972,6 @@ int conn_run(int in_fd, int out_fd, const struct config *cfg,
 	tune_socket(in_fd, cfg);
 	set_nonblock(in_fd);
 	set_nonblock(out_fd);
-	setup_signals();
 	if (pkt_init(&c->pkt, in_fd, out_fd) < 0 ||
 	    kex_init(&c->kex, &c->cfg, hostkeys, n_hostkeys) < 0 ||
 	    buf_init(&c->obuf, 1024, PACKET_MAX_PAYLOAD) < 0 ||
@@ -778,17 +979,14 @@ int conn_run(int in_fd, int out_fd, const struct config *cfg,
 		fatal("out of memory");
 	auth_init(&c->auth);
 	snprintf(c->kex.v_s, sizeof(c->kex.v_s), "%s", VERSION_STRING);
-	/* our version line and KEXINIT leave in one write */
-	buf_put(&c->pkt.out, VERSION_STRING "\r\n", strlen(VERSION_STRING) + 2);
-	if (kex_send_kexinit(&c->kex, &c->pkt) < 0)
-		fatal("cannot start key exchange: %s", c->kex.err);
-	pkt_flush(&c->pkt);
-	conn_loop(c);
-	fwd_free(c->fwd);
+	return c;
+}
+
+static void conn_free(struct conn *c)
+{
+	fwd_free(c->fwd);       /* its listeners and pending opens first */
 	if (c->chans)
 		chan_free(c->chans);
-	log_end(c);
-	int kind = end_kind(c);
 	pkt_free(&c->pkt);
 	kex_free(&c->kex);
 	auth_free(&c->auth);
@@ -796,5 +994,220 @@ int conn_run(int in_fd, int out_fd, const struct config *cfg,
 	buf_free(&c->held);
 	config_free(&c->cfg);
 	free(c);
+}
+
+/* Our version line and KEXINIT leave in one write. */
+static void conn_start(struct conn *c)
+{
+	buf_put(&c->pkt.out, VERSION_STRING "\r\n", strlen(VERSION_STRING) + 2);
+	if (kex_send_kexinit(&c->kex, &c->pkt) < 0)
+		fatal("cannot start key exchange: %s", c->kex.err);
+	pkt_flush(&c->pkt);
+}
+
+/* The end: one log line, and how it ended. */
+static int conn_finish(struct conn *c)
+{
+	fwd_free(c->fwd);
+	c->fwd = NULL;
+	if (c->chans) {
+		chan_free(c->chans);
+		c->chans = NULL;
+	}
+	log_end(c);
+	int kind = end_kind(c);
+	conn_free(c);
 	return kind;
+}
+
+/* ---- privilege separation (monitor.h) ---------------------------------- */
+
+/* Replace the host keys by public copies; the private ones are wiped. */
+static int keep_public_hostkeys(struct sshkey **hostkeys, int n)
+{
+	for (int i = 0; i < n; i++) {
+		buf_t blob;
+		struct sshkey *pub = NULL;
+		buf_init(&blob, 512, 8192);
+		int rc = key_public_blob(hostkeys[i], &blob);
+		if (rc == 0)
+			rc = key_from_blob(buf_data(&blob), buf_used(&blob), &pub);
+		buf_free(&blob);
+		key_free(hostkeys[i]);
+		hostkeys[i] = pub;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void child_log(int level, const char *line)
+{
+	mon_log(level, line);
+}
+
+/* The pre-auth child: sandboxed before the first byte is read, it runs the
+ * connection until the user is in, hands over and exits. */
+static void preauth_child(struct conn *c, int mon, struct sshkey **hostkeys, int n_hostkeys)
+{
+	mon_set_fd(mon);
+	log_set_sink(child_log);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	int keep[] = { c->pkt.in_fd, c->pkt.out_fd, mon };
+	if (keep_public_hostkeys(hostkeys, n_hostkeys) < 0 || sandbox_enter(keep, 3) < 0)
+		_exit(255);
+	c->preauth_child = 1;
+	conn_start(c);
+	conn_loop(c);
+	if (c->handed_over)
+		_exit(CONN_END_OK);
+	_exit(conn_finish(c));
+}
+
+/* How long the monitor waits for the child before the login: LoginGraceTime
+ * (which the child enforces itself) and a margin; -1 for none. */
+static int64_t monitor_deadline(const struct conn *c)
+{
+	if (c->cfg.login_grace_time <= 0)
+		return -1;
+	return alive_now_ms() + (int64_t)c->cfg.login_grace_time * 1000 + 10000;
+}
+
+/* Answer the child until it hands over (1), ends (0), or breaks the
+ * protocol (-1, logged). */
+static int serve_child(struct conn *c, int fd, struct sshkey **hostkeys, int n_hostkeys)
+{
+	struct monitor m;
+	buf_t msg, reply;
+	int64_t deadline = monitor_deadline(c);
+	int rc = 0;
+	monitor_init(&m, c, hostkeys, n_hostkeys);
+	buf_init(&msg, 4096, MON_MSG_MAX + 8);
+	buf_init(&reply, 1024, MON_MSG_MAX);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline < 0 ? -1 : deadline - alive_now_ms();
+		if (deadline >= 0 && left <= 0) {
+			snprintf(m.err, sizeof(m.err), "pre-auth child still running after LoginGraceTime");
+			rc = -1;
+			break;
+		}
+		if (poll(&pfd, 1, left < 0 ? -1 : (int)left) <= 0)
+			continue;
+		if (mon_read_msg(fd, &msg) < 0)
+			break;                  /* the child has ended */
+		rc = monitor_dispatch(&m, buf_data(&msg), buf_used(&msg), &reply);
+		if (rc < 0)
+			break;
+		if (buf_used(&reply) &&
+		    mon_write_msg(fd, buf_data(&reply)[0], buf_data(&reply) + 1,
+				  buf_used(&reply) - 1) < 0) {
+			rc = 0;
+			break;
+		}
+		if (rc == 1)
+			break;
+	}
+	if (rc < 0)
+		error("monitor: %s: ending the connection", m.err);
+	buf_free(&msg);
+	buf_free(&reply);
+	wipe(&m, sizeof(m));
+	return rc;
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGSYS:  return "SIGSYS: a system call outside the sandbox";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS:  return "SIGBUS";
+	case SIGABRT: return "SIGABRT";
+	case SIGILL:  return "SIGILL";
+	case SIGFPE:  return "SIGFPE";
+	case SIGKILL: return "SIGKILL";
+	default:      return "signal";
+	}
+}
+
+/* The child ended before a login: it logged its own end unless it was
+ * killed. */
+static int child_ended(struct conn *c, int status)
+{
+	if (WIFEXITED(status)) {
+		int code = WEXITSTATUS(status);
+		if (code != 255) {
+			conn_free(c);
+			return code;
+		}
+		set_cause(c, "pre-auth child failed (see above)");
+	} else if (WIFSIGNALED(status)) {
+		char why[120];
+		snprintf(why, sizeof(why), "pre-auth child killed by signal %d (%s)",
+			 WTERMSIG(status), signal_name(WTERMSIG(status)));
+		set_cause(c, why);
+		c->end_kind = CONN_END_CRASH;
+	}
+	log_end(c);
+	int kind = c->end_kind ? c->end_kind : CONN_END_PROTOCOL;
+	conn_free(c);
+	return kind;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkeys)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		fatal("socketpair: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sp[0]);
+		preauth_child(c, sp[1], hostkeys, n_hostkeys);
+	}
+	close(sp[1]);
+	int rc = serve_child(c, sp[0], hostkeys, n_hostkeys);
+	if (rc < 0)
+		kill(pid, SIGKILL);
+	close(sp[0]);
+	int status = wait_child(pid);
+	if (rc < 0) {
+		set_cause(c, "monitor request out of order or malformed (see above)");
+		c->end_kind = CONN_END_PROTOCOL;
+		log_end(c);
+		conn_free(c);
+		return CONN_END_PROTOCOL;
+	}
+	if (rc == 0)
+		return child_ended(c, status);
+	/* the user is in: the monitor carries the connection on, starting with
+	 * what the client sent after its userauth request, if anything */
+	setup_signals();
+	on_authenticated(c);
+	if (buf_used(&c->pkt.in) && !c->closing)
+		process_input(c);
+	conn_loop(c);
+	return conn_finish(c);
+}
+
+int conn_run(int in_fd, int out_fd, const struct config *cfg,
+	     struct sshkey **hostkeys, int n_hostkeys)
+{
+	struct conn *c = conn_new(in_fd, out_fd, cfg, hostkeys, n_hostkeys);
+	if (privsep_on)
+		return run_separated(c, hostkeys, n_hostkeys);
+	setup_signals();
+	conn_start(c);
+	conn_loop(c);
+	return conn_finish(c);
 }

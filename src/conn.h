@@ -54,6 +54,7 @@ enum conn_end {
 	CONN_END_NOAUTH = 11,     /* ended without attempting authentication at all */
 	CONN_END_GRACE = 12,      /* LoginGraceTime expired */
 	CONN_END_PROTOCOL = 13,   /* pre-auth protocol error / bad packet / kex failure */
+	CONN_END_CRASH = 14,      /* the pre-auth child died by a signal */
 };
 
 /* After a disconnect is decided, the process waits at most this long for
@@ -67,6 +68,21 @@ enum conn_end {
  * (enum conn_end); everything else is logged here. */
 int conn_run(int in_fd, int out_fd, const struct config *cfg,
 	     struct sshkey **hostkeys, int n_hostkeys);
+
+/* Privilege separation (monitor.h): conn_run forks a sandboxed pre-auth
+ * child and acts as its monitor. Off in processes that run conn_run
+ * in-process (fuzz harnesses). */
+void conn_set_privsep(int on);
+/* The connection's auth state (the monitor decides with it). */
+struct auth *conn_auth(struct conn *c);
+/* The monitor: take the transport state the child handed over (r at the
+ * body of MON_TRANSPORT); sid is the session id the monitor signed. -1
+ * with err filled when it is malformed or does not match. */
+int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl,
+			  char *err, size_t errsz);
+/* Test-only hook, never set by wombatd itself: called in the pre-auth
+ * child after the version exchange (tests/tools/wombatd_sbtest.c). */
+extern void (*conn_test_after_version)(const char *client_version);
 
 /* The listener's MaxStartups accounting: fd is closed once the user has
  * authenticated (the connection process exiting closes it too). */

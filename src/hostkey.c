@@ -1207,6 +1207,17 @@ out:
 	return rc;
 }
 
+int key_private_blob(const struct sshkey *k, buf_t *out)
+{
+	return k->has_private ? build_key_v1(k, "", out) : -1;
+}
+
+int key_from_private_blob(const uint8_t *bin, size_t n, struct sshkey **out)
+{
+	const char *why = NULL;
+	return parse_key_v1(bin, n, out, NULL, 0, &why);
+}
+
 /* PEM-style armour: base64 in 70-column lines. */
 static char *armour(const uint8_t *bin, size_t n)
 {

@@ -28,6 +28,11 @@ int key_generate(enum key_type t, int bits, struct sshkey **out);
 int key_save_private(const struct sshkey *k, const char *path, const char *comment,
 		     char *err, size_t errsz);
 void key_free(struct sshkey *k);
+/* The private key as a binary openssh-key-v1 container (no armour, no
+ * comment) and back: how the listener hands host keys to the connection
+ * process it executes (listen.c). The caller wipes the bytes. */
+int key_private_blob(const struct sshkey *k, buf_t *out);
+int key_from_private_blob(const uint8_t *bin, size_t n, struct sshkey **out);
 
 enum key_type key_get_type(const struct sshkey *k);
 int key_has_private(const struct sshkey *k);

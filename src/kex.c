@@ -9,6 +9,7 @@
 #include "dhgroup.h"
 #include "kexalg.h"
 #include "log.h"
+#include "monitor.h"
 
 #define SERVER_SIG_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
@@ -365,6 +366,19 @@ static int send_newkeys(struct kex *k, struct packet *p)
 	return 0;
 }
 
+/* The host key's signature over H: by the monitor when this is the
+ * pre-auth child (which holds public keys only). */
+static int sign_exchange_hash(const struct kex *k, const struct sshkey *hk, const uint8_t *H,
+			      size_t hl, buf_t *sig)
+{
+	if (!mon_active())
+		return key_sign(hk, k->alg_hostkey, H, hl, sig);
+	for (int i = 0; i < k->n_hostkeys; i++)
+		if (k->hostkeys[i] == hk)
+			return mon_sign(i, k->alg_hostkey, H, hl, sig);
+	return -1;
+}
+
 static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *payload,
 				size_t len)
 {
@@ -424,7 +438,7 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 		buf_put_string(&reply, qs, qsl);
 	buf_t sig;
 	buf_init(&sig, 512, 8192);
-	if (key_sign(hk, k->alg_hostkey, H, hl, &sig) < 0) {
+	if (sign_exchange_hash(k, hk, H, hl, &sig) < 0) {
 		buf_free(&sig);
 		kex_fail(k, "host key signature (%s) failed", k->alg_hostkey);
 		goto out;

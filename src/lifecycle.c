@@ -451,6 +451,11 @@ int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t e
 	return 0;
 }
 
+void lifecycle_use_base(const char *base)
+{
+	snprintf(cg_base, sizeof(cg_base), "%s", base ? base : "");
+}
+
 const char *lifecycle_cgroup_base(void)
 {
 	return cg_base[0] ? cg_base : NULL;

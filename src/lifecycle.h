@@ -19,6 +19,9 @@ struct lc_session;
 int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t errsz);
 /* The directory session cgroups are made in, or NULL without cgroup v2. */
 const char *lifecycle_cgroup_base(void);
+/* The base the listener's lifecycle_init found (NULL or "": none), for a
+ * connection process it starts (rexec.h): no probing per connection. */
+void lifecycle_use_base(const char *base);
 /* Remove empty session cgroups whose connection process is gone (the
  * listener calls this after reaping connections). */
 void lifecycle_sweep(void);

@@ -21,11 +21,35 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "penalty.h"
+#include "rexec.h"
 #include "sanitize.h"
 
 static volatile sig_atomic_t got_term, got_child, got_hup;
 static int n_children;
 static listen_reload_fn reload_fn;
+/* fork + exec of each connection process (rexec.h): its command line, and
+ * the snapshot of the configuration and host keys it reads */
+static char *const *exec_argv;
+static int snapshot_fd = -1;
+
+void listen_set_exec(char *const *argv)
+{
+	exec_argv = argv;
+}
+
+/* A new snapshot for the connections to come; -1 keeps the old one. */
+static int take_snapshot(const struct config *cfg, struct sshkey **hostkeys, int n_hostkeys)
+{
+	if (!exec_argv)
+		return 0;
+	int fd = rexec_snapshot(cfg, hostkeys, n_hostkeys);
+	if (fd < 0)
+		return -1;
+	if (snapshot_fd >= 0)
+		close(snapshot_fd);
+	snapshot_fd = fd;
+	return 0;
+}
 
 void listen_set_reload(listen_reload_fn fn)
 {
@@ -185,7 +209,7 @@ static void notify_reloading(void)
 	listen_notify(msg);
 }
 
-static void reload_config(struct config *cfg)
+static void reload_config(struct config *cfg, struct sshkey **hostkeys, int n_hostkeys)
 {
 	struct config fresh;
 	got_hup = 0;
@@ -204,6 +228,12 @@ static void reload_config(struct config *cfg)
 		error("Received SIGHUP; configuration not reloaded: %s", err);
 		config_free(&fresh);
 		lifecycle_init(cfg, 1, err, sizeof(err));
+		listen_notify("READY=1\nSTATUS=accepting connections (reload failed)");
+		return;
+	}
+	if (take_snapshot(&fresh, hostkeys, n_hostkeys) < 0) {
+		error("Received SIGHUP; configuration not reloaded (snapshot failed).");
+		config_free(&fresh);
 		listen_notify("READY=1\nSTATUS=accepting connections (reload failed)");
 		return;
 	}
@@ -339,10 +369,17 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 		close(fd);
 		return;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(notify[0]);
-		serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
+	pid_t pid;
+	if (exec_argv) {
+		pid = rexec_spawn(fd, snapshot_fd, notify[1], exec_argv);
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			close(notify[0]);
+			serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
+		}
+		if (pid < 0)
+			error("fork: %s", strerror(errno));
 	}
 	close(notify[1]);
 	if (pid > 0) {
@@ -350,7 +387,6 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 		peer_remember(pid, &ss);
 		startup_fds[n_startups++] = notify[0];
 	} else {
-		error("fork: %s", strerror(errno));
 		close(notify[0]);
 	}
 	close(fd);
@@ -371,6 +407,8 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	penalty_configure(cfg);
+	if (take_snapshot(cfg, hostkeys, n_hostkeys) < 0)
+		fatal("cannot start connection processes: not listening");
 	/* ready only now: a SIGHUP right after READY=1 must reload, not kill */
 	listen_notify("READY=1\nSTATUS=accepting connections");
 	static struct pollfd pfd[LISTEN_MAX + STARTUPS_MAX];
@@ -378,7 +416,7 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 		if (got_child)
 			reap();
 		if (got_hup)
-			reload_config(cfg);
+			reload_config(cfg, hostkeys, n_hostkeys);
 		penalty_expire(mono_seconds());
 		for (int i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };

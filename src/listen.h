@@ -18,6 +18,9 @@ void listen_notify(const char *state);
  * keep the current one (the reason already logged). */
 typedef int (*listen_reload_fn)(struct config *fresh);
 void listen_set_reload(listen_reload_fn fn);
+/* Start each connection process by fork + exec of argv (the running
+ * binary in the connection role, rexec.h) instead of a plain fork. */
+void listen_set_exec(char *const *argv);
 /* Accept and fork forever (returns on SIGTERM). SIGHUP re-reads the
  * configuration through the reload function, for new connections only;
  * sockets and host keys stay as they are. */

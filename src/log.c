@@ -13,6 +13,9 @@ static int use_stderr;
 static FILE *log_file;
 static char log_prefix[128];
 static char log_ident[32] = "wombatd";
+static log_sink_fn log_sink;
+
+void log_set_sink(log_sink_fn fn) { log_sink = fn; }
 
 static const char *const level_names[] = {
 	"QUIET", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG1", "DEBUG2", "DEBUG3",
@@ -25,7 +28,7 @@ void log_init(const char *ident, enum log_level lvl, int to_stderr,
 	cur_level = lvl;
 	use_stderr = to_stderr;
 	if (file) {
-		log_file = fopen(file, "a");
+		log_file = fopen(file, "ae");
 		if (log_file)
 			setvbuf(log_file, NULL, _IOLBF, 0);
 	}
@@ -105,6 +108,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	for (char *p = line; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
+	if (log_sink) {
+		log_sink((int)lvl, line);
+		return;
+	}
 	const char *sep = log_prefix[0] ? " " : "";
 	if (use_stderr || log_file) {
 		FILE *f = log_file ? log_file : stderr;

@@ -14,6 +14,11 @@ int log_fileno(void);
 enum log_level log_get_level(void);
 /* Prefix added to every line of this process, e.g. "[1234 127.0.0.1:5555]". */
 void log_set_prefix(const char *prefix);
+/* Hand every line (already filtered by level, control characters
+ * replaced, without the prefix) to fn instead of writing it: the pre-auth
+ * child sends its lines to the monitor. NULL: write them again. */
+typedef void (*log_sink_fn)(int level, const char *line);
+void log_set_sink(log_sink_fn fn);
 int log_level_from_name(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level l);
 int log_facility_from_name(const char *name, int *out);

@@ -20,12 +20,15 @@
 #include "lifecycle.h"
 #include "listen.h"
 #include "log.h"
+#include "rexec.h"
+#include "sandbox.h"
 
 #define DEFAULT_CONFIG "/etc/wombat/sshd_config"
 #define MAX_OPTS 64
 
 struct cmdline {
 	int foreground, debug, to_stderr, inetd, test, dump;
+	int conn_role;               /* -R: started by the listener (rexec.h) */
 	const char *log_file, *config_file, *match_spec;
 	const char *hostkeys[CFG_MAX_LIST];
 	int n_hostkeys;
@@ -45,13 +48,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct cmdline *cl)
 {
 	int ch;
-	while ((ch = getopt(argc, argv, "DdeiqtTC:E:f:h:o:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "DdeiqRtTC:E:f:h:o:p:")) != -1) {
 		switch (ch) {
 		case 'D': cl->foreground = 1; break;
 		case 'd': cl->debug++; cl->foreground = 1; cl->to_stderr = 1; break;
 		case 'e': cl->to_stderr = 1; break;
 		case 'i': cl->inetd = 1; break;
 		case 'q': break;
+		case 'R': cl->conn_role = 1; break;
 		case 't': cl->test = 1; break;
 		case 'T': cl->dump = 1; break;
 		case 'C': cl->match_spec = optarg; break;
@@ -348,6 +352,8 @@ static void dump_config(struct config *cfg, const char *spec)
 		user_group_names_free(groups, ng);
 	}
 	config_dump(cfg, stdout);
+	/* not an option: how this wombatd was built (a comment reads back) */
+	printf("# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
 }
 
 /* SessionKillMode control-group/mixed without a writable cgroup v2 is a
@@ -360,6 +366,47 @@ static int check_session_lifecycle(const struct config *cfg, int check_only)
 	fprintf(stderr, "wombatd: %s\n", err);
 	error("%s", err);
 	return -1;
+}
+
+/* The listener's command line with -R added: how it starts each
+ * connection process. */
+static char **role_argv(int argc, char **argv)
+{
+	char **v = calloc((size_t)argc + 2, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (int i = 0; i < argc; i++)
+		v[i] = argv[i];
+	v[argc] = (char *)"-R";
+	return v;
+}
+
+/* -R: one connection on fds 0/1, configuration and host keys from the
+ * listener's snapshot (rexec.h); exits with how it ended (enum conn_end),
+ * which the listener turns into penalties. */
+static int run_connection_role(const struct cmdline *cl, struct config *cfg,
+			       struct sshkey **hostkeys)
+{
+	char err[512];
+	log_init("wombatd", LOG_L_INFO, cl->to_stderr, cl->log_file, LOG_AUTH);
+	int n = rexec_load(REXEC_SNAPSHOT_FD, cfg, hostkeys, CFG_MAX_LIST, err, sizeof(err));
+	close(REXEC_SNAPSHOT_FD);
+	if (n <= 0) {
+		error("connection process: %s", err);
+		return 255;
+	}
+	enum log_level lvl = (enum log_level)cfg->log_level;
+	if (cl->debug)
+		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl->debug > 3 ? 2 : cl->debug - 1));
+	log_init("wombatd", lvl, cl->to_stderr || cl->test, NULL, cfg->syslog_facility);
+	/* the session cgroup base came with the snapshot; the notify pipe must
+	 * not reach the sessions */
+	fcntl(REXEC_NOTIFY_FD, F_SETFD, FD_CLOEXEC);
+	if (sandbox_prepare(1) < 0)
+		return 255;
+	conn_set_privsep(1);
+	conn_set_auth_notify(REXEC_NOTIFY_FD);
+	return conn_run(0, 1, cfg, hostkeys, n);
 }
 
 int main(int argc, char **argv)
@@ -375,6 +422,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wombatd: crypto initialisation failed\n");
 		return 1;
 	}
+	if (cl.conn_role)
+		return run_connection_role(&cl, &cfg, hostkeys);
 	/* Warnings while reading the configuration ("'yes' is not supported by
 	 * wombat, ignored") must reach the user of -e, -t and -T; the log's own
 	 * settings are known only once it is read, and set again below. */
@@ -397,6 +446,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (cl.test)
 		return 0;
+	if (sandbox_prepare(0) < 0) {
+		startup_error("privilege separation cannot be set up; not starting");
+		return 1;
+	}
+	conn_set_privsep(1);
 	if (cl.inetd) {
 		/* as sshd: 255 for a connection that did not end well */
 		return conn_run(0, 1, &cfg, hostkeys, n_hostkeys) == CONN_END_OK ? 0 : 255;
@@ -420,9 +474,14 @@ int main(int argc, char **argv)
 		write_pid_file(pid_file);
 	reload_cmdline = &cl;
 	listen_set_reload(reload_config);
+	char **rargv = role_argv(argc, argv);
+	if (!rargv)
+		fatal("out of memory");
+	listen_set_exec(rargv);
 	listen_loop(fds, n, &cfg, hostkeys, n_hostkeys);
 	if (pid_file)
 		remove_pid_file(pid_file);
 	free(pid_file);
+	free(rargv);
 	return 0;
 }

@@ -122,6 +122,7 @@ enum penalty_cause penalty_cause_of(int wait_status)
 	case CONN_END_NOAUTH:   return PENALTY_NOAUTH;
 	case CONN_END_GRACE:    return PENALTY_GRACE;
 	case CONN_END_PROTOCOL: return PENALTY_PROTOCOL;
+	case CONN_END_CRASH:    return PENALTY_CRASH;  /* the pre-auth child died */
 	default:                return PENALTY_NOAUTH;  /* any other failure (fatal) */
 	}
 }

@@ -1,0 +1,240 @@
+/* mon_client: the pre-auth child's side of the monitor protocol, and the
+ * framing both sides use (monitor.h). Kept apart from monitor.c, which
+ * needs the whole connection, so that code linked without conn.c (the
+ * fuzz harnesses' stubs) can use auth.c. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- framing ------------------------------------------------------------ */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int mon_write_msg(int fd, uint8_t type, const uint8_t *body, size_t n)
+{
+	if (n + 1 > MON_MSG_MAX)
+		return -1;
+	uint8_t hdr[5];
+	uint32_t len = (uint32_t)n + 1;
+	hdr[0] = (uint8_t)(len >> 24);
+	hdr[1] = (uint8_t)(len >> 16);
+	hdr[2] = (uint8_t)(len >> 8);
+	hdr[3] = (uint8_t)len;
+	hdr[4] = type;
+	if (write_all(fd, hdr, 5) < 0)
+		return -1;
+	return n ? write_all(fd, body, n) : 0;
+}
+
+int mon_read_msg(int fd, buf_t *out)
+{
+	uint8_t hdr[4];
+	buf_reset(out);
+	if (read_all(fd, hdr, 4) < 0)
+		return -1;
+	uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+		       (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len < 1 || len > MON_MSG_MAX)
+		return -1;
+	uint8_t *p = buf_reserve(out, len);
+	if (!p || read_all(fd, p, len) < 0)
+		return -1;
+	buf_commit(out, len);
+	return 0;
+}
+
+/* ---- the child side -------------------------------------------------------- */
+
+static int mon_fd = -1;
+
+void mon_set_fd(int fd) { mon_fd = fd; }
+int mon_active(void) { return mon_fd >= 0; }
+
+int mon_send(uint8_t type, const buf_t *body)
+{
+	return mon_write_msg(mon_fd, type, buf_data(body), buf_used(body));
+}
+
+void mon_log(int level, const char *text)
+{
+	buf_t b;
+	if (buf_init(&b, 256, 4096) < 0)
+		return;
+	buf_put_u32(&b, (uint32_t)level);
+	buf_put_cstring(&b, text);
+	mon_send(MON_LOG, &b);
+	buf_free(&b);
+}
+
+/* Send a request and wait for the reply of the expected type; reply's
+ * body (after the type byte) is left in *r. */
+static int request(uint8_t type, buf_t *body, uint8_t want, buf_t *in, rd_t *r)
+{
+	int rc = mon_send(type, body);
+	buf_free(body);
+	if (rc < 0 || mon_read_msg(mon_fd, in) < 0 || buf_used(in) < 1 ||
+	    buf_data(in)[0] != want)
+		return -1;
+	rd_init(r, buf_data(in) + 1, buf_used(in) - 1);
+	return 0;
+}
+
+int mon_sign(int key_index, const char *alg, const uint8_t *h, size_t hl, buf_t *sig)
+{
+	buf_t b, in;
+	rd_t r;
+	const uint8_t *s;
+	size_t sl;
+	buf_init(&b, 256, 4096);
+	buf_init(&in, 1024, MON_MSG_MAX);
+	buf_put_u32(&b, (uint32_t)key_index);
+	buf_put_cstring(&b, alg);
+	buf_put_string(&b, h, hl);
+	int rc = request(MON_SIGN, &b, MON_SIGN_REPLY, &in, &r);
+	if (rc == 0 && (rd_string(&r, &s, &sl) < 0 || rd_end(&r) < 0 || buf_put(sig, s, sl) < 0))
+		rc = -1;
+	buf_free(&in);
+	return rc;
+}
+
+void mon_user_answer_free(struct mon_user_answer *ans)
+{
+	for (int i = 0; i < ans->n_groups; i++)
+		free(ans->groups[i]);
+	ans->n_groups = 0;
+	free(ans->banner);
+	ans->banner = NULL;
+}
+
+static int read_user_answer(rd_t *r, struct mon_user_answer *ans)
+{
+	uint32_t ng;
+	int has_banner;
+	const uint8_t *text;
+	size_t n;
+	if (rd_bool(r, &ans->known) < 0 || rd_bool(r, &ans->usable) < 0 ||
+	    rd_u32(r, &ng) < 0 || ng > 64)
+		return -1;
+	for (uint32_t i = 0; i < ng; i++) {
+		char name[256];
+		if (rd_cstring(r, name, sizeof(name)) < 0)
+			return -1;
+		ans->groups[ans->n_groups] = strdup(name);
+		if (!ans->groups[ans->n_groups])
+			return -1;
+		ans->n_groups++;
+	}
+	ans->groups[ans->n_groups] = NULL;
+	if (rd_bool(r, &has_banner) < 0 || rd_string(r, &text, &n) < 0 || rd_end(r) < 0)
+		return -1;
+	if (has_banner) {
+		ans->banner = malloc(n + 1);
+		if (!ans->banner)
+			return -1;
+		memcpy(ans->banner, text, n);
+		ans->banner_len = n;
+	}
+	return 0;
+}
+
+int mon_user(const char *user, const char *service, struct mon_user_answer *ans)
+{
+	buf_t b, in;
+	rd_t r;
+	memset(ans, 0, sizeof(*ans));
+	buf_init(&b, 256, 4096);
+	buf_init(&in, 1024, MON_MSG_MAX);
+	buf_put_cstring(&b, user);
+	buf_put_cstring(&b, service);
+	int rc = request(MON_USER, &b, MON_USER_REPLY, &in, &r);
+	if (rc == 0 && read_user_answer(&r, ans) < 0)
+		rc = -1;
+	if (rc < 0)
+		mon_user_answer_free(ans);
+	buf_free(&in);
+	return rc;
+}
+
+static int auth_answer(buf_t *in, rd_t *r)
+{
+	uint32_t result;
+	int rc = -1;
+	if (rd_u32(r, &result) == 0 && rd_end(r) == 0 && result <= 1)
+		rc = (int)result;
+	buf_free(in);
+	return rc;
+}
+
+int mon_pubkey(const char *alg, const uint8_t *blob, size_t bloblen, const uint8_t *sig,
+	       size_t sigl, int has_sig)
+{
+	buf_t b, in;
+	rd_t r;
+	buf_init(&b, 1024, MON_MSG_MAX);
+	buf_init(&in, 64, 1024);
+	buf_put_cstring(&b, alg);
+	buf_put_string(&b, blob, bloblen);
+	buf_put_bool(&b, has_sig);
+	if (has_sig)
+		buf_put_string(&b, sig, sigl);
+	if (request(MON_PUBKEY, &b, MON_AUTH_REPLY, &in, &r) < 0) {
+		buf_free(&in);
+		return -1;
+	}
+	return auth_answer(&in, &r);
+}
+
+int mon_password(int change, const char *password)
+{
+	buf_t b, in;
+	rd_t r;
+	buf_init(&b, 1100, 4096);
+	buf_init(&in, 64, 1024);
+	buf_put_bool(&b, change);
+	buf_put_cstring(&b, password);
+	if (request(MON_PASSWORD, &b, MON_AUTH_REPLY, &in, &r) < 0) {
+		buf_free(&in);
+		return -1;
+	}
+	return auth_answer(&in, &r);
+}

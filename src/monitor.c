@@ -1,0 +1,255 @@
+/* monitor: the monitor's side — the pre-auth child's requests, checked
+ * against the state, and their answers (the table is in monitor.h). The
+ * child's side is mon_client.c. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "crypto.h"
+#include "log.h"
+
+/* ---- the monitor side ----------------------------------------------------- */
+
+static const char *state_name(enum mon_state s)
+{
+	switch (s) {
+	case MS_PREAUTH: return "before the user is named";
+	case MS_USER:    return "authenticating";
+	case MS_AUTHED:  return "authenticated";
+	case MS_DONE:    return "handed over";
+	}
+	return "?";
+}
+
+static const char *type_name(uint8_t t)
+{
+	switch (t) {
+	case MON_LOG: return "log";
+	case MON_SIGN: return "sign";
+	case MON_USER: return "user";
+	case MON_PUBKEY: return "publickey";
+	case MON_PASSWORD: return "password";
+	case MON_TRANSPORT: return "transport";
+	default: return "unknown";
+	}
+}
+
+void monitor_init(struct monitor *m, struct conn *c, struct sshkey **hostkeys,
+		  int n_hostkeys)
+{
+	memset(m, 0, sizeof(*m));
+	m->state = MS_PREAUTH;
+	m->c = c;
+	m->hostkeys = hostkeys;
+	m->n_hostkeys = n_hostkeys;
+}
+
+static int mfail(struct monitor *m, const char *fmt, const char *arg)
+{
+	snprintf(m->err, sizeof(m->err), fmt, arg);
+	return -1;
+}
+
+/* Which requests each state accepts (the table in monitor.h). */
+static int allowed_in_state(enum mon_state s, uint8_t type)
+{
+	switch (type) {
+	case MON_LOG:       return s != MS_DONE;
+	case MON_SIGN:      return s == MS_PREAUTH || s == MS_USER;
+	case MON_USER:      return s == MS_PREAUTH;
+	case MON_PUBKEY:    return s == MS_USER;
+	case MON_PASSWORD:  return s == MS_USER;
+	case MON_TRANSPORT: return s == MS_AUTHED;
+	default:            return 0;
+	}
+}
+
+static int on_log(rd_t *r)
+{
+	uint32_t level;
+	const uint8_t *text;
+	size_t n;
+	if (rd_u32(r, &level) < 0 || rd_string(r, &text, &n) < 0 || rd_end(r) < 0)
+		return -1;
+	if (level < LOG_L_FATAL || level > LOG_L_DEBUG3)
+		level = LOG_L_INFO;
+	log_msg((enum log_level)level, "%.*s", (int)n, (const char *)text);
+	return 0;
+}
+
+static int on_sign(struct monitor *m, rd_t *r, buf_t *reply)
+{
+	uint32_t idx;
+	char alg[64];
+	const uint8_t *h;
+	size_t hl;
+	if (rd_u32(r, &idx) < 0 || rd_cstring(r, alg, sizeof(alg)) < 0 ||
+	    rd_string(r, &h, &hl) < 0 || rd_end(r) < 0)
+		return mfail(m, "malformed %s request", "sign");
+	if (idx >= (uint32_t)m->n_hostkeys || !key_sigalg_ok(m->hostkeys[idx], alg))
+		return mfail(m, "sign request for a host key or algorithm (%s) not loaded", alg);
+	if (hl != 32 && hl != 48 && hl != 64)
+		return mfail(m, "sign request for %s data that is no exchange hash", "sized");
+	if (m->n_signed >= MON_MAX_PREAUTH_KEX)
+		return mfail(m, "more than %s key exchanges before authentication", "8");
+	if (m->n_signed++ == 0) {
+		memcpy(m->session_id, h, hl);
+		m->session_id_len = hl;
+	}
+	buf_t sig;
+	buf_init(&sig, 512, 8192);
+	int rc = key_sign(m->hostkeys[idx], alg, h, hl, &sig);
+	buf_reset(reply);
+	buf_put_u8(reply, MON_SIGN_REPLY);
+	buf_put_string(reply, buf_data(&sig), buf_used(&sig));
+	buf_free(&sig);
+	if (rc < 0)
+		return mfail(m, "host key signature (%s) failed", alg);
+	return 0;
+}
+
+static int on_user(struct monitor *m, rd_t *r, buf_t *reply)
+{
+	char user[64], service[64];
+	if (rd_cstring(r, user, sizeof(user)) < 0 || rd_cstring(r, service, sizeof(service)) < 0 ||
+	    rd_end(r) < 0)
+		return mfail(m, "malformed %s request", "user");
+	struct auth *a = conn_auth(m->c);
+	const char *groups[65] = { NULL };
+	int ng = 0;
+	if (auth_priv_user(a, m->c, user, service, groups, &ng) < 0) {
+		user_group_names_free(groups, ng);
+		return mfail(m, "a Match block for %s could not be applied: refusing", user);
+	}
+	a->attempts = 1;
+	char *banner;
+	size_t banner_len;
+	auth_banner_text(conn_config(m->c), &banner, &banner_len);
+	buf_reset(reply);
+	buf_put_u8(reply, MON_USER_REPLY);
+	buf_put_bool(reply, a->user_known);
+	buf_put_bool(reply, a->user_usable);
+	buf_put_u32(reply, (uint32_t)ng);
+	for (int i = 0; i < ng; i++)
+		buf_put_cstring(reply, groups[i]);
+	buf_put_bool(reply, banner != NULL);
+	buf_put_string(reply, banner ? banner : "", banner_len);
+	free(banner);
+	user_group_names_free(groups, ng);
+	m->state = MS_USER;
+	return 0;
+}
+
+/* Every publickey or password check counts; a child that asks far more
+ * often than MaxAuthTries allows is not the code we wrote. */
+static int count_check(struct monitor *m)
+{
+	int limit = 2 * conn_config(m->c)->max_auth_tries + 2;
+	if (++m->n_checks > limit)
+		return mfail(m, "more authentication checks than MaxAuthTries allows (%s)", "2x+2");
+	return 0;
+}
+
+static void auth_reply(buf_t *reply, int result)
+{
+	buf_reset(reply);
+	buf_put_u8(reply, MON_AUTH_REPLY);
+	buf_put_u32(reply, (uint32_t)result);
+}
+
+static void authenticated(struct monitor *m, const char *method)
+{
+	struct auth *a = conn_auth(m->c);
+	a->success = 1;
+	snprintf(a->method, sizeof(a->method), "%s", method);
+	m->state = MS_AUTHED;
+}
+
+static int on_pubkey(struct monitor *m, rd_t *r, buf_t *reply)
+{
+	char alg[64];
+	const uint8_t *blob, *sig = NULL;
+	size_t blobl, sigl = 0;
+	int has_sig;
+	if (rd_cstring(r, alg, sizeof(alg)) < 0 || rd_string(r, &blob, &blobl) < 0 ||
+	    rd_bool(r, &has_sig) < 0 || (has_sig && rd_string(r, &sig, &sigl) < 0) ||
+	    rd_end(r) < 0)
+		return mfail(m, "malformed %s request", "publickey");
+	if (count_check(m) < 0)
+		return -1;
+	if (m->session_id_len == 0)
+		return mfail(m, "publickey check before any key exchange%s", "");
+	struct auth *a = conn_auth(m->c);
+	int ok = auth_priv_pubkey(a, m->c, alg, blob, blobl, has_sig, sig, sigl,
+				  m->session_id, m->session_id_len);
+	if (ok == 1 && has_sig)
+		authenticated(m, "publickey");
+	auth_reply(reply, ok == 1);
+	return 0;
+}
+
+static int on_password(struct monitor *m, rd_t *r, buf_t *reply)
+{
+	int change;
+	char password[1024];
+	if (rd_bool(r, &change) < 0 || rd_cstring(r, password, sizeof(password)) < 0 ||
+	    rd_end(r) < 0) {
+		wipe(password, sizeof(password));
+		return mfail(m, "malformed %s request", "password");
+	}
+	int ok = 0;
+	if (count_check(m) == 0)
+		ok = auth_priv_password(conn_auth(m->c), m->c, change, password);
+	wipe(password, sizeof(password));
+	if (m->err[0])
+		return -1;
+	if (ok == 1)
+		authenticated(m, "password");
+	auth_reply(reply, ok == 1);
+	return 0;
+}
+
+int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *reply)
+{
+	buf_reset(reply);
+	m->err[0] = 0;
+	if (len < 1)
+		return mfail(m, "empty request%s", "");
+	uint8_t type = msg[0];
+	if (!allowed_in_state(m->state, type)) {
+		snprintf(m->err, sizeof(m->err), "%s request (type %u) not valid %s",
+			 type_name(type), type, state_name(m->state));
+		return -1;
+	}
+	rd_t r;
+	rd_init(&r, msg + 1, len - 1);
+	switch (type) {
+	case MON_LOG:
+		if (on_log(&r) < 0)
+			return mfail(m, "malformed %s request", "log");
+		return 0;
+	case MON_SIGN:
+		return on_sign(m, &r, reply);
+	case MON_USER:
+		return on_user(m, &r, reply);
+	case MON_PUBKEY:
+		return on_pubkey(m, &r, reply);
+	case MON_PASSWORD:
+		return on_password(m, &r, reply);
+	case MON_TRANSPORT:
+		if (conn_import_transport(m->c, &r, m->session_id, m->session_id_len,
+					  m->err, sizeof(m->err)) < 0)
+			return -1;
+		m->state = MS_DONE;
+		return 1;
+	}
+	return mfail(m, "unknown request%s", "");
+}
+
