@@ -508,8 +508,14 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 	}
 	if (rd_end(&r) < 0)
 		return kex_fail(k, "malformed group exchange request%s", NULL);
-	if (dhgroup_choose(k->cfg->moduli_file, k->gex_min, k->gex_n, k->gex_max,
-			   &k->gex_group, &scan) < 0) {
+	/* in the sandboxed child the monitor reads ModuliFile and chooses */
+	int chosen = mon_active()
+		? mon_moduli(k->gex_min, k->gex_n, k->gex_max, &k->gex_group, &scan)
+		: dhgroup_choose(k->cfg->moduli_file, k->gex_min, k->gex_n, k->gex_max,
+				 &k->gex_group, &scan);
+	if (chosen < 0 && mon_active())
+		return kex_fail(k, "the monitor did not answer the group request%s", NULL);
+	if (chosen != 0) {
 		char what[80];
 		snprintf(what, sizeof what, "%u/%u/%u", k->gex_min, k->gex_n, k->gex_max);
 		return kex_fail(k, "no group for the group exchange request min/n/max %s bits "

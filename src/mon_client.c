@@ -3,6 +3,7 @@
  * needs the whole connection, so that code linked without conn.c (the
  * fuzz harnesses' stubs) can use auth.c. */
 #include "monitor.h"
+#include "dhgroup.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -133,6 +134,43 @@ int mon_sign(int key_index, const char *alg, const uint8_t *h, size_t hl, buf_t 
 	int rc = request(MON_SIGN, &b, MON_SIGN_REPLY, &in, &r);
 	if (rc == 0 && (rd_string(&r, &s, &sl) < 0 || rd_end(&r) < 0 || buf_put(sig, s, sl) < 0))
 		rc = -1;
+	buf_free(&in);
+	return rc;
+}
+
+int mon_moduli(uint32_t min, uint32_t want, uint32_t max, struct dh_group *grp,
+	       struct dhgroup_scan *scan)
+{
+	buf_t b, in;
+	rd_t r;
+	int found;
+	uint32_t bits, g, bad, first;
+	const uint8_t *p;
+	size_t pl;
+	buf_init(&b, 16, 64);
+	buf_init(&in, 1100, MON_MSG_MAX);
+	buf_put_u32(&b, min);
+	buf_put_u32(&b, want);
+	buf_put_u32(&b, max);
+	int rc = request(MON_MODULI, &b, MON_MODULI_REPLY, &in, &r);
+	memset(scan, 0, sizeof *scan);
+	if (rc == 0 &&
+	    (rd_bool(&r, &found) < 0 || rd_u32(&r, &bits) < 0 || rd_u32(&r, &g) < 0 ||
+	     rd_string(&r, &p, &pl) < 0 || rd_bool(&r, &scan->from_file) < 0 ||
+	     rd_bool(&r, &scan->file_missing) < 0 || rd_bool(&r, &scan->file_unsafe) < 0 ||
+	     rd_u32(&r, &bad) < 0 || rd_u32(&r, &first) < 0 || rd_end(&r) < 0 ||
+	     pl > sizeof grp->p))
+		rc = -1;
+	if (rc == 0 && !found)
+		rc = 1;
+	if (rc == 0) {
+		memcpy(grp->p, p, pl);
+		grp->p_len = pl;
+		grp->bits = bits;
+		grp->g = g;
+		scan->bad_lines = (int)bad;
+		scan->first_bad_line = (int)first;
+	}
 	buf_free(&in);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "crypto.h"
+#include "dhgroup.h"
 #include "log.h"
 
 /* ---- the monitor side ----------------------------------------------------- */
@@ -37,6 +38,7 @@ static const char *type_name(uint8_t t)
 	case MON_PUBKEY: return "publickey";
 	case MON_PASSWORD: return "password";
 	case MON_TRANSPORT: return "transport";
+	case MON_MODULI: return "moduli";
 	default: return "unknown";
 	}
 }
@@ -67,6 +69,7 @@ static int allowed_in_state(enum mon_state s, uint8_t type)
 	case MON_PUBKEY:    return s == MS_USER;
 	case MON_PASSWORD:  return s == MS_USER;
 	case MON_TRANSPORT: return s == MS_AUTHED;
+	case MON_MODULI:    return s == MS_PREAUTH || s == MS_USER;
 	default:            return 0;
 	}
 }
@@ -112,6 +115,33 @@ static int on_sign(struct monitor *m, rd_t *r, buf_t *reply)
 	buf_free(&sig);
 	if (rc < 0)
 		return mfail(m, "host key signature (%s) failed", alg);
+	return 0;
+}
+
+/* Choose the group exchange group from ModuliFile (or the built-in set). */
+static int on_moduli(struct monitor *m, rd_t *r, buf_t *reply)
+{
+	uint32_t min, want, max;
+	struct dh_group grp;
+	struct dhgroup_scan scan;
+	if (rd_u32(r, &min) < 0 || rd_u32(r, &want) < 0 || rd_u32(r, &max) < 0 ||
+	    rd_end(r) < 0)
+		return mfail(m, "malformed %s request", "moduli");
+	if (m->n_moduli++ >= MON_MAX_PREAUTH_KEX)
+		return mfail(m, "more than %s group exchanges before authentication", "8");
+	memset(&grp, 0, sizeof grp);
+	int found = dhgroup_choose(conn_config(m->c)->moduli_file, min, want, max, &grp,
+				   &scan) == 0;
+	buf_put_u8(reply, MON_MODULI_REPLY);
+	buf_put_bool(reply, found);
+	buf_put_u32(reply, found ? grp.bits : 0);
+	buf_put_u32(reply, found ? grp.g : 0);
+	buf_put_string(reply, grp.p, found ? grp.p_len : 0);
+	buf_put_bool(reply, scan.from_file);
+	buf_put_bool(reply, scan.file_missing);
+	buf_put_bool(reply, scan.file_unsafe);
+	buf_put_u32(reply, (uint32_t)scan.bad_lines);
+	buf_put_u32(reply, (uint32_t)scan.first_bad_line);
 	return 0;
 }
 
@@ -243,6 +273,8 @@ int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *r
 		return on_pubkey(m, &r, reply);
 	case MON_PASSWORD:
 		return on_password(m, &r, reply);
+	case MON_MODULI:
+		return on_moduli(m, &r, reply);
 	case MON_TRANSPORT:
 		if (conn_import_transport(m->c, &r, m->session_id, m->session_id_len,
 					  m->err, sizeof(m->err)) < 0)

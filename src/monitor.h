@@ -54,6 +54,9 @@
  * |  5   | MON_PASSWORD                   | USER            | bool change, string password               | MON_AUTH_REPLY: u32 result (0 no, 1 yes)     | USER or    |
  * |      |                                |                 |                                            |                                              | AUTHED     |
  * |  6   | MON_TRANSPORT                  | AUTHED          | the transport state (monitor.c)            | none; the child exits                        | DONE       |
+ * |  7   | MON_MODULI                     | PREAUTH, USER   | u32 min, u32 n, u32 max (bits)             | MON_MODULI_REPLY: bool found, u32 bits,      | same       |
+ * |      |                                |                 |                                            |   u32 g, string p, bool from_file, bool      |            |
+ * |      |                                |                 |                                            |   missing, bool unsafe, u32 bad, u32 first   |            |
  *
  * SIGN: H must be as long as the key exchange's hash (32, 48 or 64 bytes) and
  * the algorithm one the key serves. Each SIGN is one key exchange as the
@@ -64,6 +67,9 @@
  * MON_AUTH_REPLY 66). PUBKEY with a signature and PASSWORD that succeed move
  * to AUTHED; failures are counted, and more than twice MaxAuthTries checks
  * end the connection (the child enforces MaxAuthTries itself first).
+ * MODULI: the group exchange's group is chosen by the monitor, which can read
+ * ModuliFile (the child, chrooted and without open(2), cannot); at most
+ * MON_MAX_PREAUTH_KEX of them before authentication, like SIGN.
  */
 #ifndef WOMBAT_MONITOR_H
 #define WOMBAT_MONITOR_H
@@ -77,8 +83,8 @@ struct conn;
 
 enum mon_type {
 	MON_LOG = 1, MON_SIGN = 2, MON_USER = 3, MON_PUBKEY = 4, MON_PASSWORD = 5,
-	MON_TRANSPORT = 6,
-	MON_SIGN_REPLY = 64, MON_USER_REPLY = 65, MON_AUTH_REPLY = 66,
+	MON_TRANSPORT = 6, MON_MODULI = 7,
+	MON_SIGN_REPLY = 64, MON_USER_REPLY = 65, MON_AUTH_REPLY = 66, MON_MODULI_REPLY = 67,
 };
 
 enum mon_state { MS_PREAUTH, MS_USER, MS_AUTHED, MS_DONE };
@@ -95,6 +101,7 @@ struct monitor {
 	uint8_t session_id[64];
 	size_t session_id_len;
 	int n_signed;                 /* key exchanges signed so far */
+	int n_moduli;                 /* group exchange groups chosen so far */
 	int n_checks;                 /* PUBKEY + PASSWORD requests */
 	char err[200];                /* why dispatch ended the connection */
 };
@@ -133,6 +140,12 @@ void mon_user_answer_free(struct mon_user_answer *ans);
 int mon_pubkey(const char *alg, const uint8_t *blob, size_t bloblen, const uint8_t *sig,
 	       size_t sigl, int has_sig);
 int mon_password(int change, const char *password);
+struct dh_group;
+struct dhgroup_scan;
+/* The monitor's choice of a group exchange group (dhgroup_choose on its
+ * side): 0 and *grp filled, 1 no group in range, -1 monitor gone. */
+int mon_moduli(uint32_t min, uint32_t want, uint32_t max, struct dh_group *grp,
+	       struct dhgroup_scan *scan);
 /* Send a complete framed message (used for MON_TRANSPORT). */
 int mon_send(uint8_t type, const buf_t *body);
 

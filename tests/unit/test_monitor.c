@@ -71,6 +71,28 @@ static void test_sign(void)
 	buf_free(&reply);
 }
 
+/* The group exchange's group: only before the login, three u32s exactly
+ * (the choice itself is tested through logins in test_algorithms.py). */
+static void test_moduli(void)
+{
+	struct monitor m;
+	buf_t reply, b;
+	buf_init(&reply, 64, MON_MSG_MAX);
+	buf_init(&b, 16, 64);
+	buf_put_u32(&b, 2048);
+	buf_put_u32(&b, 3072);
+	monitor_init(&m, NULL, hk, 1);
+	CHECK(send_req(&m, MON_MODULI, &b, &reply) < 0);       /* max missing */
+	CHECK(strstr(m.err, "malformed moduli request") != NULL);
+	buf_put_u32(&b, 8192);
+	monitor_init(&m, NULL, hk, 1);
+	m.state = MS_AUTHED;
+	CHECK(send_req(&m, MON_MODULI, &b, &reply) < 0);
+	CHECK(strstr(m.err, "moduli request") && strstr(m.err, "not valid authenticated"));
+	buf_free(&b);
+	buf_free(&reply);
+}
+
 static void test_states(void)
 {
 	struct monitor m;
@@ -206,6 +228,7 @@ int main(void)
 	log_init("test_monitor", LOG_L_INFO, 1, NULL, 0);
 	CHECK(key_generate(KEY_ED25519, 0, &hk[0]) == 0);
 	test_sign();
+	test_moduli();
 	test_states();
 	test_lengths();
 	handover_roundtrip("aes128-ctr", "hmac-sha2-256");
