@@ -17,6 +17,7 @@ A connection process that dies of a fault signal (the listener logs
 build, unless the test crashed it on purpose (Server.expect_crash): a crash
 the sanitizers did not catch is still a crash.
 """
+import fcntl
 import getpass
 import hashlib
 import os
@@ -522,13 +523,36 @@ def throwaway_user(name, why):
     it) when not root. Leftovers of an interrupted run are removed first."""
     if not IS_ROOT:
         pytest.skip(f"{why} needs root to create a throw-away user")
-    subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
-    unlock_for_keys(name)
-    try:
-        yield name
-    finally:
+    with _user_name_lock(name):
         subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
+        unlock_for_keys(name)
+        try:
+            yield name
+        finally:
+            subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+
+
+@contextmanager
+def _user_name_lock(name, timeout=900):
+    """Test runs of other checkouts on this machine use the same account
+    names: without this, one run's clean-up deleted the account another was
+    logging in as (dozens of failures in a parallel run). They take turns."""
+    with open(f"/tmp/wombat-test-user-{name}.lock", "w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"throw-away user {name} held by another test run "
+                                         f"for {timeout} s")
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def install_key(user, pubkey):

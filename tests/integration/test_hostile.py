@@ -43,7 +43,8 @@ def good_user():
     if not IS_ROOT:
         yield USER
         return
-    with throwaway_user("wbxgood", "a fast-shell good client") as name:
+    # unique per run: a parallel run (another checkout) must not delete it
+    with throwaway_user(f"wbxgood{os.getpid()}", "a fast-shell good client") as name:
         yield name
 
 

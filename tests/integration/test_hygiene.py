@@ -25,7 +25,8 @@ def user():
     if not IS_ROOT:
         yield USER
         return
-    with throwaway_user("wbxhyg", "a fast-shell login user") as name:
+    # unique per run: a parallel run (another checkout) must not delete it
+    with throwaway_user(f"wbxhyg{os.getpid()}", "a fast-shell login user") as name:
         yield name
 
 
