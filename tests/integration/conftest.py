@@ -269,6 +269,7 @@ class Server:
 
     def start(self, timeout=15):
         self._log = open(self.log_path, "ab")
+        self._log_start = self.mark()   # the file may hold an earlier server's log
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True, env=self.env)
@@ -321,7 +322,7 @@ class Server:
         if self._crashes_checked or self.kind != "wombatd" or self.proc is None:
             return
         self._crashes_checked = True
-        for m in CRASH_LINE.finditer(self.log()):
+        for m in CRASH_LINE.finditer(self.log(getattr(self, "_log_start", 0))):
             if int(m.group(1)) not in self.expected_crashes:
                 _unexpected_crashes.append((self.log_path, m.group(0)))
 
