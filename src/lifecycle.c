@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,14 @@
  * makes the connection wait the whole time. */
 #define HUP_GRACE_MS 300
 #define HUP_GRACE_PTY_MS 2000
+/* Each session cgroup carries its policy as an extended attribute: "MODE
+ * SIG TIMEOUT MAINPID" while the session runs, "ended" once its connection
+ * has applied SessionKillMode itself. A connection process killed outright
+ * (SIGKILL, a crash) cannot end its sessions, and only it knew the policy
+ * its Match blocks gave them: the listener reads it from here when it reaps
+ * such a process. The cgroup directory is the daemon's (mode 0755), so the
+ * session's user cannot change it. */
+#define POLICY_XATTR "user.wombat.session"
 
 struct lc_session {
 	int mode, sig, timeout, fallback;
@@ -369,8 +378,9 @@ static void scan_block(const struct config *applied, void *arg)
 	}
 }
 
-/* The connection pid in "wombat-USER-PID-chN"; 0 if not one of ours. */
-static pid_t session_dir_conn_pid(const char *name)
+/* The connection pid in "wombat-USER-PID-chN[.K]", with the length of USER
+ * and N; 0 if not one of ours. */
+static pid_t session_dir_parse(const char *name, size_t *user_len, unsigned *chan)
 {
 	if (strncmp(name, CG_PREFIX, strlen(CG_PREFIX)) != 0)
 		return 0;
@@ -385,9 +395,18 @@ static pid_t session_dir_conn_pid(const char *name)
 	const char *p = last - 1;
 	while (p > name && *p >= '0' && *p <= '9')
 		p--;
-	if (*p != '-' || p + 1 == last)
+	if (*p != '-' || p + 1 == last || p < name + strlen(CG_PREFIX))
 		return 0;
+	*user_len = (size_t)(p - name) - strlen(CG_PREFIX);
+	*chan = (unsigned)strtoul(last + 3, NULL, 10);
 	return (pid_t)atol(p + 1);
+}
+
+static pid_t session_dir_conn_pid(const char *name)
+{
+	size_t user_len;
+	unsigned chan;
+	return session_dir_parse(name, &user_len, &chan);
 }
 
 /* Session cgroups of connections that are gone: remove the empty ones;
@@ -473,6 +492,22 @@ static int needs_cgroup(const struct lc_session *ls)
 	return (ls->mode == KILL_CONTROL_GROUP || ls->mode == KILL_MIXED) && !ls->fallback;
 }
 
+static void policy_record(const struct lc_session *ls, int ended)
+{
+	char text[64];
+	if (!ls->dir[0])
+		return;
+	if (ended)
+		snprintf(text, sizeof(text), "ended");
+	else
+		snprintf(text, sizeof(text), "%d %d %d %d", ls->mode, ls->sig, ls->timeout,
+			 (int)ls->pgid);
+	if (setxattr(ls->dir, POLICY_XATTR, text, strlen(text), 0) < 0)
+		debug("session cgroup %s: cannot record its policy (%s); if the connection "
+		      "is killed, the listener applies the global SessionKillMode",
+		      ls->dir, strerror(errno));
+}
+
 /* A fresh directory: channel numbers are reused within a connection, and
  * an earlier session's cgroup may still hold survivors or be in the middle
  * of being killed, so a taken name gets a ".N" suffix. */
@@ -537,6 +572,7 @@ struct lc_session *lifecycle_session_new(const struct config *cfg, const char *u
 		debug("session: no cgroup (%s); SessionKillMode %s works without",
 		      strerror(saved), mode_name(ls->mode));
 	}
+	policy_record(ls, 0);
 	return ls;
 }
 
@@ -582,7 +618,7 @@ static void wait_gone(pid_t pid, long ms)
 		sleep_ms(5);
 }
 
-static void end_process_mode(struct lc_session *ls, pid_t main_pid, int has_pty)
+static void end_process_mode(struct lc_session *ls, pid_t main_pid, long grace_ms)
 {
 	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
 	if (main_pid > 0) {
@@ -592,7 +628,7 @@ static void end_process_mode(struct lc_session *ls, pid_t main_pid, int has_pty)
 		 * is for it to hang up (an interactive shell does) */
 		if (kill(main_pid, SIGHUP) == 0)
 			t.signalled = 1;
-		wait_gone(main_pid, has_pty ? HUP_GRACE_PTY_MS : HUP_GRACE_MS);
+		wait_gone(main_pid, grace_ms);
 	}
 	t.left = t.running - t.signalled;
 	if (t.left < 0)
@@ -718,10 +754,10 @@ static void end_with_reaper(struct lc_session *ls, pid_t main_pid)
 	_exit(0);
 }
 
-void lifecycle_session_end(struct lc_session *ls, pid_t main_pid, int has_pty)
+/* SessionKillMode for a session that is over; hup_grace_ms: how long
+ * `process` mode waits for the hung-up main process (see wait_gone). */
+static void apply_end(struct lc_session *ls, pid_t main_pid, long hup_grace_ms)
 {
-	if (!ls)
-		return;
 	if (ls->pgid <= 0)
 		ls->pgid = main_pid;
 	switch (ls->mode) {
@@ -733,14 +769,109 @@ void lifecycle_session_end(struct lc_session *ls, pid_t main_pid, int has_pty)
 		end_with_reaper(ls, main_pid);
 		break;
 	default:
-		end_process_mode(ls, main_pid, has_pty);
+		end_process_mode(ls, main_pid, hup_grace_ms);
 		break;
 	}
+}
+
+void lifecycle_session_end(struct lc_session *ls, pid_t main_pid, int has_pty)
+{
+	if (!ls)
+		return;
+	policy_record(ls, 1);
+	apply_end(ls, main_pid, has_pty ? HUP_GRACE_PTY_MS : HUP_GRACE_MS);
 	free(ls);
 }
 
 void lifecycle_session_started(struct lc_session *ls, pid_t pid)
 {
-	if (ls)
-		ls->pgid = pid;
+	if (!ls)
+		return;
+	ls->pgid = pid;
+	if (pid > 0)                /* the parent; the child is on its way to exec */
+		policy_record(ls, 0);
+}
+
+/* ---------- a connection process killed outright (listener) ---------- */
+
+/* The policy recorded on ls->dir: 1 read (main process in ls->pgid, -1 if
+ * it is no longer in the cgroup), 0 the session was ended by its
+ * connection, -1 nothing usable recorded. */
+static int policy_read(struct lc_session *ls)
+{
+	char text[64];
+	ssize_t n = getxattr(ls->dir, POLICY_XATTR, text, sizeof(text) - 1);
+	if (n < 0)
+		return -1;
+	text[n] = 0;
+	if (strcmp(text, "ended") == 0)
+		return 0;
+	int mode, sig, timeout, pid;
+	char extra;
+	if (sscanf(text, "%d %d %d %d %c", &mode, &sig, &timeout, &pid, &extra) != 4 ||
+	    mode < KILL_PROCESS || mode > KILL_NONE || sig <= 0 || sig >= NSIG ||
+	    timeout < 0 || pid < -1)
+		return -1;
+	ls->mode = mode;
+	ls->sig = sig;
+	ls->timeout = timeout;
+	ls->pgid = pid;
+	return 1;
+}
+
+/* pid is one of the processes in dir (so a recycled pid is never hit). */
+static int cg_holds(const char *dir, pid_t pid)
+{
+	static pid_t pids[MAX_PIDS];
+	int n = pid > 0 ? cg_pids(dir, pids, MAX_PIDS) : 0;
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* One session cgroup left by a killed connection: its policy (recorded, or
+ * the listener's global one), applied as its connection would have. */
+static void end_orphan(const char *dir, const char *name, size_t user_len, unsigned chan,
+		       const struct config *cfg)
+{
+	struct lc_session ls = {
+		.mode = cfg->session_kill_mode,
+		.sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM,
+		.timeout = cfg->session_kill_timeout >= 0 ? cfg->session_kill_timeout : 5,
+		.chan = chan, .pgid = -1,
+	};
+	snprintf(ls.dir, sizeof(ls.dir), "%s", dir);
+	if (user_len >= sizeof(ls.user))
+		user_len = sizeof(ls.user) - 1;
+	memcpy(ls.user, name + strlen(CG_PREFIX), user_len);
+	ls.user[user_len] = 0;
+	int got = policy_read(&ls);
+	if (got == 0)
+		return;
+	if (got < 0)
+		logit("session cgroup %s records no policy: the global SessionKillMode %s applies",
+		      dir, mode_name(ls.mode));
+	pid_t main_pid = cg_holds(dir, ls.pgid) ? ls.pgid : -1;
+	policy_record(&ls, 1);
+	apply_end(&ls, main_pid, 0);   /* its pty, if any, was hung up already */
+}
+
+void lifecycle_connection_killed(pid_t conn, const struct config *cfg)
+{
+	DIR *d = cg_base[0] ? opendir(cg_base) : NULL;
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t user_len;
+		unsigned chan;
+		if (session_dir_parse(e->d_name, &user_len, &chan) != conn)
+			continue;
+		char dir[PATH_MAX];
+		if (snprintf(dir, sizeof(dir), "%s/%s", cg_base, e->d_name) >= (int)sizeof(dir))
+			continue;
+		end_orphan(dir, e->d_name, user_len, chan, cfg);
+	}
+	closedir(d);
 }

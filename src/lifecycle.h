@@ -25,6 +25,11 @@ void lifecycle_use_base(const char *base);
 /* Remove empty session cgroups whose connection process is gone (the
  * listener calls this after reaping connections). */
 void lifecycle_sweep(void);
+/* The listener reaped connection process conn, which died by a signal
+ * (SIGKILL, a crash) and so ended none of its sessions: apply to each
+ * session cgroup it left the SessionKillMode recorded on it (the policy its
+ * Match blocks gave it), or cfg's when none was recorded. */
+void lifecycle_connection_killed(pid_t conn, const struct config *cfg);
 
 /* Before forking a session's child: the session's policy (from the
  * connection's config, Match applied) and its cgroup. NULL when a cgroup

@@ -268,12 +268,23 @@ static void peer_remember(pid_t pid, const struct sockaddr_storage *addr)
 	peers[n_peers++] = (struct child_peer){ .pid = pid, .addr = *addr };
 }
 
+/* A connection process killed by a signal cleaned nothing up: say so (a
+ * fault signal is a bug, or an attack) and end its sessions for it. */
+static void conn_killed(pid_t pid, int sig, const struct config *cfg)
+{
+	const char *name = sigabbrev_np(sig);
+	error("connection process %ld killed by signal SIG%s", (long)pid, name ? name : "?");
+	lifecycle_connection_killed(pid, cfg);
+}
+
 /* Apply the penalty, if any, a reaped connection process earned. */
-static void peer_ended(pid_t pid, int status)
+static void peer_ended(pid_t pid, int status, const struct config *cfg)
 {
 	for (int i = 0; i < n_peers; i++) {
 		if (peers[i].pid != pid)
 			continue;
+		if (WIFSIGNALED(status))
+			conn_killed(pid, WTERMSIG(status), cfg);
 		enum penalty_cause cause = penalty_cause_of(status);
 		if (cause != PENALTY_NONE)
 			penalty_record((struct sockaddr *)&peers[i].addr, cause, mono_seconds());
@@ -282,7 +293,7 @@ static void peer_ended(pid_t pid, int status)
 	}
 }
 
-static void reap(void)
+static void reap(const struct config *cfg)
 {
 	int status;
 	int reaped = 0;
@@ -290,7 +301,7 @@ static void reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		n_children--;
 		reaped = 1;
-		peer_ended(pid, status);
+		peer_ended(pid, status, cfg);
 	}
 	got_child = 0;
 	if (reaped)
@@ -414,7 +425,7 @@ void listen_loop(int *fds, int n, struct config *cfg, struct sshkey **hostkeys,
 	static struct pollfd pfd[LISTEN_MAX + STARTUPS_MAX];
 	while (!got_term) {
 		if (got_child)
-			reap();
+			reap(cfg);
 		if (got_hup)
 			reload_config(cfg, hostkeys, n_hostkeys);
 		penalty_expire(mono_seconds());

@@ -169,6 +169,31 @@ def config_seeds():
     save("config", "options", b"LogLevel=DEBUG3\nKexAlgorithms -ecdh-sha2-nistp521\n"
          b"MACs +hmac-sha2-512\nHostKeyAlgorithms ^ssh-ed25519\n"
          b"RekeyLimit 1G 1h\nLoginGraceTime 2m\nUseDNS \"no\"\n")
+    # One line for each kind of value the other seeds lack (10 minutes of
+    # fuzzing from those alone never found an integer keyword, the penalty
+    # or netblock syntax, Include, PermitOpen/Listen, ChannelTimeout, ...).
+    save("config", "keywords", b"Port 22\nPort 2200\nListenAddress [::1]:2201\n"
+         b"AddressFamily inet\nHostKey /etc/ssh/ssh_host_ed25519_key\n"
+         b"PidFile /run/wombatd.pid\nMaxAuthTries 6\nMaxSessions 10\n"
+         b"PerSourcePenalties crash:90 authfail:5 noauth:1 grace-exceeded:10 max:600 "
+         b"min:15 max-sources4:65536 max-sources6:65536 overflow:permissive "
+         b"overflow6:deny-all\n"
+         b"PerSourceNetBlockSize 32:128\nPerSourcePenaltyExemptList 127.0.0.1,10.0.0.0/8\n"
+         b"SyslogFacility AUTH\nPermitRootLogin no\nStrictModes yes\n"
+         b"AuthorizedKeysFile /etc/ssh/keys/%u .ssh/authorized_keys\n"
+         b"AllowUsers alice bob@192.0.2.0/24\nDenyUsers mallory@*\n"
+         b"AllowGroups ssh-users\nDenyGroups nossh\nBanner /etc/issue.net\n"
+         b"PermitUserEnvironment LANG,LC_*\nSetEnv LANG=C FOO=\"bar baz\"\n"
+         b"AcceptEnv LC_* !LC_ALL\nPrintMotd no\nClientAliveCountMax 3\n"
+         b"ChannelTimeout session=5m direct-tcpip=1h *=10m\n"
+         b"UnusedConnectionTimeout 1h\nAllowTcpForwarding local\n"
+         b"PermitOpen localhost:80 [::1]:*\nPermitListen 8080 localhost:9090\n"
+         b"GatewayPorts clientspecified\nCloseOnChildExit yes\n"
+         b"SessionKillMode mixed\nSessionKillSignal HUP\nSessionKillTimeout 3\n"
+         b"SessionCgroupRoot /sys/fs/cgroup/wombat\nSessionKillFallback process-group\n"
+         b"Include /nonexistent/wombat-fuzz-*.conf\nHostbasedAuthentication yes\n"
+         b"GSSAPICleanupCredentials yes\nProtocol 2\n"
+         b"Match LocalPort 22,2200 LocalAddress 127.0.0.1\n\tMaxAuthTries 2\n")
 
 
 def wire_seeds():

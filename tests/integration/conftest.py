@@ -11,7 +11,13 @@ directory the sanitizers write their reports to (ASAN_OPTIONS/UBSAN_OPTIONS
 log_path): the run fails if any report in it is non-empty.
 WOMBAT_SERVER_WRAPPER is a command line the wombatd servers of start_server
 run under (make check-valgrind: valgrind and its options).
+
+A connection process that dies of a fault signal (the listener logs
+"connection process PID killed by signal SIGSEGV") fails the run, in every
+build, unless the test crashed it on purpose (Server.expect_crash): a crash
+the sanitizers did not catch is still a crash.
 """
+import fcntl
 import getpass
 import hashlib
 import os
@@ -99,15 +105,30 @@ def _note_sanitizer_reports(request):
         _report_first_seen[path] = request.node.nodeid
 
 
+# Connection processes that died of a fault signal nobody asked for:
+# (server log, log line), collected by Server.stop().
+_unexpected_crashes = []
+# What src/penalty.c counts as a crash.
+FAULT_SIGNALS = ("SEGV", "BUS", "ILL", "FPE", "ABRT", "SYS", "TRAP")
+CRASH_LINE = re.compile(rf"connection process (\d+) killed by signal SIG({'|'.join(FAULT_SIGNALS)})\b")
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Fail the run if any sanitizer report was written (servers are all
-    stopped by now: session fixtures are torn down before this hook)."""
-    if sanitizer_reports():
+    """Fail the run if any sanitizer report was written or any connection
+    process crashed unexpectedly (servers are all stopped by now: session
+    fixtures are torn down before this hook)."""
+    if sanitizer_reports() or _unexpected_crashes:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print every sanitizer report, with the test it followed."""
+    """Print every unexpected crash, and every sanitizer report with the
+    test it followed."""
+    if _unexpected_crashes:
+        terminalreporter.section(f"{len(_unexpected_crashes)} connection process(es) "
+                                 "crashed", red=True)
+        for log_path, line in _unexpected_crashes:
+            terminalreporter.write_line(f"{log_path}: {line}")
     reports = sorted(sanitizer_reports())
     if not reports:
         return
@@ -235,12 +256,15 @@ def port_accepts(port):
 class Server:
     """One running server process (wombatd, or sshd for cross-checking)."""
 
-    def __init__(self, kind, port, log_path, argv):
+    def __init__(self, kind, port, log_path, argv, env=None):
         self.kind = kind
         self.port = port
         self.log_path = log_path
         self.argv = argv
+        self.env = None if env is None else dict(os.environ, **env)
         self.proc = None
+        self.expected_crashes = set()
+        self._crashes_checked = False
 
     @property
     def pid(self):
@@ -248,9 +272,10 @@ class Server:
 
     def start(self, timeout=15):
         self._log = open(self.log_path, "ab")
+        self._log_start = self.mark()   # the file may hold an earlier server's log
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -290,6 +315,19 @@ class Server:
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
+        self._note_crashes()
+
+    def expect_crash(self, pid):
+        """The test crashes connection process pid on purpose."""
+        self.expected_crashes.add(pid)
+
+    def _note_crashes(self):
+        if self._crashes_checked or self.kind != "wombatd" or self.proc is None:
+            return
+        self._crashes_checked = True
+        for m in CRASH_LINE.finditer(self.log(getattr(self, "_log_start", 0))):
+            if int(m.group(1)) not in self.expected_crashes:
+                _unexpected_crashes.append((self.log_path, m.group(0)))
 
     # --- log access
     def mark(self):
@@ -344,14 +382,15 @@ def server_argv(kind, port, host_keys, authorized_keys, extra_opts, config_file=
 @pytest.fixture(scope="session")
 def start_server(keys, tmp_path_factory):
     """Factory: start_server(extra_opts=(), host_keys=None, authorized_keys=None,
-    config=None) starts a server on a free port and returns a Server; config
-    is the text of a configuration file (for Match blocks, which -o cannot
-    give; -o options still come first and win). Every server is stopped at
+    config=None, env=None) starts a server on a free port and returns a
+    Server; config is the text of a configuration file (for Match blocks,
+    which -o cannot give; -o options still come first and win); env adds to
+    the server's environment. Every server is stopped at
     the end of the session (or earlier with server.stop())."""
     servers = []
     logdir = tmp_path_factory.mktemp("logs")
 
-    def start(extra_opts=(), host_keys=None, authorized_keys=None, config=None):
+    def start(extra_opts=(), host_keys=None, authorized_keys=None, config=None, env=None):
         if host_keys is None:
             host_keys = list(keys.host.values())
         authorized_keys = authorized_keys or keys.authorized_keys
@@ -365,7 +404,7 @@ def start_server(keys, tmp_path_factory):
             log_path = str(logdir / f"{SERVER_KIND}-{port}.log")
             argv = server_argv(SERVER_KIND, port, host_keys, authorized_keys, extra_opts,
                                config_file)
-            server = Server(SERVER_KIND, port, log_path, argv)
+            server = Server(SERVER_KIND, port, log_path, argv, env)
             try:
                 server.start()
             except RuntimeError:
@@ -488,13 +527,36 @@ def throwaway_user(name, why):
     it) when not root. Leftovers of an interrupted run are removed first."""
     if not IS_ROOT:
         pytest.skip(f"{why} needs root to create a throw-away user")
-    subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
-    unlock_for_keys(name)
-    try:
-        yield name
-    finally:
+    with _user_name_lock(name):
         subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", name], check=True)
+        unlock_for_keys(name)
+        try:
+            yield name
+        finally:
+            subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
+
+
+@contextmanager
+def _user_name_lock(name, timeout=900):
+    """Test runs of other checkouts on this machine use the same account
+    names: without this, one run's clean-up deleted the account another was
+    logging in as (dozens of failures in a parallel run). They take turns."""
+    with open(f"/tmp/wombat-test-user-{name}.lock", "w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"throw-away user {name} held by another test run "
+                                         f"for {timeout} s")
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def install_key(user, pubkey):

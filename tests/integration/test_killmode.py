@@ -332,6 +332,88 @@ def test_control_group_kills_what_ignores_the_signal(start_server, cg_root):
         srv.stop()
 
 
+# ------------------------------------- the connection process killed outright
+
+# The session prints its connection process's PID ($PPID of the shell the
+# session's child became) and leaves a background job and a foreground
+# `sleep` running; the test SIGKILLs the connection process. Nothing in it
+# runs any more, so the listener, reaping it, applies the session's policy
+# from its cgroup. Under `none` both sleeps must live on: they write nothing,
+# so losing their pipes does not end them.
+KILLED_SCRIPT = ("export WMARK={t}; sleep 605 & "
+                 "printf 'READY-%s-%s\\n' {t} $PPID; exec sleep 606")
+KILLED_ALL = {"background", "foreground"}
+KILLED_EXPECTED = {
+    "control-group": set(),
+    "mixed": set(),
+    "process": {"background"},       # SIGHUP to the main process only
+    "none": KILLED_ALL,
+}
+
+
+def kill_connection_process(srv):
+    """Start KILLED_SCRIPT, SIGKILL its connection process once both jobs
+    run; (token, log text since the kill once the listener has reaped it)."""
+    token = uuid.uuid4().hex[:12]
+    proc = subprocess.Popen(ssh_argv(srv, KILLED_SCRIPT.format(t=token)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        out = read_until(proc, rf"READY-{token}-\d+\n", 20)
+        conn = int(re.search(rf"READY-{token}-(\d+)".encode(), out).group(1))
+        assert wait_for(lambda: classify(marked(token)) >= KILLED_ALL, 10), \
+            f"jobs did not start: {classify(marked(token))}"
+        mark = srv.mark()
+        os.kill(conn, signal.SIGKILL)
+        assert srv.wait_log(rf"connection process {conn} killed by signal SIGKILL",
+                            since=mark, timeout=10), srv.log(mark)
+        return token, mark
+    except BaseException:
+        cleanup(token)
+        raise
+    finally:
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("mode", ["control-group", "mixed", "process", "none"])
+def test_killed_connection_process_leaves_sessions_to_kill_mode(start_server, cg_root, mode):
+    srv = start_server([f"SessionKillMode={mode}", "SessionKillTimeout=1",
+                        f"SessionCgroupRoot={cg_root}"])
+    try:
+        token, mark = kill_connection_process(srv)
+        try:
+            alive = survivors_after(token, KILLED_EXPECTED[mode], KILLED_ALL)
+            assert alive == KILLED_EXPECTED[mode], (mode, srv.log(mark))
+        finally:
+            cleanup(token)
+        assert srv.wait_log(rf"session channel 0 of {re.escape(USER)} ended: "
+                            rf"SessionKillMode {mode}:", since=mark, timeout=10), srv.log(mark)
+        if mode in ("control-group", "mixed"):
+            assert wait_for(lambda: not [d for d in os.listdir(cg_root)
+                                         if d.startswith("wombat-")], 5), os.listdir(cg_root)
+    finally:
+        srv.stop()
+
+
+def test_killed_connection_process_policy_comes_from_match(start_server, cg_root):
+    """The listener's own policy is `none`; the session's, from a Match
+    block, is control-group: the one recorded on the session's cgroup wins."""
+    srv = start_server([f"SessionCgroupRoot={cg_root}"],
+                       config=(f"SessionKillMode none\nMatch User {USER}\n"
+                               "    SessionKillMode control-group\n"
+                               "    SessionKillTimeout 1\n"))
+    try:
+        token, mark = kill_connection_process(srv)
+        try:
+            alive = survivors_after(token, set(), KILLED_ALL)
+            assert alive == set(), srv.log(mark)
+        finally:
+            cleanup(token)
+        assert "SessionKillMode control-group:" in srv.log(mark), srv.log(mark)
+    finally:
+        srv.stop()
+
+
 # ----------------------------------------------------------- placement
 
 def test_session_cgroup_under_daemon_cgroup_by_default(start_server):
