@@ -89,6 +89,9 @@ for t in tests/unit/test_*; do
 	ran=$((ran + 1))
 	"$runner" "./$t" || fail=1
 done
+for t in $(sed -n 's/^OMIT_UNIT *= *//p' Makefile); do
+	say "SKIPPED $t: its feature is configured out ($*)"
+done
 (( ran > 0 )) || die "no unit test was built"
 if (( fail )); then say "FAILED (unit tests above)"; exit 1; fi
 say "ok: $ran unit tests passed under $qemu"
