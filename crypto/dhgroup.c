@@ -26,13 +26,16 @@
 /* ---- parsing one line ---- */
 
 /* Whole token as an unsigned decimal (base 10) or hex (base 16) number. */
-static int parse_num(const char *tok, int base, unsigned long max, unsigned long *out)
+/* unsigned long long: the time stamp field (YYYYMMDDHHMMSS) does not fit a
+ * 32-bit unsigned long */
+static int parse_num(const char *tok, int base, unsigned long long max,
+		     unsigned long long *out)
 {
 	char *end;
 	if (!isxdigit((unsigned char)tok[0]))
 		return -1;
 	errno = 0;
-	unsigned long v = strtoul(tok, &end, base);
+	unsigned long long v = strtoull(tok, &end, base);
 	if (errno || *end || v > max)
 		return -1;
 	*out = v;
@@ -95,7 +98,7 @@ int dhgroup_parse_line(const char *line, struct dh_group *out)
 {
 	char buf[MODULI_LINE_MAX + 2];
 	char *f[MODULI_FIELDS];
-	unsigned long stamp, type, tests, trials, size, gen;
+	unsigned long long stamp, type, tests, trials, size, gen;
 
 	size_t len = strlen(line);
 	if (len > MODULI_LINE_MAX)
@@ -105,7 +108,7 @@ int dhgroup_parse_line(const char *line, struct dh_group *out)
 	if (n == 0 || f[0][0] == '#')
 		return 0;
 	if (n != MODULI_FIELDS ||
-	    parse_num(f[0], 10, 99999999999999ul, &stamp) < 0 ||
+	    parse_num(f[0], 10, 99999999999999ull, &stamp) < 0 ||
 	    parse_num(f[1], 10, 255, &type) < 0 ||
 	    parse_num(f[2], 10, 255, &tests) < 0 ||
 	    parse_num(f[3], 10, 100000, &trials) < 0 ||

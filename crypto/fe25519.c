@@ -6,7 +6,14 @@
 
 #define MASK51 ((uint64_t)0x7ffffffffffff)
 
+/* Products of 51-bit limbs need 128 bits. Compilers for 64-bit CPUs have a
+ * 128-bit integer; 32-bit ones (armhf ...) do not, and build the same
+ * arithmetic on pairs of 64-bit words further down (WOMBAT_FE25519_32
+ * forces that on any host, for its unit test). */
+#if defined(__SIZEOF_INT128__) && !defined(WOMBAT_FE25519_32)
+#define FE_INT128 1
 typedef unsigned __int128 u128;
+#endif
 
 void fe_zero(fe *h)
 {
@@ -107,6 +114,7 @@ void fe_neg(fe *h, const fe *f)
 	fe_sub(h, &z, f);
 }
 
+#ifdef FE_INT128
 /* Reduce five 128-bit column sums (each < 2^115) to a loose element. */
 static void fe_reduce_wide(fe *h, u128 r[5])
 {
@@ -166,6 +174,91 @@ void fe_mul_small(fe *h, const fe *f, uint32_t n)
 		r[i] = (u128)f->v[i] * n;
 	fe_reduce_wide(h, r);
 }
+
+#else /* no 128-bit integers */
+
+/* A 128-bit column sum as two 64-bit words. The products come from
+ * 32x32->64-bit multiplies and the carries from comparisons, which
+ * compilers turn into add-with-carry: no branch, no table, constant time. */
+typedef struct { uint64_t lo, hi; } u128;
+
+static u128 mul64(uint64_t a, uint64_t b)
+{
+	uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+	u128 r = { (mid << 32) | (uint32_t)ll, hh + (lh >> 32) + (hl >> 32) + (mid >> 32) };
+	return r;
+}
+
+static void add128(u128 *r, u128 x)
+{
+	r->lo += x.lo;
+	r->hi += x.hi + (r->lo < x.lo);
+}
+
+static void add64(u128 *r, uint64_t x)
+{
+	u128 w = { x, 0 };
+	add128(r, w);
+}
+
+/* r += a * b */
+static void mac(u128 *r, uint64_t a, uint64_t b)
+{
+	add128(r, mul64(a, b));
+}
+
+/* x >> 51, for x < 2^115 (fits 64 bits) */
+static uint64_t shr51(u128 x)
+{
+	return (x.lo >> 51) | (x.hi << 13);
+}
+
+/* Reduce five 128-bit column sums (each < 2^115) to a loose element. */
+static void fe_reduce_wide(fe *h, u128 r[5])
+{
+	for (int i = 0; i < 4; i++) {
+		add64(&r[i + 1], shr51(r[i]));
+		r[i].lo &= MASK51;
+		r[i].hi = 0;
+	}
+	uint64_t c = shr51(r[4]);
+	r[4].lo &= MASK51;
+	add128(&r[0], mul64(c, 19));    /* < 2^66 */
+	add64(&r[1], shr51(r[0]));
+	r[0].lo &= MASK51;
+	for (int i = 0; i < 5; i++)
+		h->v[i] = r[i].lo;
+}
+
+void fe_mul(fe *h, const fe *f, const fe *g)
+{
+	const uint64_t *a = f->v, *b = g->v;
+	/* limbs above 2^255 wrap around multiplied by 19 */
+	uint64_t b19[5] = { 0, 19 * b[1], 19 * b[2], 19 * b[3], 19 * b[4] };
+	u128 r[5] = { { 0, 0 } };
+
+	/* column k: a[i] * b[k - i], the wrapped terms (i > k) times 19 */
+	for (int k = 0; k < 5; k++)
+		for (int i = 0; i < 5; i++)
+			mac(&r[k], a[i], i <= k ? b[k - i] : b19[5 + k - i]);
+	fe_reduce_wide(h, r);
+}
+
+void fe_sq(fe *h, const fe *f)
+{
+	fe_mul(h, f, f);
+}
+
+void fe_mul_small(fe *h, const fe *f, uint32_t n)
+{
+	u128 r[5];
+	for (int i = 0; i < 5; i++)
+		r[i] = mul64(f->v[i], n);
+	fe_reduce_wide(h, r);
+}
+#endif /* FE_INT128 */
 
 static void fe_sq_times(fe *h, const fe *f, int n)
 {

@@ -14,8 +14,10 @@
 #include <tommath.h>
 
 #include "kexalg.h"
+#ifndef WOMBAT_NO_PQ
 #include "mlkem768.h"
 #include "sntrup761.h"
+#endif
 #include "x25519.h"
 
 #define X25519_LEN 32
@@ -101,9 +103,11 @@ static const struct {
 	{ "diffie-hellman-group16-sha512", KEX_DH16, HASH_SHA512 },
 	{ "diffie-hellman-group18-sha512", KEX_DH18, HASH_SHA512 },
 	{ "diffie-hellman-group-exchange-sha256", KEX_DH_GEX, HASH_SHA256 },
+#ifndef WOMBAT_NO_PQ
 	{ "mlkem768x25519-sha256", KEX_MLKEM768X25519, HASH_SHA256 },
 	{ "sntrup761x25519-sha512", KEX_SNTRUP761X25519, HASH_SHA512 },
 	{ "sntrup761x25519-sha512@openssh.com", KEX_SNTRUP761X25519, HASH_SHA512 },
+#endif
 };
 
 int kexalg_lookup(const char *name, enum kex_kind *kind, enum hash_alg *h)
@@ -392,6 +396,7 @@ static int dh_server(const struct dh_group *grp, const uint8_t *client, size_t c
 	return r;
 }
 
+#ifndef WOMBAT_NO_PQ
 /* ---- post-quantum hybrids: a KEM + X25519 ----
  *
  * One shape for every hybrid (draft "mlkem-hybrid-kex" s2; OpenSSH's
@@ -519,6 +524,42 @@ static int hybrid_client_finish(const struct hybrid_kem *h, const uint8_t *priv,
 	}
 	return hybrid_combine(h, secrets, shared, shared_len);
 }
+
+#else /* WOMBAT_NO_PQ: built with --disable-pq, no hybrid is in kex_names,
+       * so these are never reached through a negotiated name */
+struct hybrid_kem;
+
+static const struct hybrid_kem *hybrid_of(enum kex_kind k)
+{
+	(void)k;
+	return NULL;
+}
+
+static int hybrid_server(const struct hybrid_kem *h, const uint8_t *client,
+			 size_t client_len, uint8_t *server_pub, size_t *server_len,
+			 uint8_t *shared, size_t *shared_len)
+{
+	(void)h; (void)client; (void)client_len; (void)server_pub;
+	(void)server_len; (void)shared; (void)shared_len;
+	return -1;
+}
+
+static int hybrid_client_start(const struct hybrid_kem *h, uint8_t *priv,
+			       uint8_t *pub, size_t *pub_len)
+{
+	(void)h; (void)priv; (void)pub; (void)pub_len;
+	return -1;
+}
+
+static int hybrid_client_finish(const struct hybrid_kem *h, const uint8_t *priv,
+				const uint8_t *server, size_t server_len,
+				uint8_t *shared, size_t *shared_len)
+{
+	(void)h; (void)priv; (void)server; (void)server_len;
+	(void)shared; (void)shared_len;
+	return -1;
+}
+#endif /* WOMBAT_NO_PQ */
 
 static int fixed_dh_server(enum kex_kind k, const uint8_t *client, size_t client_len,
 			   uint8_t *server_pub, size_t *server_len,

@@ -27,9 +27,19 @@
 #include "match.h"
 #include "penalty.h"
 
-/* OpenSSH 10's order: the post-quantum hybrids first */
-#define KEX_SUPPORTED "mlkem768x25519-sha256," \
-	"sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," \
+/* OpenSSH 10's order: the post-quantum hybrids first. A build configured
+ * with --disable-pq (WOMBAT_NO_PQ) leaves them out: they are then only
+ * "known" names, warned about and skipped like OpenSSH's others. */
+#define KEX_PQ "mlkem768x25519-sha256," \
+	"sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com"
+#ifdef WOMBAT_NO_PQ
+#define KEX_PQ_SUPPORTED ""
+#define KEX_PQ_KNOWN "," KEX_PQ
+#else
+#define KEX_PQ_SUPPORTED KEX_PQ ","
+#define KEX_PQ_KNOWN ""
+#endif
+#define KEX_SUPPORTED KEX_PQ_SUPPORTED \
 	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
 	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
@@ -40,7 +50,7 @@
  * configuration naming them is accepted with a warning, as long as something
  * usable remains. A name wombat supports is never looked up here. */
 #define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
-	"diffie-hellman-group-exchange-sha1"
+	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN
 #define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
 	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
 #define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \

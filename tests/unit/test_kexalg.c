@@ -10,8 +10,10 @@
 
 #include "unit.h"
 #include "kexalg.h"
+#ifndef WOMBAT_NO_PQ
 #include "mlkem768.h"
 #include "mlkem768_vectors.h"
+#endif
 #include "x25519.h"
 
 /* Vectors from python3-cryptography (an independent implementation): a fixed
@@ -218,13 +220,20 @@ static void test_lookup(void)
 	CHECK(kexalg_lookup("", &k, &h) == -1);
 	CHECK(kexalg_is_dh(KEX_DH14) && kexalg_is_dh(KEX_DH16));
 	CHECK(!kexalg_is_dh(KEX_X25519) && !kexalg_is_dh(KEX_ECDH_P521));
+#ifndef WOMBAT_NO_PQ
 	CHECK(kexalg_lookup("mlkem768x25519-sha256", &k, &h) == 0 &&
 	      k == KEX_MLKEM768X25519 && h == HASH_SHA256);
+#else   /* --disable-pq: the hybrids' names are not negotiable */
+	CHECK(kexalg_lookup("mlkem768x25519-sha256", &k, &h) == -1);
+	CHECK(kexalg_lookup("sntrup761x25519-sha512", &k, &h) == -1);
+	CHECK(kexalg_lookup("sntrup761x25519-sha512@openssh.com", &k, &h) == -1);
+#endif
 	CHECK(kexalg_k_is_string(KEX_MLKEM768X25519) && !kexalg_is_dh(KEX_MLKEM768X25519));
 	for (enum kex_kind o = KEX_X25519; o <= KEX_DH16; o++)
 		CHECK(!kexalg_k_is_string(o));
 }
 
+#ifndef WOMBAT_NO_PQ
 /* mlkem768x25519-sha256: sizes, agreement, the noble/X25519 known answer,
  * and every invalid input refused. */
 #define HY_C (MLKEM768_EK_LEN + 32)
@@ -332,6 +341,7 @@ static void test_hybrid_rejects(void)
 	CHECK(kexalg_client_finish(KEX_MLKEM768X25519, state, spub, sl, k2, &k2l) == 0);
 	CHECK(k2l == 32 && memcmp(k1, k2, 32) != 0);
 }
+#endif /* WOMBAT_NO_PQ */
 
 static void test_agreement(void)
 {
@@ -595,9 +605,14 @@ int main(void)
 	test_ecdh_rejects();
 	test_dh_rejects();
 	test_capacity();
+#ifndef WOMBAT_NO_PQ
 	test_hybrid_agreement();
 	test_hybrid_known_answer();
 	test_hybrid_rejects();
+#else
+	printf("SKIPPED: mlkem768x25519 agreement, known answer and rejects "
+	       "(built with --disable-pq)\n");
+#endif
 	test_group_exchange_math();
 	return UNIT_DONE();
 }
