@@ -49,9 +49,9 @@ CIPHERS = [
 # Same key exchange and session cipher for every login so the latency
 # compares servers, not negotiation outcomes (sshd 9.2 would otherwise pick
 # sntrup761x25519, which costs more than curve25519).
-LOGIN_OPTS = ["-o", "KexAlgorithms=curve25519-sha256",
-              "-o", "HostKeyAlgorithms=ssh-ed25519",
-              "-c", "chacha20-poly1305@openssh.com"]
+LOGIN_HOSTKEY_CIPHER = ["-o", "HostKeyAlgorithms=ssh-ed25519",
+                        "-c", "chacha20-poly1305@openssh.com"]
+LOGIN_OPTS = ["-o", "KexAlgorithms=curve25519-sha256"] + LOGIN_HOSTKEY_CIPHER
 
 
 # ------------------------------------------------------------------ helpers
@@ -290,7 +290,7 @@ def measure_login_cpu(servers, user, key, reps):
     the listener's reaped-children total over `reps` logins, divided."""
     out = {}
     for kex in ("curve25519-sha256", PQ_KEX):
-        opts = ["-o", f"KexAlgorithms={kex}"] + LOGIN_OPTS[2:]
+        opts = ["-o", f"KexAlgorithms={kex}"] + LOGIN_HOSTKEY_CIPHER
         for s in servers:
             before = children_cpu_s(s.pid)
             walls = [timed(ssh_argv(s, user, key, "true", opts=opts)) for _ in range(reps)]
