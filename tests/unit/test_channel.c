@@ -257,6 +257,21 @@ static int run_until(struct chanset *cs, uint8_t type, double secs)
 	return find_pkt(type, 0) >= 0;
 }
 
+/* Run the loop until the session's stdout so far equals what. */
+static int run_until_output(struct chanset *cs, const char *what, double secs)
+{
+	char out[256];
+	double end = now_s() + secs;
+	for (;;) {
+		collect(0, out, sizeof(out), NULL);
+		if (strcmp(out, what) == 0)
+			return 1;
+		if (now_s() >= end)
+			return 0;
+		loop_once(cs, 20);
+	}
+}
+
 static void run_for(struct chanset *cs, double secs)
 {
 	double end = now_s() + secs;
@@ -468,8 +483,12 @@ static void test_signals(void)
 	/* the "signal" request reaches the child */
 	cs = fresh();
 	id = open_session(cs, 1 << 20, 32768);
-	CHECK(request(cs, id, "exec", 0, "sleep 10", NULL) == 0);
-	run_for(cs, 0.2);
+	/* the signal is sent once "ready" has come back, from a /bin/sh that
+	 * then becomes sleep: the user's shell (bash, whose start-up files
+	 * Debian runs for SSH sessions) could catch a signal sent while it
+	 * starts and lose it when it execs */
+	CHECK(request(cs, id, "exec", 0, "exec /bin/sh -c 'echo ready; exec sleep 10'", NULL) == 0);
+	CHECK(run_until_output(cs, "ready\n", 15));
 	CHECK(request(cs, id, "signal", 0, "INT", NULL) == 0);
 	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 15));
 	CHECK(exit_signal_is("INT"));
