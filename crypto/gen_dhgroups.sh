@@ -53,10 +53,18 @@ integer_hex() {
 		sed 's/^0*//'
 }
 
+# The hex of RFC3526_MODP_BITS in crypto/modp.h.
+modp_h_hex() {
+	sed -n "/^#define RFC3526_MODP_$1 /,/[^\\\\]\$/p" "$(dirname "$0")/modp.h" |
+		grep -o '"[0-9A-F]*"' | tr -d '"\n'
+}
+
 echo "/* Built-in groups for diffie-hellman-group-exchange-sha256, used when no"
 echo " * moduli file has a group in range. Made by crypto/gen_dhgroups.sh"
 echo " * ($*); every p passed \`openssl dhparam -check\` (p and"
 echo " * (p-1)/2 prime). Generator 2 throughout. */"
+echo "#include \"modp.h\""
+echo
 echo "static const struct builtin_group {"
 echo "	unsigned bits;"
 echo "	const char *origin;"
@@ -74,7 +82,13 @@ for spec in "$@"; do
 	*) origin="openssl dhparam -2 $spec, $(date -u -r "$f" +%Y-%m-%d)" ;;
 	esac
 	echo "	{ $bits, \"$origin\","
-	echo "$hex" | fold -w 64 | sed 's/^/	  "/; s/$/"/'
+	case $spec in
+	modp_*)  # RFC 3526's groups are written once, in crypto/modp.h
+		[ "$(modp_h_hex "$bits")" = "$hex" ] || {
+			echo "$spec: OpenSSL's group differs from crypto/modp.h's" >&2; exit 1; }
+		echo "	  RFC3526_MODP_$bits" ;;
+	*) echo "$hex" | fold -w 64 | sed 's/^/	  "/; s/$/"/' ;;
+	esac
 	echo "	},"
 done
 echo "};"
