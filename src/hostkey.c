@@ -1135,11 +1135,11 @@ static int dropbear_ed25519(struct sshkey *k, rd_t *r, const char **why)
 	const uint8_t *sk;
 	size_t n;
 	if (rd_string(r, &sk, &n) < 0 || n != 64)
-		return fail(why, "bad ed25519 key field (64 bytes expected)");
+		return fail(why, "dropbear-format key: bad ed25519 key field (64 bytes expected)");
 	memcpy(k->ed_seed, sk, 32);
 	ed25519_pubkey(k->ed_pk, k->ed_seed);
 	if (memcmp(k->ed_pk, sk + 32, 32) != 0)
-		return fail(why, "ed25519 private key does not match its public key");
+		return fail(why, "dropbear-format key: ed25519 private key does not match its public key");
 	k->has_private = 1;
 	return 0;
 }
@@ -1170,13 +1170,13 @@ static int dropbear_rsa(struct sshkey *k, rd_t *r, const char **why)
 	if (rd_mpint_be(r, &e, &en) < 0 || rd_mpint_be(r, &n, &nn) < 0 ||
 	    rd_mpint_be(r, &d, &dn) < 0 || rd_mpint_be(r, &p, &pn) < 0 ||
 	    rd_mpint_be(r, &q, &qn) < 0)
-		return fail(why, "bad RSA key fields");
+		return fail(why, "dropbear-format key: bad RSA key fields");
 	if (pn > RSA_MAX_BYTES || qn > RSA_MAX_BYTES ||
 	    rsa_iqmp(p, pn, q, qn, iqmp, &iqn) < 0)
-		return fail(why, "inconsistent RSA private key");
+		return fail(why, "dropbear-format key: inconsistent RSA private key");
 	int rc = rsa_load_private(k, n, nn, e, en, d, dn, iqmp, iqn, p, pn, q, qn);
 	wipe(iqmp, sizeof(iqmp));
-	return rc == 0 ? 0 : fail(why, "inconsistent RSA private key");
+	return rc == 0 ? 0 : fail(why, "dropbear-format key: inconsistent RSA private key");
 }
 
 static int dropbear_ecdsa(struct sshkey *k, rd_t *r, const char **why)
@@ -1187,13 +1187,13 @@ static int dropbear_ecdsa(struct sshkey *k, rd_t *r, const char **why)
 	size_t qn, dn;
 	if (rd_cstring(r, curve, sizeof(curve)) < 0 || rd_string(r, &q, &qn) < 0 ||
 	    rd_mpint_be(r, &d, &dn) < 0)
-		return fail(why, "bad ECDSA key fields");
+		return fail(why, "dropbear-format key: bad ECDSA key fields");
 	if (strcmp(curve, c->curve) != 0)
-		return fail(why, "ECDSA curve differs from the key type");
+		return fail(why, "dropbear-format key: ECDSA curve differs from the key type");
 	if (ecc_load_public(k, q, qn) < 0)
-		return fail(why, "bad ECDSA public point");
+		return fail(why, "dropbear-format key: bad ECDSA public point");
 	if (dn > (size_t)c->size || ecc_load_private(k, d, dn) < 0)
-		return fail(why, "ECDSA private key does not match its public key");
+		return fail(why, "dropbear-format key: ECDSA private key does not match its public key");
 	return 0;
 }
 
