@@ -7,6 +7,7 @@ An OpenSSH client logs in and sees the host key `dropbearkey -y` prints.
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -216,5 +217,27 @@ def test_R_creates_missing_keys_in_dropbear_format(dropbear_link, user, tmp_path
             r, seen = seen_host_key(server, user, known, alg, "true")
             assert r.returncode == 0, r.stderr[-3000:]
             assert seen == fp
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the login needs root")
+def test_no_local_forwarding_and_idle_timeout(dropbear_link, db_keys, user, tmp_path):
+    """-j: a direct-tcpip open (ssh -W) is refused; -I 2: a session with no
+    traffic is ended by the server (bound: well before the command's 60 s)."""
+    args = openwrt_args(tmp_path / "p.pid", db_keys, "-E", "-j", "-I", "2")
+    server = start_dropbear(dropbear_link, args, tmp_path)
+    try:
+        argv = ssh_argv(server, user=user, opts=["LogLevel=INFO"])
+        argv[-1:-1] = ["-W", f"127.0.0.1:{server.port}"]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode != 0 and "stdio forwarding failed" in r.stderr, r.stderr
+        assert server.wait_log(r"AllowTcpForwarding"), server.log()[-3000:]
+        start = time.monotonic()
+        r = subprocess.run(ssh_argv(server, "sleep", "60", user=user), capture_output=True,
+                           text=True, timeout=50, stdin=subprocess.DEVNULL)
+        assert time.monotonic() - start < 40, "the idle session was not ended"
+        assert server.wait_log(r"no traffic for 2 s \(ChannelTimeout global=2\)")
     finally:
         server.stop()
