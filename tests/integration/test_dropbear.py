@@ -241,3 +241,20 @@ def test_no_local_forwarding_and_idle_timeout(dropbear_link, db_keys, user, tmp_
         assert server.wait_log(r"no traffic for 2 s \(ChannelTimeout global=2\)")
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the login needs root")
+def test_inetd_mode(dropbear_link, db_keys, user, keys, tmp_path):
+    """-i: one connection on stdin/stdout (here ssh's ProxyCommand), -p ignored."""
+    line, fp = dropbear_public(db_keys["ed25519"])
+    known = tmp_path / "known"
+    known.write_text(f"dropbear-inetd {line}\n")
+    proxy = f"{dropbear_link} -i -p 1 -r {db_keys['ed25519']} -P {tmp_path / 'unused.pid'}"
+    argv = [SSH, "-v", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known}",
+            "-o", f"ProxyCommand={proxy}", "-i", keys.user["ed25519"], "-l", user,
+            "dropbear-inetd", "echo", "via inetd"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and r.stdout == "via inetd\n", r.stderr[-3000:]
+    assert f"Server host key: ssh-ed25519 {fp}" in r.stderr
