@@ -1116,6 +1116,120 @@ static int dearmour(const char *text, uint8_t **bin, size_t *binlen, const char 
 	return rc;
 }
 
+/* --------------------------------------- dropbear-format private keys */
+
+/* dropbearkey(1) writes no armour: the key type as an SSH string, then
+ * ed25519: string(seed || public key, 64 bytes);
+ * rsa:     mpint e, n, d, p, q;
+ * ecdsa:   string curve, string Q (uncompressed point), mpint d. */
+
+/* Does the file start like one (a big-endian length below 64 KiB, where an
+ * OpenSSH file starts with its armour)? */
+static int looks_dropbear(const char *text, size_t len)
+{
+	return len >= 4 && text[0] == 0 && text[1] == 0;
+}
+
+static int dropbear_ed25519(struct sshkey *k, rd_t *r, const char **why)
+{
+	const uint8_t *sk;
+	size_t n;
+	if (rd_string(r, &sk, &n) < 0 || n != 64)
+		return fail(why, "dropbear-format key: bad ed25519 key field (64 bytes expected)");
+	memcpy(k->ed_seed, sk, 32);
+	ed25519_pubkey(k->ed_pk, k->ed_seed);
+	if (memcmp(k->ed_pk, sk + 32, 32) != 0)
+		return fail(why, "dropbear-format key: ed25519 private key does not match its public key");
+	k->has_private = 1;
+	return 0;
+}
+
+/* q^-1 mod p, which OpenSSH files carry and dropbear's do not, as bytes in
+ * out (*outn on entry: its size). */
+static int rsa_iqmp(const uint8_t *p, size_t pn, const uint8_t *q, size_t qn,
+		    uint8_t *out, size_t *outn)
+{
+	mp_int mp_, mq, mi;
+	int ok = 0;
+	if (mp_init_multi(&mp_, &mq, &mi, NULL) != MP_OKAY)
+		return -1;
+	if (mp_from_ubin(&mp_, p, pn) == MP_OKAY && mp_from_ubin(&mq, q, qn) == MP_OKAY &&
+	    !mp_iszero(&mp_) && mp_invmod(&mq, &mp_, &mi) == MP_OKAY &&
+	    mp_ubin_size(&mi) <= *outn && mp_to_ubin(&mi, out, *outn, outn) == MP_OKAY)
+		ok = 1;
+	mp_clear_multi(&mp_, &mq, &mi, NULL);
+	return ok ? 0 : -1;
+}
+
+static int dropbear_rsa(struct sshkey *k, rd_t *r, const char **why)
+{
+	const uint8_t *e, *n, *d, *p, *q;
+	size_t en, nn, dn, pn, qn;
+	uint8_t iqmp[RSA_MAX_BYTES];
+	size_t iqn = sizeof(iqmp);
+	if (rd_mpint_be(r, &e, &en) < 0 || rd_mpint_be(r, &n, &nn) < 0 ||
+	    rd_mpint_be(r, &d, &dn) < 0 || rd_mpint_be(r, &p, &pn) < 0 ||
+	    rd_mpint_be(r, &q, &qn) < 0)
+		return fail(why, "dropbear-format key: bad RSA key fields");
+	if (pn > RSA_MAX_BYTES || qn > RSA_MAX_BYTES ||
+	    rsa_iqmp(p, pn, q, qn, iqmp, &iqn) < 0)
+		return fail(why, "dropbear-format key: inconsistent RSA private key");
+	int rc = rsa_load_private(k, n, nn, e, en, d, dn, iqmp, iqn, p, pn, q, qn);
+	wipe(iqmp, sizeof(iqmp));
+	return rc == 0 ? 0 : fail(why, "dropbear-format key: inconsistent RSA private key");
+}
+
+static int dropbear_ecdsa(struct sshkey *k, rd_t *r, const char **why)
+{
+	const struct curve_info *c = curve_of(k->type);
+	char curve[16];
+	const uint8_t *q, *d;
+	size_t qn, dn;
+	if (rd_cstring(r, curve, sizeof(curve)) < 0 || rd_string(r, &q, &qn) < 0 ||
+	    rd_mpint_be(r, &d, &dn) < 0)
+		return fail(why, "dropbear-format key: bad ECDSA key fields");
+	if (strcmp(curve, c->curve) != 0)
+		return fail(why, "dropbear-format key: ECDSA curve differs from the key type");
+	if (ecc_load_public(k, q, qn) < 0)
+		return fail(why, "dropbear-format key: bad ECDSA public point");
+	if (dn > (size_t)c->size || ecc_load_private(k, d, dn) < 0)
+		return fail(why, "dropbear-format key: ECDSA private key does not match its public key");
+	return 0;
+}
+
+static int parse_dropbear(const uint8_t *bin, size_t n, struct sshkey **out,
+			  const char **why)
+{
+	rd_t r;
+	char name[32];
+	enum key_type t;
+	rd_init(&r, bin, n);
+	if (rd_cstring(&r, name, sizeof(name)) < 0)
+		return fail(why, "dropbear-format key: truncated or bad key type");
+	if (key_type_from_name(name, &t) < 0)
+		return fail(why, strcmp(name, "ssh-dss") == 0 ?
+			    "dropbear-format key: ssh-dss keys are not supported" :
+			    "dropbear-format key: unknown key type");
+	struct sshkey *k = key_new(t);
+	if (!k)
+		return fail(why, "out of memory");
+	int rc = t == KEY_ED25519 ? dropbear_ed25519(k, &r, why) :
+		 t == KEY_RSA ? dropbear_rsa(k, &r, why) : dropbear_ecdsa(k, &r, why);
+	if (rc == 0 && rd_end(&r) < 0)
+		rc = fail(why, "dropbear-format key: trailing data after the key");
+	if (rc < 0) {
+		key_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+int key_from_dropbear(const uint8_t *bin, size_t n, struct sshkey **out, const char **why)
+{
+	return parse_dropbear(bin, n, out, why);
+}
+
 /* Load and also return the comment; key_load_private drops it. */
 static int load_private_comment(const char *path, int check_private, struct sshkey **out,
 				char *comment, size_t csz, char *err, size_t errsz)
@@ -1127,7 +1241,11 @@ static int load_private_comment(const char *path, int check_private, struct sshk
 	int rc = -1;
 	if (read_file(path, check_private, &text, &tlen, err, errsz) < 0)
 		return -1;
-	if (dearmour(text, &bin, &blen, &why) == 0)
+	if (looks_dropbear(text, tlen)) {
+		rc = parse_dropbear((const uint8_t *)text, tlen, out, &why);
+		if (rc == 0 && comment && csz)
+			comment[0] = 0;
+	} else if (dearmour(text, &bin, &blen, &why) == 0)
 		rc = parse_key_v1(bin, blen, out, comment, csz, &why);
 	if (rc < 0)
 		set_err(err, errsz, "%s: %s", path, why ? why : "invalid key file");
@@ -1324,4 +1442,43 @@ out:
 	}
 	buf_free(&bin);
 	return rc;
+}
+
+/* The dropbear format (see key_from_dropbear), mode 0600, no .pub file (as
+ * dropbearkey). */
+int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_t errsz)
+{
+	buf_t b;
+	int rc = -1;
+	if (!k->has_private) {
+		set_err(err, errsz, "no private key to save");
+		return -1;
+	}
+	buf_init(&b, 1024, 4 * KEY_BLOB_MAX);
+	if (buf_put_cstring(&b, key_type_name(k)) < 0)
+		goto out;
+	if (k->type == KEY_ED25519) {
+		uint8_t sk[64];
+		memcpy(sk, k->ed_seed, 32);
+		memcpy(sk + 32, k->ed_pk, 32);
+		int bad = buf_put_string(&b, sk, 64);
+		wipe(sk, sizeof(sk));
+		if (bad)
+			goto out;
+	} else if (k->type == KEY_RSA) {
+		const rsa_key *r = &k->rsa;
+		if (put_mp(&b, r->e) || put_mp(&b, r->N) || put_mp(&b, r->d) ||
+		    put_mp(&b, r->p) || put_mp(&b, r->q))
+			goto out;
+	} else if (buf_put_cstring(&b, curve_of(k->type)->curve) || ecc_put_point(k, &b) ||
+		   put_mp(&b, k->ecc.k)) {
+		goto out;
+	}
+	rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600, err, errsz);
+	buf_free(&b);
+	return rc;
+out:
+	set_err(err, errsz, "%s: cannot encode key", path);
+	buf_free(&b);
+	return -1;
 }

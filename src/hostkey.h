@@ -13,7 +13,7 @@ enum key_type { KEY_ED25519, KEY_ECDSA_P256, KEY_ECDSA_P384, KEY_ECDSA_P521,
 
 struct sshkey;   /* opaque */
 
-/* Load an unencrypted openssh-key-v1 private key. On failure returns -1 and
+/* Load an unencrypted openssh-key-v1 (or dropbear-format) private key. On failure returns -1 and
  * writes a human reason into err. */
 int key_load_private(const char *path, struct sshkey **out, char *err, size_t errsz);
 /* The same for a host key, which is also refused (as sshd does) when group
@@ -27,6 +27,11 @@ int key_generate(enum key_type t, int bits, struct sshkey **out);
  * replaced atomically) and path.pub. */
 int key_save_private(const struct sshkey *k, const char *path, const char *comment,
 		     char *err, size_t errsz);
+/* dropbear's private key format (dropbearkey(1) output: ed25519, ecdsa,
+ * rsa), which key_load_private and key_load_host also read. Parsing sets
+ * *why on failure; saving writes the file mode 0600 and no .pub. */
+int key_from_dropbear(const uint8_t *bin, size_t n, struct sshkey **out, const char **why);
+int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_t errsz);
 void key_free(struct sshkey *k);
 /* The private key as a binary openssh-key-v1 container (no armour, no
  * comment) and back: how the listener hands host keys to the connection

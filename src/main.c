@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "conn.h"
 #include "crypto.h"
+#include "dropbear.h"
 #include "hostkey.h"
 #include "lifecycle.h"
 #include "listen.h"
@@ -416,8 +417,23 @@ int main(int argc, char **argv)
 	 * check-asan) looks for them only after main has returned. */
 	static struct config cfg;
 	static struct sshkey *hostkeys[CFG_MAX_LIST];
+	static struct dropbear_cmd db;   /* started as "dropbear": dropbear.h */
 	memset(&cl, 0, sizeof(cl));
-	parse_args(argc, argv, &cl);
+	if (dropbear_invoked(argv[0]) && !(argc > 1 && strcmp(argv[1], "--wombat") == 0)) {
+		char err[512];
+		int rc = dropbear_translate(argc, argv, &db, err, sizeof(err));
+		if (rc != 0) {
+			if (rc < 0)
+				fprintf(stderr, "dropbear (wombatd): %s\n", err);
+			return rc < 0 ? 1 : 0;
+		}
+		argc = db.argc;
+		argv = db.argv;
+	}
+	if (dropbear_invoked(argv[0]))
+		parse_args(argc - 1, argv + 1, &cl);   /* after "--wombat" */
+	else
+		parse_args(argc, argv, &cl);
 	if (crypto_init() < 0) {
 		fprintf(stderr, "wombatd: crypto initialisation failed\n");
 		return 1;
@@ -439,6 +455,8 @@ int main(int argc, char **argv)
 	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
 	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
 	debug("AES/GHASH implementation: %s", cpu_aes_impl());
+	if (!cl.test)
+		dropbear_create_keys(&db);
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);
 	if (n_hostkeys < 0)
 		return 1;
@@ -466,8 +484,9 @@ int main(int argc, char **argv)
 	}
 	/* Written only when detaching: in the foreground (-D, -d, systemd's
 	 * Type=notify) whoever started wombatd has its pid already. Fixed at
-	 * start; a SIGHUP re-read does not move it. */
-	char *pid_file = cl.foreground ? NULL : pid_file_path(&cfg);
+	 * start; a SIGHUP re-read does not move it. dropbear writes it in the
+	 * foreground too, and so does its command line here. */
+	char *pid_file = cl.foreground && !db.pid_in_foreground ? NULL : pid_file_path(&cfg);
 	if (!cl.foreground && daemon(0, 0) < 0)
 		fatal("daemon: %s", strerror(errno));
 	if (pid_file)

@@ -4,9 +4,13 @@
  * the padding). fuzz_auth covers public key blobs, key lines and
  * authorized_keys options; this covers the files host keys come from.
  *
+ * dropbear-format files (dropbearkey's, no armour) go through the same
+ * loaders.
+ *
  * Input: the whole key file (written to a temp file, mode 0600).
  * A key that loads must: have its private half; sign, and verify its own
- * signature; survive key_save_private + key_load_private unchanged. */
+ * signature; survive key_save_private + key_load_private, and
+ * key_save_dropbear + key_load_private, unchanged. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +67,16 @@ static void save_and_reload(const struct sshkey *k)
 		abort();
 	if (key_load_private(saved_path, &k2, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_hostkey: saved key does not load: %s\n", err);
+		abort();
+	}
+	if (!key_equal_public(k, k2) || !key_has_private(k2))
+		abort();
+	key_free(k2);
+	/* and in dropbear's format */
+	unlink(saved_path);
+	if (key_save_dropbear(k, saved_path, err, sizeof(err)) < 0 ||
+	    key_load_private(saved_path, &k2, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_hostkey: dropbear-format copy does not load: %s\n", err);
 		abort();
 	}
 	if (!key_equal_public(k, k2) || !key_has_private(k2))

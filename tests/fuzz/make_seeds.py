@@ -405,6 +405,21 @@ def hostkey_seeds():
     lines = ed.splitlines(keepends=True)
     save("hostkey", "truncated", b"".join(lines[:3]) + lines[-1])
     save("hostkey", "no-armour", b"".join(lines[1:-1]))
+    dropbear_key_seeds()
+
+
+def dropbear_key_seeds():
+    """Host keys as Debian's dropbearkey writes them (no armour)."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        for name, args in (("dropbear-ed25519", ["-t", "ed25519"]),
+                           ("dropbear-ecdsa-256", ["-t", "ecdsa", "-s", "256"]),
+                           ("dropbear-rsa-1024", ["-t", "rsa", "-s", "1024"])):
+            path = os.path.join(d, name)
+            subprocess.run(["dropbearkey", "-f", path] + args, check=True,
+                           capture_output=True)
+            save("hostkey", name, open(path, "rb").read())
 
 
 if __name__ == "__main__":
