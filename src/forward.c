@@ -466,31 +466,57 @@ static int start_resolver(struct channel *ch)
 	return 0;
 }
 
-/* The resolver's answer, read with the wire readers. */
+/* One address from the resolver: only a whole IPv4 or IPv6 socket
+ * address is used (never another family, which socket() and connect()
+ * would take as it comes). */
+static int usable_address(const uint8_t *sa, size_t len)
+{
+	sa_family_t family;
+	if (len < sizeof(family))
+		return 0;
+	memcpy(&family, sa, sizeof(family));
+	return (family == AF_INET && len == sizeof(struct sockaddr_in)) ||
+	       (family == AF_INET6 && len == sizeof(struct sockaddr_in6));
+}
+
+int fwd_parse_lookup(const uint8_t *p, size_t n, struct sockaddr_storage *addrs,
+		     socklen_t *lens, int *n_addrs)
+{
+	rd_t r;
+	uint32_t status, count;
+	*n_addrs = 0;
+	rd_init(&r, p, n);
+	if (rd_u32(&r, &status) < 0 || rd_u32(&r, &count) < 0 || count > FWD_MAX_ADDRS)
+		return -1;
+	if (status != 0)
+		return (int)status;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *sa;
+		size_t len;
+		if (rd_string(&r, &sa, &len) < 0)
+			break;
+		if (!usable_address(sa, len))
+			continue;
+		memset(&addrs[*n_addrs], 0, sizeof(addrs[0]));
+		memcpy(&addrs[*n_addrs], sa, len);
+		lens[(*n_addrs)++] = (socklen_t)len;
+	}
+	return 0;
+}
+
+/* The resolver's answer. */
 static void resolver_done(struct channel *ch)
 {
 	struct dial *d = chan_priv(ch);
-	rd_t r;
-	uint32_t status, n;
-	rd_init(&r, buf_data(&d->res_out), buf_used(&d->res_out));
-	if (rd_u32(&r, &status) < 0 || rd_u32(&r, &n) < 0 || n > FWD_MAX_ADDRS) {
+	int rc = fwd_parse_lookup(buf_data(&d->res_out), buf_used(&d->res_out), d->addrs,
+				  d->lens, &d->n_addrs);
+	if (rc < 0) {
 		dial_failed(ch, "%s", "name lookup failed");
 		return;
 	}
-	if (status != 0) {
-		dial_failed(ch, "name lookup failed: %s", gai_strerror((int)status));
+	if (rc > 0) {
+		dial_failed(ch, "name lookup failed: %s", gai_strerror(rc));
 		return;
-	}
-	d->n_addrs = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *sa;
-		size_t len;
-		if (rd_string(&r, &sa, &len) < 0 || len > sizeof(d->addrs[0]) ||
-		    len < sizeof(sa_family_t))
-			break;
-		memset(&d->addrs[d->n_addrs], 0, sizeof(d->addrs[0]));
-		memcpy(&d->addrs[d->n_addrs], sa, len);
-		d->lens[d->n_addrs++] = (socklen_t)len;
 	}
 	if (d->n_addrs == 0) {
 		dial_failed(ch, "%s", "name lookup gave no address");

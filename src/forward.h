@@ -23,6 +23,7 @@
 #define WOMBAT_FORWARD_H
 
 #include <poll.h>
+#include <sys/socket.h>
 #include "buf.h"
 
 #define FWD_MAX_LISTENERS 32   /* remote forwards per connection */
@@ -57,5 +58,12 @@ const char *fwd_open_refusal(const struct config *cfg, const struct authkey_opts
 			     int unix_socket, const char *host, int port);
 const char *fwd_listen_refusal(const struct config *cfg, const struct authkey_opts *ko,
 			       int unix_socket, const char *host, int port, int user_is_root);
+
+/* The resolver child's answer ([u32 getaddrinfo status][u32 n] n x
+ * [string sockaddr]): the usable addresses (IPv4 and IPv6 only, at most
+ * FWD_MAX_ADDRS) into addrs/lens. 0 ok (n_addrs may be 0), the lookup's
+ * error status (> 0), or -1 when the answer is malformed. */
+int fwd_parse_lookup(const uint8_t *p, size_t n, struct sockaddr_storage *addrs,
+		     socklen_t *lens, int *n_addrs);
 
 #endif

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """wombatd against OpenSSH sshd and dropbear on this machine, in one run.
 
-Measures login latency, throughput per cipher, memory per session and
-binary size, and reports ratios (wombatd/sshd, wombatd/dropbear). Nothing
+Measures login latency, throughput per cipher, `ssh -L` forwarding
+throughput (to a loopback sink), memory per session and binary size, and reports ratios (wombatd/sshd, wombatd/dropbear). Nothing
 here asserts a speed: the numbers are for reading, not for passing.
 
 Needs root: all three servers run as root on 127.0.0.1, and the client logs
@@ -10,6 +10,7 @@ in as a throw-away user (created with useradd, removed at the end) whose
 ~/.ssh/authorized_keys holds a fresh key — dropbear reads only that file.
 
     /usr/bin/python3 tests/bench/bench.py [--reps N] [--size MiB] [--json FILE]
+                                          [--only forwarding]
 """
 import argparse
 import json
@@ -366,6 +367,125 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median):
     return out
 
 
+class Sink:
+    """A loopback TCP server that reads each connection to EOF, then closes
+    it: the far end of an `ssh -L` forward. Runs in a thread."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.received = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                while True:
+                    data = conn.recv(1 << 18)
+                    if not data:
+                        break
+                    self.received += len(data)
+
+    def close(self):
+        self.sock.close()
+
+
+def wait_port(port, proc, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if port_accepts(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def push_through(port, size_mib, sink):
+    """Seconds to send size_mib MiB into port and see the far end close
+    after it: the sink closes once it has read our EOF, and that close
+    comes back through the tunnel. None when bytes went missing."""
+    chunk = b"\0" * (1 << 18)
+    total = size_mib << 20
+    before = sink.received
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
+        sent = 0
+        while sent < total:
+            s.sendall(chunk)
+            sent += len(chunk)
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(1 << 16):
+            pass
+    dt = time.perf_counter() - t0
+    return dt if sink.received - before == total else None
+
+
+def tree_cpu_s(pid):
+    """CPU seconds (user + system, with their reaped children) of the live
+    processes under pid: a connection's server processes while it lasts."""
+    total = 0
+    for p in descendants(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure_forwarding(servers, user, key, reps, size_mib):
+    """MiB/s of size_mib MiB through `ssh -N -L` to a loopback sink, per
+    server (the login is done before the clock starts), with the session
+    cipher fixed to chacha20-poly1305 for all; and the CPU the server's
+    processes spent on the transfer (less at the mercy of load than the
+    wall time)."""
+    sink = Sink()
+    out = {s.kind: {"mib_s": None, "raw_seconds": [], "cpu_s": []} for s in servers}
+    try:
+        for rep in range(reps):
+            for s in rotated(servers, rep):
+                lport = free_port()
+                argv = ssh_argv(s, user, key, opts=LOGIN_OPTS + [
+                    "-N", "-o", "ExitOnForwardFailure=yes",
+                    "-L", f"127.0.0.1:{lport}:127.0.0.1:{sink.port}"])
+                client = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE)
+                try:
+                    if not wait_port(lport, client):
+                        out[s.kind]["error"] = "ssh -L did not listen"
+                        continue
+                    cpu_before = tree_cpu_s(s.pid)
+                    t = push_through(lport, size_mib, sink)
+                    if t is not None:
+                        out[s.kind]["raw_seconds"].append(t)
+                        out[s.kind]["cpu_s"].append(tree_cpu_s(s.pid) - cpu_before)
+                finally:
+                    client.terminate()
+                    try:
+                        client.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        client.kill()
+                        client.wait()
+    finally:
+        sink.close()
+    for s in servers:
+        t = median(out[s.kind]["raw_seconds"])
+        if t:
+            out[s.kind]["mib_s"] = size_mib / t
+    return out
+
+
 def server_processes(server, exclude=()):
     """Descendants of the listener that run the server binary (not the
     user's command or shell)."""
@@ -502,17 +622,21 @@ def fmt(x, unit):
         return f"{x * 1000:.1f}"
     if unit == "MiB/s":
         return f"{x:.0f}"
+    if unit == "s":
+        return f"{x:.2f}"
     return f"{x}"
 
 
 def table_rows(res):
     rows = []
-    lat = res["latency"]
+    lat = res.get("latency", {})
     for what, key in (("login (ssh true), ms", "login"),
                       ("handshake only (auth none), ms", "handshake")):
+        if not lat:
+            break
         vals = [median(lat[k][key]) for k in SERVERS]
         rows.append((what, [fmt(v, "ms") for v in vals], vals, "lower"))
-    for label, per in res["throughput"].items():
+    for label, per in res.get("throughput", {}).items():
         for direction, arrow in (("down", "server->client"), ("up", "client->server")):
             vals = [per[k][direction] for k in SERVERS]
             rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
@@ -524,7 +648,17 @@ def table_rows(res):
         vals = [per[k]["cpu_s"] for k in SERVERS]
         rows.append((f"server CPU per login {short}, ms", [fmt(v, "ms") for v in vals],
                      vals, "lower"))
-    mem = res["memory"]
+    fwd = res.get("forwarding")
+    if fwd:
+        vals = [fwd[k]["mib_s"] for k in SERVERS]
+        rows.append((f"ssh -L {res['params']['size_mib']} MiB to a loopback sink, MiB/s",
+                     [fmt(v, "MiB/s") for v in vals], vals, "higher"))
+        vals = [median(fwd[k]["cpu_s"]) for k in SERVERS]
+        rows.append((f"  server CPU for those {res['params']['size_mib']} MiB, s", [fmt(v, "s") for v in vals], vals,
+                     "lower"))
+    mem = res.get("memory")
+    if not mem:
+        return rows             # --only forwarding
     for what, key in (("session RSS, KiB", "session_rss_kib"),
                       ("session PSS, KiB", "session_pss_kib"),
                       ("listener RSS, KiB", "listener_rss_kib")):
@@ -559,7 +693,7 @@ def print_table(res):
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
     print("\n".join(out))
-    st = res["size"].get("wombatd_static")
+    st = res.get("size", {}).get("wombatd_static")
     print()
     if st:
         print(f"wombatd static build ({st['path']}): {st['file_bytes']} bytes, "
@@ -573,7 +707,9 @@ def print_table(res):
     print(f"machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; "
           f"client and servers share these CPUs")
     print(f"{res['params']['reps']} repetitions (latency {res['params']['latency_reps']}), "
-          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted")
+          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted; "
+          f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
+          f"back, the login done before")
 
 
 # -------------------------------------------------------------------- main
@@ -584,6 +720,8 @@ def main():
     ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
     ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
     ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
+    ap.add_argument("--only", choices=("all", "forwarding"), default="all",
+                    help="all measurements (default), or only the ssh -L row")
     ap.add_argument("--user-prefix", default="wbench",
                     help="name prefix of the throw-away login user (wbench)")
     args = ap.parse_args()
@@ -620,6 +758,15 @@ def main():
         res = {"versions": versions(), "machine": machine(),
                "params": {"reps": args.reps, "latency_reps": args.latency_reps,
                           "size_mib": args.size}}
+        if args.only == "forwarding":
+            print("forwarding...", file=sys.stderr)
+            res["forwarding"] = measure_forwarding(servers, user.name, userkey, args.reps,
+                                                   args.size)
+            print_table(res)
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=2)
+            print(f"raw numbers: {args.json}")
+            return
         print("latency...", file=sys.stderr)
         res["latency"] = measure_latency(servers, user.name, userkey, args.latency_reps)
         login_median = {k: median(v["login"]) for k, v in res["latency"].items()}
@@ -627,6 +774,9 @@ def main():
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
                                                args.size, login_median)
+        print("forwarding...", file=sys.stderr)
+        res["forwarding"] = measure_forwarding(servers, user.name, userkey, args.reps,
+                                               args.size)
         print("memory...", file=sys.stderr)
         res["memory"] = {s.kind: measure_memory(s, user.name, userkey) for s in servers}
         res["size"] = {k: size_info(binaries[k], workdir) for k in SERVERS}

@@ -383,6 +383,78 @@ def channel_seeds():
          bytes([0]) + string("MIT-MAGIC-COOKIE-1") + string("00") + u32(0)))
 
 
+def forward_seeds():
+    """fuzz_forward: [flags][script part] then messages (see its header)."""
+    def seed(name, flags, script, *msgs):
+        save("forward", name, bytes([flags]) + part(bytes(script)) +
+             b"".join(part(m) for m in msgs))
+    def tcpip(rid, host, port, orig="198.51.100.4", oport=50000):
+        return ch_open(rid, kind="direct-tcpip") + string(host) + u32(port) + \
+            string(orig) + u32(oport)
+    def local(rid, path):
+        return ch_open(rid, kind="direct-streamlocal@openssh.com") + string(path) + \
+            string("") + u32(0)
+    def glob(name, rest, want=1):
+        return bytes([80]) + string(name) + bytes([want]) + rest
+    data = lambda cid, b: bytes([94]) + u32(cid) + string(b)
+    simple = lambda t, cid: bytes([t]) + u32(cid)
+    confirm = lambda cid, rid: bytes([91]) + u32(cid) + u32(rid) + u32(65536) + u32(32768)
+    ev = lambda *b: bytes(b)
+    poll, expire, accept = ev(4), ev(1), lambda k=0: ev(5, k)
+    seed("tcpip-connect-now", 1, [0], tcpip(0, "127.0.0.1", 80), data(0, b"GET /\r\n"),
+         poll, ev(6, 0) + b"reply", poll, ev(7, 0), poll, simple(96, 0), poll,
+         simple(97, 0))
+    seed("tcpip-in-progress", 1, [1], tcpip(3, "::1", 8080), poll, poll, data(0, b"x"),
+         ev(9, 0), poll, poll)
+    seed("tcpip-refused-later", 1, [2], tcpip(0, "127.0.0.1", 9), poll, poll)
+    seed("tcpip-refused-now", 1, [3, 4], tcpip(0, "127.0.0.1", 9), tcpip(1, "10.0.0.1", 22))
+    seed("tcpip-lookup", 1, [0, 0], tcpip(0, "example.org", 443), poll, poll,
+         data(0, b"hello"), poll, ev(2), poll, ev(3))
+    bad_answer = ev(8) + u32(0) + u32(1) + string(b"\x02\x00")
+    gai_error = ev(8) + u32(0xfffffffe) + u32(0)
+    seed("tcpip-lookup-answers", 1, [0, 0, 0], bad_answer, tcpip(0, "a.example", 80), poll,
+         gai_error, tcpip(1, "b.example", 80), poll, ev(8) + u32(0) + u32(9), tcpip(2, "c", 1),
+         poll)
+    seed("tcpip-lookup-timeout", 1, [6, 7], tcpip(0, "slow.example", 80), poll, expire,
+         tcpip(1, "nofork.example", 80), ev(10))
+    seed("tcpip-permitopen", 1 | 4, [0, 0], tcpip(0, "10.0.0.1", 25),
+         tcpip(1, "127.0.0.1", 25), tcpip(2, "localhost", 22), tcpip(3, "any.example", 443),
+         tcpip(4, "::1", 80), poll)
+    seed("tcpip-key-options", 3, [0], tcpip(0, "127.0.0.1", 8080), tcpip(1, "127.0.0.1", 80),
+         glob("tcpip-forward", string("localhost") + u32(0)),
+         glob("tcpip-forward", string("0.0.0.0") + u32(0)))
+    seed("tcpip-no-port-forwarding", 3 | 16, [], tcpip(0, "127.0.0.1", 8080),
+         glob("tcpip-forward", string("localhost") + u32(0)))
+    seed("tcpip-bad-target", 1, [], tcpip(0, "", 80), tcpip(1, "127.0.0.1", 0),
+         tcpip(2, "127.0.0.1", 70000), tcpip(3, "a\x00b", 80), ch_open(4, kind="direct-tcpip"))
+    seed("remote-port0", 1, [0, 0, 0, 5], glob("tcpip-forward", string("localhost") + u32(0)),
+         accept(0), confirm(0, 7), data(0, b"from client"), poll, ev(6, 1) + b"to client",
+         poll, ev(7, 1), poll, simple(96, 0), poll, simple(97, 0),
+         glob("cancel-tcpip-forward", string("localhost") + u32(30000)))
+    seed("remote-fixed-port", 1 | 4, [0, 1, 0, 0], glob("tcpip-forward", string("") + u32(8080)),
+         glob("tcpip-forward", string("localhost") + u32(8081)), accept(1),
+         bytes([92]) + u32(0) + u32(2) + string("no") + string(""),
+         glob("cancel-tcpip-forward", string("") + u32(8080)),
+         glob("cancel-tcpip-forward", string("") + u32(8080)))
+    seed("remote-clientspecified", 1, [0, 0, 2], glob("tcpip-forward", string("192.0.2.1") + u32(2222)),
+         glob("tcpip-forward", string("name.example") + u32(2223)),
+         glob("tcpip-forward", string("*") + u32(2224)), glob("tcpip-forward", string("::1") + u32(80)))
+    seed("remote-refused", 1 | 12, [], glob("tcpip-forward", string("localhost") + u32(0)),
+         glob("streamlocal-forward@openssh.com", string("/tmp/fuzz.sock")))
+    seed("streamlocal-forward", 1, [0, 0], glob("streamlocal-forward@openssh.com", string("/tmp/fuzz-fwd.sock")),
+         accept(0), confirm(0, 1), data(0, b"unix"), poll, simple(97, 0),
+         glob("cancel-streamlocal-forward@openssh.com", string("/tmp/fuzz-fwd.sock")),
+         glob("streamlocal-forward@openssh.com", string("relative")))
+    seed("streamlocal-open", 1, [0, 3], local(0, "/run/fuzz.sock"), data(0, b"x"), poll,
+         local(1, "/run/fuzz2.sock"), local(2, "not/absolute"), simple(97, 0))
+    seed("streamlocal-local-only", 1 | 8, [0], local(0, "/run/fuzz.sock"),
+         tcpip(1, "127.0.0.1", 22), glob("tcpip-forward", string("") + u32(0), want=0))
+    many = [glob("tcpip-forward", string("localhost") + u32(0)) for _ in range(34)]
+    seed("remote-too-many", 1, [0] * 80, *many)
+    opens = [tcpip(i, "slow%d.example" % i, 80) for i in range(34)]
+    seed("pending-too-many", 1, [6] * 8 + [0] * 30, *opens, expire)
+
+
 def hostkey_seeds():
     """Private key files as ssh-keygen writes them (and a few broken ones)."""
     import subprocess
@@ -423,6 +495,11 @@ def dropbear_key_seeds():
 
 
 if __name__ == "__main__":
+    import sys
+    if len(sys.argv) > 1:       # only the named corpora: make_seeds.py forward
+        for name in sys.argv[1:]:
+            globals()[name + "_seeds"]()
+        sys.exit(0)
     kex_seeds()
     packet_seeds()
     auth_seeds()
@@ -432,3 +509,4 @@ if __name__ == "__main__":
     userauth_seeds()
     channel_seeds()
     hostkey_seeds()
+    forward_seeds()

@@ -2,7 +2,10 @@
  * fed through the configuration parser and key options. */
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/un.h>
 
 #include "authfile.h"
 #include "config.h"
@@ -111,11 +114,50 @@ static void test_key_options(void)
 	CHECK(!open_ok(cfg, &ko, "h", 1));
 }
 
+/* The resolver's answer: only whole IPv4/IPv6 addresses are kept (an
+ * AF_UNIX or short address in it was once connected to as it came). */
+static void test_lookup_answer(void)
+{
+	struct sockaddr_storage addrs[FWD_MAX_ADDRS];
+	socklen_t lens[FWD_MAX_ADDRS];
+	int n = -1;
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(80),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+	struct sockaddr_un su = { .sun_family = AF_UNIX, .sun_path = "/run/x" };
+	buf_t b;
+	CHECK(buf_init(&b, 256, 4096) == 0);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 5);
+	buf_put_string(&b, &su, sizeof(su));
+	buf_put_string(&b, &s4, 2);                   /* the family alone */
+	buf_put_string(&b, &s4, sizeof(s4));
+	buf_put_string(&b, &s6, sizeof(s6) - 1);      /* one byte short */
+	buf_put_string(&b, &s6, sizeof(s6));
+	CHECK(fwd_parse_lookup(buf_data(&b), buf_used(&b), addrs, lens, &n) == 0);
+	CHECK(n == 2);
+	CHECK(addrs[0].ss_family == AF_INET && lens[0] == sizeof(s4));
+	CHECK(((struct sockaddr_in *)&addrs[0])->sin_port == htons(80));
+	CHECK(addrs[1].ss_family == AF_INET6 && lens[1] == sizeof(s6));
+	/* a lookup error, a count over the limit, a truncated answer */
+	buf_reset(&b);
+	buf_put_u32(&b, 2);
+	buf_put_u32(&b, 0);
+	CHECK(fwd_parse_lookup(buf_data(&b), buf_used(&b), addrs, lens, &n) == 2 && n == 0);
+	buf_reset(&b);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, FWD_MAX_ADDRS + 1);
+	CHECK(fwd_parse_lookup(buf_data(&b), buf_used(&b), addrs, lens, &n) == -1);
+	CHECK(fwd_parse_lookup(buf_data(&b), 3, addrs, lens, &n) == -1);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_defaults_and_switches();
 	test_permit_open();
 	test_permit_listen();
 	test_key_options();
+	test_lookup_answer();
 	return UNIT_DONE();
 }
