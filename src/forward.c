@@ -607,7 +607,7 @@ static enum chan_open_rc tcpip_open(struct channel *ch, rd_t *r)
 		return CHAN_OPEN_REFUSED;
 	}
 	printable(host);
-	if (o)
+	if (o || !orig[0])   /* too long, or empty (asyncssh sends "") */
 		snprintf(orig, sizeof(orig), "?");
 	printable(orig);
 	snprintf(label, sizeof(label), "to %s:%u", host, port);
