@@ -1,5 +1,6 @@
-/* aesni: AES with AES-NI (eight counter blocks in flight) and GHASH with
- * PCLMULQDQ (four blocks per reduction), for x86-64. Compiled with per-
+/* aesni: AES with AES-NI (eight counter blocks in flight), GHASH with
+ * PCLMULQDQ (eight blocks per reduction) and the two stitched into one pass
+ * for GCM encryption, for x86-64. Compiled with per-
  * function target attributes, so the rest of the build needs no -maes and
  * runs on CPUs without these instructions (cpu.c decides at run time). */
 #include "aesni.h"
@@ -134,35 +135,115 @@ TARGET static __m128i reduce(__m128i hi, __m128i mid, __m128i lo)
 	return _mm_xor_si128(_mm_xor_si128(hi, f), _mm_srli_si128(s, 8));
 }
 
+TARGET static void load_powers(const struct ghash_key *g, __m128i pow[GHASH_POWERS])
+{
+	for (int i = 0; i < GHASH_POWERS; i++)
+		pow[i] = _mm_loadu_si128((const __m128i *)g->pow[i]);
+}
+
+TARGET static __m128i load_reversed(const uint8_t *p)
+{
+	return byte_reverse(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* acc = (acc + x[0]) H^k + x[1] H^(k-1) + ... + x[k-1] H, k <= 8 blocks
+ * (byte-reversed already), one reduction for all of them. */
+TARGET static __m128i ghash_fold(__m128i acc, const __m128i *x, int k, const __m128i *pow)
+{
+	__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
+	clmul_acc(_mm_xor_si128(x[0], acc), pow[k - 1], &hi, &mid, &lo);
+	for (int i = 1; i < k; i++)
+		clmul_acc(x[i], pow[k - 1 - i], &hi, &mid, &lo);
+	return reduce(hi, mid, lo);
+}
+
+TARGET static void wipe_regs(__m128i *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		r[i] = _mm_setzero_si128();
+	__asm__ volatile("" : : "r"(r) : "memory");   /* keep the wipe */
+}
+
 TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 			size_t nblocks)
 {
-	__m128i pow[4];                                  /* H, H^2, H^3, H^4 */
-	__m128i acc = byte_reverse(_mm_loadu_si128((const __m128i *)y));
+	__m128i pow[GHASH_POWERS], x[GHASH_POWERS];
+	__m128i acc = load_reversed(y);
 
-	for (int i = 0; i < 4; i++)
-		pow[i] = _mm_loadu_si128((const __m128i *)g->pow[i]);
-
-	for (; nblocks >= 4; nblocks -= 4, p += 64) {
-		__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
-		for (int i = 0; i < 4; i++) {
-			__m128i x = byte_reverse(_mm_loadu_si128((const __m128i *)(p + 16 * i)));
-			if (i == 0)
-				x = _mm_xor_si128(x, acc);
-			clmul_acc(x, pow[3 - i], &hi, &mid, &lo);
-		}
-		acc = reduce(hi, mid, lo);
-	}
-	for (; nblocks; nblocks--, p += 16) {
-		__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
-		__m128i x = byte_reverse(_mm_loadu_si128((const __m128i *)p));
-		clmul_acc(_mm_xor_si128(x, acc), pow[0], &hi, &mid, &lo);
-		acc = reduce(hi, mid, lo);
+	load_powers(g, pow);
+	while (nblocks) {
+		int k = nblocks < GHASH_POWERS ? (int)nblocks : GHASH_POWERS;
+		for (int i = 0; i < k; i++)
+			x[i] = load_reversed(p + 16 * i);
+		acc = ghash_fold(acc, x, k, pow);
+		p += 16 * k;
+		nblocks -= (size_t)k;
 	}
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
-	for (int i = 0; i < 4; i++)
-		pow[i] = _mm_setzero_si128();
-	__asm__ volatile("" : : "m"(pow) : "memory");   /* keep the wipe */
+	wipe_regs(pow, GHASH_POWERS);
+	wipe_regs(x, GHASH_POWERS);
+}
+
+/* GCM encryption of whole blocks in one pass: eight counter blocks go
+ * through the AES rounds while the GHASH products of the previous eight
+ * ciphertext blocks are computed between them (no dependency between the
+ * two, so the CPU overlaps them), one reduction per eight blocks. ctr (the
+ * next counter block, 32-bit increment) and y (the GHASH value) advance. */
+TARGET void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, uint8_t ctr[16],
+			   uint8_t y[16], uint8_t *p, size_t nblocks)
+{
+	__m128i rk[AES_MAX_ROUNDS + 1], pow[GHASH_POWERS], b[CTR_LANES], prev[CTR_LANES];
+	unsigned rounds = k->rounds;
+	uint64_t hi = load_be64(ctr), lo = load_be64(ctr + 8);
+	__m128i acc = load_reversed(y);
+	int pending = 0;     /* prev holds eight blocks not yet hashed */
+
+	load_round_keys(k, rk);
+	load_powers(g, pow);
+	for (; nblocks >= CTR_LANES; nblocks -= CTR_LANES, p += 16 * CTR_LANES) {
+		__m128i ghi = _mm_setzero_si128(), gmid = ghi, glo = ghi;
+		for (int i = 0; i < CTR_LANES; i++) {
+			b[i] = _mm_xor_si128(counter_block(hi, lo), rk[0]);
+			aes_ctr_step(&hi, &lo, 1);
+		}
+		if (pending)
+			prev[0] = _mm_xor_si128(prev[0], acc);
+		for (unsigned r = 1; r < rounds; r++) {
+			for (int i = 0; i < CTR_LANES; i++)
+				b[i] = _mm_aesenc_si128(b[i], rk[r]);
+			if (pending && r <= CTR_LANES)
+				clmul_acc(prev[r - 1], pow[CTR_LANES - r], &ghi, &gmid, &glo);
+		}
+		if (pending)
+			acc = reduce(ghi, gmid, glo);
+		for (int i = 0; i < CTR_LANES; i++) {
+			__m128i *q = (__m128i *)(p + 16 * i);
+			__m128i c = _mm_xor_si128(_mm_loadu_si128(q),
+						  _mm_aesenclast_si128(b[i], rk[rounds]));
+			_mm_storeu_si128(q, c);
+			prev[i] = byte_reverse(c);
+		}
+		pending = 1;
+	}
+	if (pending)
+		acc = ghash_fold(acc, prev, CTR_LANES, pow);
+	for (size_t i = 0; i < nblocks; i++) {
+		__m128i *q = (__m128i *)(p + 16 * i);
+		__m128i c = _mm_xor_si128(_mm_loadu_si128(q),
+					  encrypt1(rk, rounds, counter_block(hi, lo)));
+		aes_ctr_step(&hi, &lo, 1);
+		_mm_storeu_si128(q, c);
+		prev[i] = byte_reverse(c);
+	}
+	if (nblocks)
+		acc = ghash_fold(acc, prev, (int)nblocks, pow);
+	store_be64(ctr, hi);
+	store_be64(ctr + 8, lo);
+	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
+	wipe_regs(rk, AES_MAX_ROUNDS + 1);
+	wipe_regs(pow, GHASH_POWERS);
+	wipe_regs(b, CTR_LANES);
+	wipe_regs(prev, CTR_LANES);
 }
 
 #else /* no AES-NI code in this build: cpu_use_aesni() is always 0 */
@@ -184,6 +265,13 @@ void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 		 size_t nblocks)
 {
 	(void)g; (void)y; (void)p; (void)nblocks;
+	abort();
+}
+
+void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, uint8_t ctr[16],
+		    uint8_t y[16], uint8_t *p, size_t nblocks)
+{
+	(void)k; (void)g; (void)ctr; (void)y; (void)p; (void)nblocks;
 	abort();
 }
 

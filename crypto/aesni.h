@@ -15,5 +15,9 @@ void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8_t *p,
 	       size_t nblocks);
 void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 		 size_t nblocks);
+/* GCM encryption of nblocks whole blocks in place, counter mode (32-bit
+ * increment of ctr) and GHASH of the ciphertext into y in one pass. */
+void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, uint8_t ctr[16],
+		    uint8_t y[16], uint8_t *p, size_t nblocks);
 
 #endif

@@ -1,7 +1,8 @@
 /* chacha: ChaCha20 with a 64-bit nonce and 64-bit block counter (the
  * original variant, which chacha20-poly1305@openssh.com uses), written
- * here. Scalar code everywhere; four blocks at a time with SSE2 on x86-64
- * (cpu_use_sse2). Only additions, XORs and rotations: constant time. */
+ * here. Scalar code everywhere; on x86-64 eight blocks at a time with AVX2
+ * (cpu_use_avx2), else four with SSE2 (cpu_use_sse2). Only additions, XORs
+ * and rotations: constant time. */
 #ifndef WOMBAT_CHACHA_H
 #define WOMBAT_CHACHA_H
 

@@ -10,7 +10,8 @@
  *
  * AES, GHASH, ChaCha20 and Poly1305 are this project's own (aes.c, ghash.c,
  * gcm.c, chacha.c, poly1305.c: constant time, AES-NI/PCLMULQDQ/SSE2 when the
- * CPU has them); the SHA-2 hashes for HMAC come from libtomcrypt.
+ * CPU has them); SHA-256 for HMAC is ours too (sha256.c, the SHA extensions
+ * where the CPU has them), SHA-1 and SHA-512 come from libtomcrypt.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,9 @@ static const struct mac_def macs[] = {
 
 /* HMAC with the keyed inner/outer hash states computed once per key. */
 struct hmac_pre {
-	int hidx;
+	enum hash_alg alg;
 	size_t len;
-	hash_state inner, outer;
+	hash_ctx inner, outer;
 };
 
 struct tcrypt {
@@ -155,12 +156,9 @@ static int hmac_setup(struct hmac_pre *h, enum hash_alg alg, const uint8_t *key,
 		      size_t keylen)
 {
 	uint8_t pad[HMAC_MAX_BLOCK];
-	h->hidx = hash_idx(alg);
-	if (h->hidx < 0)
-		return -1;
-	const struct ltc_hash_descriptor *d = &hash_descriptor[h->hidx];
-	size_t bs = d->blocksize;
-	h->len = d->hashsize;
+	size_t bs = hash_block(alg);
+	h->alg = alg;
+	h->len = hash_len(alg);
 	if (bs > sizeof pad || h->len > HMAC_MAX_OUT || keylen > bs)
 		return -1;    /* SSH MAC keys are never longer than a block */
 
@@ -168,41 +166,33 @@ static int hmac_setup(struct hmac_pre *h, enum hash_alg alg, const uint8_t *key,
 	memcpy(pad, key, keylen);
 	for (size_t i = 0; i < bs; i++)
 		pad[i] ^= 0x36;
-	if (d->init(&h->inner) != CRYPT_OK ||
-	    d->process(&h->inner, pad, bs) != CRYPT_OK)
-		goto fail;
+	hash_init(&h->inner, alg);
+	hash_update(&h->inner, pad, bs);
 	for (size_t i = 0; i < bs; i++)
 		pad[i] ^= 0x36 ^ 0x5c;
-	if (d->init(&h->outer) != CRYPT_OK ||
-	    d->process(&h->outer, pad, bs) != CRYPT_OK)
-		goto fail;
+	hash_init(&h->outer, alg);
+	hash_update(&h->outer, pad, bs);
 	wipe(pad, sizeof pad);
 	return 0;
-fail:
-	wipe(pad, sizeof pad);
-	return -1;
 }
 
 /* out = HMAC(key, uint32 seq || data) */
 static int hmac_seq(const struct hmac_pre *h, uint32_t seq, const uint8_t *data,
 		    size_t n, uint8_t *out)
 {
-	const struct ltc_hash_descriptor *d = &hash_descriptor[h->hidx];
-	hash_state st;
+	hash_ctx st;
 	uint8_t seqb[4], inner[HMAC_MAX_OUT];
-	int ok;
 
 	put_be32(seqb, seq);
 	st = h->inner;
-	ok = d->process(&st, seqb, 4) == CRYPT_OK &&
-	     d->process(&st, data, (unsigned long)n) == CRYPT_OK &&
-	     d->done(&st, inner) == CRYPT_OK;
+	hash_update(&st, seqb, 4);
+	hash_update(&st, data, n);
+	hash_final(&st, inner);           /* wipes st */
 	st = h->outer;
-	ok = ok && d->process(&st, inner, (unsigned long)h->len) == CRYPT_OK &&
-	     d->done(&st, out) == CRYPT_OK;
-	wipe(&st, sizeof st);
+	hash_update(&st, inner, h->len);
+	hash_final(&st, out);
 	wipe(inner, sizeof inner);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* Compute the MAC of pkt[0..n) and compare it with the one at pkt+n. */

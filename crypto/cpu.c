@@ -1,4 +1,4 @@
-/* cpu: run-time choice between the portable and the AES-NI code. */
+/* cpu: run-time choice between the portable and the CPU-specific code. */
 #include "cpu.h"
 
 #include <stdlib.h>
@@ -15,22 +15,72 @@ static int detect_aesni(void)
 	/* ECX: bit 1 PCLMULQDQ, bit 9 SSSE3, bit 19 SSE4.1, bit 25 AES */
 	return (c & bit_PCLMUL) && (c & bit_SSSE3) && (c & bit_SSE4_1) && (c & bit_AES);
 }
-#else
-static int detect_aesni(void)
+
+/* CPUID leaf 7 (subleaf 0) EBX, 0 where the leaf does not exist */
+static unsigned leaf7_ebx(void)
 {
-	return 0;
+	unsigned a, b, c, d;
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	return b;
 }
+
+/* SHA extensions: leaf 7 EBX bit 29; the code also uses SSSE3/SSE4.1 */
+static int detect_shani(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+		return 0;
+	return (leaf7_ebx() & bit_SHA) != 0;
+}
+
+/* AVX2: leaf 7 EBX bit 5, and the OS must save the YMM registers: CPUID.1
+ * ECX OSXSAVE (bit 27) and AVX (bit 28), then XCR0 bits 1 (SSE) and 2 (AVX). */
+static int detect_avx2(void)
+{
+	unsigned a, b, c, d, xcr0_lo, xcr0_hi;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+	(void)xcr0_hi;
+	if ((xcr0_lo & 6) != 6)
+		return 0;
+	return (leaf7_ebx() & bit_AVX2) != 0;
+}
+#else
+static int detect_aesni(void) { return 0; }
+static int detect_shani(void) { return 0; }
+static int detect_avx2(void) { return 0; }
 #endif
 
-static int decided = -1;
+/* -1 until decided; then 0 or 1 each */
+static int use_aesni = -1, use_sse2 = -1, use_shani = -1, use_avx2 = -1;
+
+static int forced_portable(void)
+{
+	const char *force = getenv("WOMBAT_CRYPTO");
+	return force && strcmp(force, "portable") == 0;
+}
+
+static void decide(void)
+{
+	int portable = forced_portable();
+	use_aesni = !portable && detect_aesni();
+	use_shani = !portable && detect_shani();
+	use_avx2 = !portable && detect_avx2();
+#if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
+	use_sse2 = !portable;    /* SSE2 is part of x86-64 itself */
+#else
+	use_sse2 = 0;
+#endif
+}
 
 int cpu_use_aesni(void)
 {
-	if (decided < 0) {
-		const char *force = getenv("WOMBAT_CRYPTO");
-		decided = force && strcmp(force, "portable") == 0 ? 0 : detect_aesni();
-	}
-	return decided;
+	if (use_aesni < 0)
+		decide();
+	return use_aesni;
 }
 
 const char *cpu_aes_impl(void)
@@ -38,25 +88,53 @@ const char *cpu_aes_impl(void)
 	return cpu_use_aesni() ? "aesni" : "portable";
 }
 
-/* SSE2 is part of x86-64 itself: no CPUID, only the portable switch. */
-static int simd = -1;
-
 int cpu_use_sse2(void)
 {
-#if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
-	if (simd < 0) {
-		const char *force = getenv("WOMBAT_CRYPTO");
-		simd = !(force && strcmp(force, "portable") == 0);
-	}
-	return simd;
-#else
-	return 0;
-#endif
+	if (use_sse2 < 0)
+		decide();
+	return use_sse2;
 }
 
+int cpu_use_shani(void)
+{
+	if (use_shani < 0)
+		decide();
+	return use_shani;
+}
+
+const char *cpu_sha256_impl(void)
+{
+	return cpu_use_shani() ? "shani" : "portable";
+}
+
+int cpu_use_avx2(void)
+{
+	if (use_avx2 < 0)
+		decide();
+	return use_avx2;
+}
+
+const char *cpu_chacha_impl(void)
+{
+	return cpu_use_avx2() ? "avx2" : cpu_use_sse2() ? "sse2" : "portable";
+}
+
+/* the test switches ignore WOMBAT_CRYPTO, as they always have */
 int cpu_select_aesni(int on)
 {
-	decided = on && detect_aesni();
-	simd = on;
-	return decided;
+	decide();
+	use_aesni = on && detect_aesni();
+	use_shani = on && detect_shani();
+	use_avx2 = on && detect_avx2();
+#if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
+	use_sse2 = on;
+#endif
+	return use_aesni;
+}
+
+int cpu_select_avx2(int on)
+{
+	cpu_use_avx2();
+	use_avx2 = on && detect_avx2();
+	return use_avx2;
 }

@@ -1,11 +1,14 @@
-/* cpu: which implementation of AES/GHASH this process uses, chosen once.
+/* cpu: which implementation of AES/GHASH, SHA-256 and ChaCha20 this process
+ * uses, chosen once.
  *
- * The portable code (bitsliced AES, GHASH by integer multiplication) is
- * constant time everywhere. On x86-64 with AES-NI and PCLMULQDQ (CPUID) the
- * hardware instructions are used instead. WOMBAT_CRYPTO=portable in the
- * environment forces the portable code (tests and make check-ct run both),
- * for ChaCha20 too (which otherwise uses SSE2 on every x86-64);
- * building with -DWOMBAT_PORTABLE_ONLY leaves the hardware code out. */
+ * The portable code (bitsliced AES, GHASH by integer multiplication, plain
+ * C SHA-256 and ChaCha20) is constant time everywhere. On x86-64 the CPU's
+ * instructions are used where CPUID reports them: AES-NI with PCLMULQDQ,
+ * the SHA extensions (SHA-256), AVX2 (ChaCha20 eight blocks at a time, when
+ * the OS saves the YMM registers), else SSE2 (ChaCha20 four blocks at a
+ * time, every x86-64). WOMBAT_CRYPTO=portable in the environment forces the
+ * portable code for all of them (tests and make check-ct run both); building
+ * with -DWOMBAT_PORTABLE_ONLY leaves the CPU-specific code out. */
 #ifndef WOMBAT_CPU_H
 #define WOMBAT_CPU_H
 
@@ -15,8 +18,20 @@ int cpu_use_aesni(void);
 const char *cpu_aes_impl(void);
 /* 1 on x86-64 unless switched off: ChaCha20 four blocks at a time in SSE2. */
 int cpu_use_sse2(void);
-/* Tests: switch to AES-NI (if the CPU has it) and SSE2, or to the portable
- * code, for what follows; returns whether AES-NI is now in use. */
+/* 1 if the SHA extensions (sha256rnds2 ...) are present and not switched off. */
+int cpu_use_shani(void);
+/* "shani" or "portable" */
+const char *cpu_sha256_impl(void);
+/* 1 if AVX2 is present, enabled by the OS (XCR0) and not switched off. */
+int cpu_use_avx2(void);
+/* "avx2", "sse2" or "portable": the ChaCha20 code in use */
+const char *cpu_chacha_impl(void);
+/* Tests: switch to every CPU-specific path the CPU has (on), or to the
+ * portable code for all (off), for what follows; returns whether AES-NI is
+ * now in use. */
 int cpu_select_aesni(int on);
+/* Tests: AVX2 on (if the CPU has it) or off, the rest as it is: with it
+ * off, ChaCha20 runs its SSE2 code. Returns whether AVX2 is now in use. */
+int cpu_select_avx2(int on);
 
 #endif

@@ -17,9 +17,11 @@ int ct_memcmp(const void *a, const void *b, size_t n);
 
 enum hash_alg { HASH_SHA1, HASH_SHA256, HASH_SHA384, HASH_SHA512 };
 size_t hash_len(enum hash_alg a);
+size_t hash_block(enum hash_alg a);         /* input block size (HMAC) */
 int hash_idx(enum hash_alg a);              /* libtomcrypt index */
 void hash_mem(enum hash_alg a, const void *d, size_t n, uint8_t *out);
-/* incremental, for large inputs */
+/* incremental, for large inputs; a hash_ctx may be copied (HMAC keeps
+ * keyed states and starts each message from a copy) */
 typedef struct { enum hash_alg alg; unsigned char st[512] __attribute__((aligned(16))); } hash_ctx;
 void hash_init(hash_ctx *c, enum hash_alg a);
 void hash_update(hash_ctx *c, const void *d, size_t n);

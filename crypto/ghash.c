@@ -86,7 +86,7 @@ static void store_be64(uint8_t *p, uint64_t v)
 void ghash_setkey(struct ghash_key *g, const uint8_t h[16])
 {
 	uint64_t hh = load_be64(h), hl = load_be64(h + 8), yh = hh, yl = hl;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < GHASH_POWERS; i++) {
 		g->pow[i][1] = yh;
 		g->pow[i][0] = yl;
 		gf_mul(&yh, &yl, hh, hl);

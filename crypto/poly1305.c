@@ -1,9 +1,9 @@
 /* poly1305: h = (h + block) * r mod 2^130 - 5 over the message, then
  * tag = (h + s) mod 2^128.
  *
- * Where the compiler has a 128-bit integer type (64-bit CPUs): three limbs,
- * h = h0 + h1 2^44 + h2 2^88; a product's terms at 2^132 and above come
- * back multiplied by 20 (2^132 = 4 * 2^130 = 4 * 5 mod p). Elsewhere (32-bit
+ * Where the compiler has a 128-bit integer type (64-bit CPUs): two 64-bit
+ * limbs and a few bits above them, h = h0 + h1 2^64 + h2 2^128; the
+ * product's part at 2^130 and above comes back multiplied by 5. Elsewhere (32-bit
  * routers): five 26-bit limbs and 32x32->64-bit products, terms at 2^130
  * and above come back multiplied by 5. -DWOMBAT_POLY1305_32 forces the
  * second form (the tests build it that way too). */
@@ -21,15 +21,17 @@
 
 typedef unsigned __int128 u128;
 
-#define M44 0xfffffffffffULL
-#define M42 0x3ffffffffffULL
 
-/* written out so that compilers make it one load on little-endian CPUs */
-static uint64_t load_le64(const uint8_t *p)
+/* one load (and a byte swap on big-endian CPUs); inline, so that the
+ * block loop keeps its state in registers */
+static inline uint64_t load_le64(const uint8_t *p)
 {
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
 }
 
 static void store_le64(uint8_t *p, uint64_t v)
@@ -39,40 +41,47 @@ static void store_le64(uint8_t *p, uint64_t v)
 }
 
 struct poly {
-	uint64_t r0, r1, r2, s1, s2;   /* s = 20 r */
-	uint64_t h0, h1, h2;
+	uint64_t r0, r1, s1;           /* s1 = 5 (r1 / 4): r1 is a multiple of 4 */
+	uint64_t h0, h1, h2;           /* h = h0 + h1 2^64 + h2 2^128, h2 small */
 };
 
 /* For each 16-byte block: add it (with 2^128 set when hibit is 1, i.e. a
  * whole block; a padded last block carries its 0x01 byte itself) and
- * multiply by r. The state stays in registers for the whole run. */
+ * multiply by r. With r's clamped bits, r1 2^128 = (r1 / 4) 2^130, which is
+ * s1 mod p; so h r needs four 64x64 products and two small ones, and the
+ * part at 2^130 and above comes back as 5 times itself. The state stays in
+ * registers for the whole run. */
+/* *a += b; the carry out (0 or 1), computed without a branch. Carries are
+ * spelled out in 64 bits: gcc spills 128-bit sums of 64-bit values. */
+static inline uint64_t add_c(uint64_t *a, uint64_t b)
+{
+	*a += b;
+	return *a < b;
+}
+
 static void poly_blocks(struct poly *st, const uint8_t *m, size_t nblocks, uint64_t hibit)
 {
-	const uint64_t r0 = st->r0, r1 = st->r1, r2 = st->r2, s1 = st->s1, s2 = st->s2;
+	const uint64_t r0 = st->r0, r1 = st->r1, s1 = st->s1;
 	uint64_t h0 = st->h0, h1 = st->h1, h2 = st->h2;
 
 	for (; nblocks; nblocks--, m += 16) {
-		uint64_t t0 = load_le64(m), t1 = load_le64(m + 8);
-		h0 += t0 & M44;
-		h1 += ((t0 >> 44) | (t1 << 20)) & M44;
-		h2 += ((t1 >> 24) & M42) | (hibit << 40);
+		uint64_t c = add_c(&h0, load_le64(m));
+		c = add_c(&h1, c) + add_c(&h1, load_le64(m + 8));
+		h2 += c + hibit;
 
-		u128 d0 = (u128)h0 * r0 + (u128)h1 * s2 + (u128)h2 * s1;
-		u128 d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)h2 * s2;
-		u128 d2 = (u128)h0 * r2 + (u128)h1 * r1 + (u128)h2 * r0;
+		u128 d0 = (u128)h0 * r0 + (u128)h1 * s1;
+		u128 d1 = (u128)h0 * r1 + (u128)h1 * r0;
+		uint64_t lo0 = (uint64_t)d0, lo1 = (uint64_t)d1, hi1 = (uint64_t)(d1 >> 64);
+		hi1 += add_c(&lo1, h2 * s1) + add_c(&lo1, (uint64_t)(d0 >> 64));
+		uint64_t d2 = h2 * r0 + hi1;                       /* at 2^128 */
 
-		uint64_t c = (uint64_t)(d0 >> 44);
-		h0 = (uint64_t)d0 & M44;
-		d1 += c;
-		c = (uint64_t)(d1 >> 44);
-		h1 = (uint64_t)d1 & M44;
-		d2 += c;
-		c = (uint64_t)(d2 >> 42);
-		h2 = (uint64_t)d2 & M42;
-		h0 += c * 5;
-		c = h0 >> 44;
-		h0 &= M44;
-		h1 += c;
+		/* keep two bits at 2^128; 5 times the rest (c = 4k: c + c/4 = 5k) */
+		c = d2 & ~3ULL;
+		h2 = d2 & 3;
+		h0 = lo0;
+		uint64_t carry = add_c(&h0, c) + add_c(&h0, c >> 2);
+		h1 = lo1;
+		h2 += add_c(&h1, carry);
 	}
 	st->h0 = h0;
 	st->h1 = h1;
@@ -81,44 +90,39 @@ static void poly_blocks(struct poly *st, const uint8_t *m, size_t nblocks, uint6
 
 static void poly_init(struct poly *st, const uint8_t r[16])
 {
-	uint64_t t0 = load_le64(r), t1 = load_le64(r + 8);
-	st->r0 = t0 & M44;
-	st->r1 = ((t0 >> 44) | (t1 << 20)) & M44;
-	st->r2 = (t1 >> 24) & M42;
-	st->s1 = st->r1 * 20;
-	st->s2 = st->r2 * 20;
+	st->r0 = load_le64(r) & 0x0ffffffc0fffffffULL;
+	st->r1 = load_le64(r + 8) & 0x0ffffffc0ffffffcULL;
+	st->s1 = st->r1 + (st->r1 >> 2);
 	st->h0 = st->h1 = st->h2 = 0;
-	wipe(&t0, sizeof t0);
-	wipe(&t1, sizeof t1);
 }
 
 /* Fully reduce h mod p (constant time) and add s mod 2^128. */
 static void poly_finish(struct poly *st, const uint8_t s[16], uint8_t tag[16])
 {
-	uint64_t h0 = st->h0, h1 = st->h1, h2 = st->h2, c;
+	uint64_t h0 = st->h0, h1 = st->h1, h2 = st->h2;
 
-	c = h1 >> 44; h1 &= M44; h2 += c;
-	c = h2 >> 42; h2 &= M42; h0 += c * 5;
-	c = h0 >> 44; h0 &= M44; h1 += c;
-	c = h1 >> 44; h1 &= M44; h2 += c;
-	c = h2 >> 42; h2 &= M42; h0 += c * 5;
-	c = h0 >> 44; h0 &= M44; h1 += c;
+	/* h < 2^130 + small after this */
+	uint64_t c = h2 & ~3ULL;
+	h2 &= 3;
+	u128 t = (u128)h0 + c + (c >> 2);
+	h0 = (uint64_t)t;
+	t = (u128)h1 + (uint64_t)(t >> 64);
+	h1 = (uint64_t)t;
+	h2 += (uint64_t)(t >> 64);
 
-	/* g = h + 5 - 2^130; if that is not negative, h >= p and g is h mod p */
-	uint64_t g0 = h0 + 5;
-	c = g0 >> 44; g0 &= M44;
-	uint64_t g1 = h1 + c;
-	c = g1 >> 44; g1 &= M44;
-	uint64_t g2 = h2 + c - (1ULL << 42);
-	uint64_t use_g = (g2 >> 63) - 1;          /* all ones when g2 >= 0 */
+	/* g = h + 5; if g reaches 2^130, h >= p and g - 2^130 is h mod p */
+	t = (u128)h0 + 5;
+	uint64_t g0 = (uint64_t)t;
+	t = (u128)h1 + (uint64_t)(t >> 64);
+	uint64_t g1 = (uint64_t)t;
+	uint64_t g2 = h2 + (uint64_t)(t >> 64);
+	uint64_t use_g = 0 - (g2 >> 2);           /* all ones when g >= 2^130 */
 	h0 = (h0 & ~use_g) | (g0 & use_g);
 	h1 = (h1 & ~use_g) | (g1 & use_g);
-	h2 = (h2 & ~use_g) | (g2 & use_g);
 
-	u128 lo = (u128)(h0 | h1 << 44) + load_le64(s);
-	u128 hi = (u128)((h1 >> 20) | h2 << 24) + load_le64(s + 8) + (uint64_t)(lo >> 64);
-	store_le64(tag, (uint64_t)lo);
-	store_le64(tag + 8, (uint64_t)hi);
+	t = (u128)h0 + load_le64(s);
+	store_le64(tag, (uint64_t)t);
+	store_le64(tag + 8, h1 + load_le64(s + 8) + (uint64_t)(t >> 64));
 }
 
 #else /* 26-bit limbs */

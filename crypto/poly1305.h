@@ -1,6 +1,6 @@
 /* poly1305: the Poly1305 one-time authenticator (Bernstein 2005; RFC 8439
- * 2.5), written here with three 44/44/42-bit limbs and 64x64->128-bit
- * multiplications. No branch or index depends on the key or the message. */
+ * 2.5), written here with 64-bit limbs and 64x64->128-bit multiplications
+ * (26-bit limbs on 32-bit CPUs). No branch or index depends on the key or the message. */
 #ifndef WOMBAT_POLY1305_H
 #define WOMBAT_POLY1305_H
 

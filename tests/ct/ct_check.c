@@ -219,7 +219,8 @@ int main(int argc, char **argv)
 		case_canary();
 		return 0;
 	}
-	fprintf(stderr, "ct_check: AES/GHASH implementation: %s\n", cpu_aes_impl());
+	fprintf(stderr, "ct_check: AES/GHASH implementation: %s, SHA-256: %s, ChaCha20: %s\n",
+		cpu_aes_impl(), cpu_sha256_impl(), cpu_chacha_impl());
 	if (argc > 2 && strcmp(argv[1], "--expect") == 0 &&
 	    strcmp(argv[2], cpu_aes_impl()) != 0) {
 		fprintf(stderr, "ct_check: expected the %s code\n", argv[2]);

@@ -1,13 +1,13 @@
-"""Cross-check our X25519, Ed25519, AES-CTR, AES-GCM, ChaCha20 and Poly1305
-against python3-cryptography (OpenSSL); the Diffie-Hellman groups against
+"""Cross-check our X25519, Ed25519, AES-CTR, AES-GCM, ChaCha20, Poly1305 and SHA-256
+against python3-cryptography (OpenSSL) and hashlib; the Diffie-Hellman groups against
 python3-asyncssh's RFC 3526 copies and OpenSSL's primality test.
 
-tests/unit/test_curve25519, test_aes and test_chacha --dump N SEED print
+tests/unit/test_curve25519, test_aes, test_chacha and test_sha256 --dump N SEED print
 pseudo-random inputs with our outputs; every line must match what the
-independent implementation computes. AES and ChaCha20 run twice: on the
+independent implementation computes. AES, ChaCha20 and SHA-256 run twice: on the
 portable code (WOMBAT_CRYPTO=portable) and on what the CPU selects (AES-NI,
-SSE2 here). This test builds nothing: run `make tests/unit/test_curve25519
-tests/unit/test_aes tests/unit/test_chacha` first.
+SSE2/AVX2, SHA extensions here). This test builds nothing: run `make tests/unit/test_curve25519
+tests/unit/test_aes tests/unit/test_chacha tests/unit/test_sha256` first.
 """
 import os
 import random
@@ -233,9 +233,11 @@ def check_poly1305(fields):
 def test_chacha_poly1305_crosscheck(seed, impl):
     lines = impl_dump_lines(CHACHA_BINARY, CHACHA_COUNT, seed, impl)
     head, cases = lines[0].split(), lines[1:]
-    assert head[0] == "impl" and head[1] in ("portable", "sse2"), lines[0]
+    assert head[0] == "impl" and head[1] in ("portable", "sse2", "avx2"), lines[0]
     if impl == "portable":
         assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+    elif "avx2" in Path("/proc/cpuinfo").read_text().split():
+        assert head[1] == "avx2", "the CPU has AVX2 but it was not used"
     kinds = {"chacha": 0, "poly1305": 0}
     for line in cases:
         tag, *fields = line.split()
@@ -250,3 +252,29 @@ def test_chacha_poly1305_crosscheck(seed, impl):
         kinds[tag] += 1
     assert kinds == {"chacha": CHACHA_COUNT // 2, "poly1305": CHACHA_COUNT // 2}, \
         f"seed {seed}: {kinds}"
+
+
+# ---- SHA-256 (crypto/sha256.c: the SHA extensions, or portable C) ----
+
+SHA256_BINARY = Path(built("tests", "unit", "test_sha256"))
+SHA256_COUNT = 300
+
+
+@pytest.mark.parametrize("impl", ["portable", "auto"])
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_sha256_crosscheck(seed, impl):
+    import hashlib
+    lines = impl_dump_lines(SHA256_BINARY, SHA256_COUNT, seed, impl)
+    head, cases = lines[0].split(), lines[1:]
+    assert head[0] == "impl" and head[1] in ("portable", "shani"), lines[0]
+    if impl == "portable":
+        assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+    elif "sha_ni" in Path("/proc/cpuinfo").read_text().split():
+        assert head[1] == "shani", "the CPU has the SHA extensions but they were not used"
+    assert len(cases) == SHA256_COUNT
+    for line in cases:
+        tag, msg, digest = line.split()
+        assert tag == "sha256", line
+        data = unhex(msg)
+        assert digest == hashlib.sha256(data).hexdigest(), \
+            f"sha256 mismatch for {len(data)} bytes (seed {seed}, {head[1]})"
