@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,7 +90,12 @@ static void hold_failure(const struct auth *a, const char *user, int64_t start)
 		;
 }
 
-int user_group_names(const struct passwd *pw, const char **out, int max)
+/* Group names longer than this are not matched (none is, in practice). */
+#define GROUP_NAME_MAX 256
+
+/* In the child: the names, each NUL-terminated, down the pipe; 0 when
+ * all were sent. */
+static int write_group_names(int fd, const struct passwd *pw, int max)
 {
 	gid_t gids[256];
 	int ngids = 256, n = 0;
@@ -97,10 +103,68 @@ int user_group_names(const struct passwd *pw, const char **out, int max)
 		ngids = 0;
 	for (int i = 0; i < ngids && n < max; i++) {
 		struct group *g = getgrgid(gids[i]);
-		if (g && (out[n] = strdup(g->gr_name)) != NULL)
+		size_t len = g ? strlen(g->gr_name) : 0;
+		if (len == 0 || len >= GROUP_NAME_MAX)
+			continue;
+		if (write(fd, g->gr_name, len + 1) != (ssize_t)(len + 1))
+			return -1;
+		n++;
+	}
+	return 0;
+}
+
+/* Everything the child wrote, up to cap bytes; the length read. */
+static size_t read_all(int fd, char *into, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap) {
+		ssize_t r = read(fd, into + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* The lookup runs in a short-lived child: walking every group source
+ * makes glibc load each NSS module nsswitch.conf names (libnss_systemd with
+ * libcap and libm, ~300 kB) into the process, and the monitor carries an
+ * authenticated connection for as long as it lasts. -1 when the lookup
+ * could not be made (callers refuse the user). */
+int user_group_names(const struct passwd *pw, const char **out, int max)
+{
+	int n = 0, fds[2], status = 0;
+	out[0] = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(write_group_names(fds[1], pw, max) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	size_t cap = (size_t)max * GROUP_NAME_MAX;
+	char *names = pid > 0 ? malloc(cap) : NULL;
+	size_t len = names ? read_all(fds[0], names, cap) : 0;
+	close(fds[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!names || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(names);
+		return -1;
+	}
+	for (size_t at = 0; at < len && n < max;) {
+		const char *end = memchr(names + at, '\0', len - at);
+		if (!end)
+			break;          /* a name cut off by the size bound */
+		if ((out[n] = strdup(names + at)) != NULL)
 			n++;
+		at = (size_t)(end - names) + 1;
 	}
 	out[n] = NULL;
+	free(names);
 	return n;
 }
 
@@ -110,10 +174,14 @@ void user_group_names_free(const char **names, int n)
 		free((char *)names[i]);
 }
 
+/* 1 if a group of the user matches, 0 if none does, -1 if the groups
+ * could not be looked up. */
 static int in_group_list(const struct passwd *pw, char *const *pats, int n)
 {
 	const char *names[65];
 	int ng = user_group_names(pw, names, 64), found = 0;
+	if (ng < 0)
+		return -1;
 	for (int g = 0; g < ng && !found; g++)
 		for (int i = 0; i < n && !found; i++)
 			found = match_pattern_list(names[g], pats[i]) == 1;
@@ -157,11 +225,11 @@ static int user_allowed(struct conn *c, const struct config *cfg, const struct p
 		snprintf(why, whysz, "not listed in AllowUsers");
 		return 0;
 	}
-	if (cfg->n_deny_groups && in_group_list(pw, cfg->deny_groups, cfg->n_deny_groups)) {
-		snprintf(why, whysz, "a group is listed in DenyGroups");
+	if (cfg->n_deny_groups && in_group_list(pw, cfg->deny_groups, cfg->n_deny_groups) != 0) {
+		snprintf(why, whysz, "a group is listed in DenyGroups (or the groups are unknown)");
 		return 0;
 	}
-	if (cfg->n_allow_groups && !in_group_list(pw, cfg->allow_groups, cfg->n_allow_groups)) {
+	if (cfg->n_allow_groups && in_group_list(pw, cfg->allow_groups, cfg->n_allow_groups) != 1) {
 		snprintf(why, whysz, "no group is listed in AllowGroups");
 		return 0;
 	}
@@ -492,6 +560,11 @@ int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char 
 		remember_user(a, pw);
 		a->user_known = 1;
 		ng = user_group_names(&a->pw, groups, 64);
+	}
+	if (ng < 0) {
+		error("cannot look up the groups of %s", user);
+		*n_groups = 0;
+		return -1;
 	}
 	*n_groups = ng;
 	if (conn_apply_match(c, user, a->user_known ? groups : NULL) < 0)

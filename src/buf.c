@@ -30,6 +30,13 @@ void buf_free(buf_t *b)
 	memset(b, 0, sizeof(*b));
 }
 
+void buf_release(buf_t *b)
+{
+	size_t max = b->max;
+	buf_free(b);
+	b->max = max;
+}
+
 void buf_reset(buf_t *b)
 {
 	b->off = b->len = 0;

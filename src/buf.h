@@ -29,6 +29,7 @@ typedef struct {
 int buf_init(buf_t *b, size_t initial, size_t max);
 void buf_free(buf_t *b);                 /* wipes then frees */
 void buf_reset(buf_t *b);                /* empty, keeps the allocation */
+void buf_release(buf_t *b);              /* empty, allocation wiped and freed; max kept */
 static inline size_t buf_used(const buf_t *b) { return b->len - b->off; }
 static inline uint8_t *buf_data(const buf_t *b) { return b->p + b->off; }
 /* Ensure room for `extra` more bytes; returns pointer to the free space. */

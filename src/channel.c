@@ -123,11 +123,6 @@ struct chanset *chan_init(struct conn *c)
 	struct chanset *cs = calloc(1, sizeof(*cs));
 	if (!cs)
 		return NULL;
-	cs->rbuf = malloc(CHAN_READ_MAX);
-	if (!cs->rbuf) {
-		free(cs);
-		return NULL;
-	}
 	cs->c = c;
 	cs->last_active = alive_now_ms();
 	cs->global_timeout = alive_channel_timeout(conn_config(c), "global");
@@ -186,6 +181,15 @@ void chan_free(struct chanset *cs)
 			chan_destroy(cs->chans[i]);
 	free(cs->rbuf);
 	free(cs);
+}
+
+void chan_trim(struct chanset *cs)
+{
+	free(cs->rbuf);
+	cs->rbuf = NULL;
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+		if (cs->chans[i] && buf_used(&cs->chans[i]->in) == 0)
+			buf_release(&cs->chans[i]->in);
 }
 
 int chan_count(const struct chanset *cs)
@@ -327,6 +331,9 @@ static void pump_out(struct channel *ch, int ext)
 	int *fd = ext ? &ch->efd : &ch->rfd;
 	int drain = ch->drain_on_end && ch->source_ended;
 
+	/* the scratch buffer is allocated when needed and freed when idle */
+	if (!ch->cs->rbuf && !(ch->cs->rbuf = malloc(CHAN_READ_MAX)))
+		return;
 	while (*fd >= 0 && can_read_out(ch)) {
 		size_t want = ch->rwin < CHAN_READ_MAX ? ch->rwin : CHAN_READ_MAX;
 		ssize_t r = read(*fd, ch->cs->rbuf, want);

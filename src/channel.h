@@ -128,6 +128,8 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status);
  * window change, so that held-back data can flow. */
 void chan_kick(struct chanset *cs);
 int chan_count(const struct chanset *cs);
+/* Idle: frees the read scratch and the empty per-channel buffers. */
+void chan_trim(struct chanset *cs);
 /* ChannelTimeout: close (EOF + CLOSE) every open channel that has seen no
  * DATA either way for its type's interval, or all of them when the global
  * interval has passed without DATA on any. now = alive_now_ms(). */

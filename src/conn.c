@@ -12,7 +12,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +65,7 @@ struct conn {
 	int was_throttled;
 	int preauth_child;           /* the sandboxed pre-auth child (monitor.h) */
 	int handed_over;             /* the child sent its transport state */
+	int trimmed;                 /* memory given back since the last event */
 };
 
 static int privsep_on;
@@ -915,16 +919,67 @@ int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t si
 	return 0;
 }
 
+/* ---- memory of an idle connection -------------------------------------- */
+
+/* How long an authenticated connection is quiet before it gives memory back. */
+#define CONN_IDLE_TRIM_MS 500
+
+/* The stack below this frame holds nothing live: its pages go back to the
+ * kernel (they come back zeroed if the stack grows there again). The
+ * window lies within the stack and the guard gap the kernel keeps free
+ * below it (256 pages or more), so it maps nothing else. */
+static __attribute__((noinline)) void trim_stack(void)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const size_t window = 512u * 1024;
+	uintptr_t top = ((uintptr_t)__builtin_frame_address(0) & ~(page - 1)) - 2 * page;
+	if (top > window)
+		madvise((void *)(top - window), window, MADV_DONTNEED);
+}
+
+/* Buffers grow on demand: once the connection is quiet, the empty ones
+ * are wiped and freed, the free heap pages returned (malloc_trim), and
+ * the stack the handshake and the last burst used given back, so an idle
+ * session holds little more than its state. */
+static void trim_memory(struct conn *c)
+{
+	pkt_trim(&c->pkt);
+	if (c->chans)
+		chan_trim(c->chans);
+	if (buf_used(&c->obuf) == 0)
+		buf_release(&c->obuf);
+	if (buf_used(&c->held) == 0)
+		buf_release(&c->held);
+	malloc_trim(0);
+	trim_stack();
+	c->trimmed = 1;
+}
+
+/* The poll() timeout, shortened to the idle mark when memory is still held. */
+static int loop_timeout_ms(const struct conn *c)
+{
+	int t = next_timeout_ms(c);
+	if (c->authenticated && !c->trimmed && !c->closing && t > CONN_IDLE_TRIM_MS)
+		t = CONN_IDLE_TRIM_MS;
+	return t;
+}
+
 static void conn_loop(struct conn *c)
 {
-	struct pollfd pfd[MAX_POLLFDS];
+	/* static: 8 KiB on the stack would stay resident for the whole session */
+	static struct pollfd pfd[MAX_POLLFDS];
 	while (!c->ended) {
 		int n_chan, n_fwd;
 		int n = build_pollfds(c, pfd, &n_chan, &n_fwd);
-		if (poll(pfd, (nfds_t)n, next_timeout_ms(c)) < 0 && errno != EINTR) {
+		int ready = poll(pfd, (nfds_t)n, loop_timeout_ms(c));
+		if (ready < 0 && errno != EINTR) {
 			set_cause(c, "poll failed");
 			break;
 		}
+		if (ready != 0)
+			c->trimmed = 0;
+		else if (c->authenticated && !c->trimmed && !c->closing)
+			trim_memory(c);
 		if (pfd[2].revents & POLLIN)
 			reap_children(c);
 		handle_socket_events(c, pfd);

@@ -63,6 +63,20 @@ void pkt_free(struct packet *p)
 	buf_free(&p->zbuf);
 }
 
+void pkt_trim(struct packet *p)
+{
+	if (p->consume_pending) {
+		buf_consume(&p->in, p->consume_pending);
+		p->consume_pending = 0;
+	}
+	if (buf_used(&p->in) == 0)
+		buf_release(&p->in);
+	if (buf_used(&p->out) == 0)
+		buf_release(&p->out);
+	buf_release(&p->payload);   /* pkt_next's answer: consumed by now */
+	buf_release(&p->zbuf);      /* scratch */
+}
+
 void pkt_set_rx(struct packet *p, tcrypt_t *t)
 {
 	tcrypt_free(p->rx);

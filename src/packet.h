@@ -45,6 +45,8 @@ int pkt_fill(struct packet *p);
  * next call), 0 when more bytes are needed, -1 on a framing, MAC or
  * decompression error (p->err). */
 int pkt_next(struct packet *p, const uint8_t **payload, size_t *len);
+/* Idle: frees the buffers that hold nothing; they grow again when used. */
+void pkt_trim(struct packet *p);
 /* Wipe the packet last returned by pkt_next (raw and decompressed copies):
  * for payloads that carry a secret, such as a password. */
 void pkt_wipe_last(struct packet *p);

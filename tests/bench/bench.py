@@ -509,7 +509,9 @@ def measure_memory(server, user, key):
                     os.stat(f"/proc/{p}").st_uid == uid:
                 sleeper = p
         time.sleep(0.1)
-    time.sleep(0.5)  # let the session settle after the command started
+    # Idle: wombatd gives its buffers and stack back after 500 ms without
+    # traffic (conn.c, trim_memory); the same wait for every server.
+    time.sleep(1.5)
     procs = server_processes(server, exclude=before)
     result = {
         "listener_rss_kib": proc_status_kib(server.pid, "VmRSS"),
