@@ -112,11 +112,25 @@ def rfc3526_groups():
             for n in (14, 15, 16, 17, 18)}
 
 
+def modp_h_groups():
+    """crypto/modp.h's RFC3526_MODP_<bits> macros: {bits: p}."""
+    text = Path(REPO, "crypto/modp.h").read_text()
+    return {int(bits): int("".join(re.findall(r'"([0-9A-F]+)"', body)), 16)
+            for bits, body in re.findall(
+                r'#define RFC3526_MODP_(\d+) \\\n((?:\t"[0-9A-F]+"(?: \\)?\n)+)', text)}
+
+
 def test_fixed_groups_match_rfc3526():
-    ours = c_hex_constants("crypto/kexalg.c",
-                           r'static const char (group\d+)_p\[\] =\n((?:\t"[0-9A-F]+"\n?)+);')
+    """crypto/modp.h equals asyncssh's RFC 3526 groups, and kexalg.c's fixed
+    groups are the right ones of them."""
     rfc = rfc3526_groups()
-    assert ours == {"group14": rfc[2048], "group16": rfc[4096], "group18": rfc[8192]}
+    modp = modp_h_groups()
+    assert sorted(modp) == [2048, 4096, 6144, 8192]
+    for bits, p in modp.items():
+        assert p == rfc[bits], bits
+    text = Path(REPO, "crypto/kexalg.c").read_text()
+    fixed = dict(re.findall(r'static const char (group\d+)_p\[\] = RFC3526_MODP_(\d+);', text))
+    assert fixed == {"group14": "2048", "group16": "4096", "group18": "8192"}
 
 
 def openssl_says_prime(n):
@@ -132,6 +146,12 @@ def test_builtin_gex_groups_are_safe_primes():
     prime again at 6144/8192 bits costs minutes)."""
     groups = c_hex_constants("crypto/dhgroup_builtin.h",
                              r'\{ (\d+), "[^"]*",\n((?:\t  "[0-9A-F]+"\n)+)')
+    # the RFC 3526 entries name crypto/modp.h's macro instead of the hex
+    named = re.findall(r'\{ (\d+), "[^"]*",\n\t  RFC3526_MODP_(\d+)\n',
+                       Path(REPO, "crypto/dhgroup_builtin.h").read_text())
+    modp = modp_h_groups()
+    for bits, macro_bits in named:
+        groups[bits] = modp[int(macro_bits)]
     origins = dict(re.findall(r'\{ (\d+), "([^"]*)"',
                               Path(REPO, "crypto/dhgroup_builtin.h").read_text()))
     assert sorted(int(b) for b in groups) == [2048, 3072, 4096, 6144, 8192]
