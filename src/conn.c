@@ -1129,8 +1129,10 @@ static int64_t monitor_deadline(const struct conn *c)
 	return alive_now_ms() + (int64_t)c->cfg.login_grace_time * 1000 + 10000;
 }
 
-/* Answer the child until it hands over (1), ends (0), or breaks the
- * protocol (-1, logged). */
+/* Answer the child until it hands over (1), ends (0), breaks the protocol
+ * (-1, logged), or outlives LoginGraceTime and its margin (-2, logged: a
+ * child stopped or starved of CPU, which is the grace time's end, not a
+ * protocol error). */
 static int serve_child(struct conn *c, int fd, struct sshkey **hostkeys, int n_hostkeys)
 {
 	struct monitor m;
@@ -1145,7 +1147,7 @@ static int serve_child(struct conn *c, int fd, struct sshkey **hostkeys, int n_h
 		int64_t left = deadline < 0 ? -1 : deadline - alive_now_ms();
 		if (deadline >= 0 && left <= 0) {
 			snprintf(m.err, sizeof(m.err), "pre-auth child still running after LoginGraceTime");
-			rc = -1;
+			rc = -2;
 			break;
 		}
 		if (poll(&pfd, 1, left < 0 ? -1 : (int)left) <= 0)
@@ -1236,6 +1238,17 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 		kill(pid, SIGKILL);
 	close(sp[0]);
 	int status = wait_child(pid);
+	if (rc == -2) {
+		char cause[128];
+		snprintf(cause, sizeof(cause), "LoginGraceTime (%d s) exceeded before "
+			 "authentication (the pre-auth child did not end in time)",
+			 c->cfg.login_grace_time);
+		set_cause(c, cause);
+		c->end_kind = CONN_END_GRACE;
+		log_end(c);
+		conn_free(c);
+		return CONN_END_GRACE;
+	}
 	if (rc < 0) {
 		set_cause(c, "monitor request out of order or malformed (see above)");
 		c->end_kind = CONN_END_PROTOCOL;

@@ -42,6 +42,9 @@ SERVER_WRAPPER = shlex.split(os.environ.get("WOMBAT_SERVER_WRAPPER", ""))
 # The sanitizer build refuses to start with a library preloaded ahead of its
 # runtime, so tests that need LD_PRELOAD cannot run against it.
 SANITIZED = bool(SANITIZER_REPORTS)
+# ssh's ConnectTimeout (connect and banner): under valgrind (check-valgrind)
+# each connection process is itself started under valgrind first.
+CONNECT_TIMEOUT = 60 if SERVER_WRAPPER else 10
 # The sanitizers' settings, for tests that start wombatd with an environment
 # of their own making (else its reports would go to its stderr, unchecked).
 SANITIZER_ENV = {name: os.environ[name] for name in
@@ -435,7 +438,7 @@ def ssh_argv(server, *cmd, key=None, opts=(), verbose=False, user=None):
     argv = [SSH, "-p", str(server.port), "-F", "/dev/null",
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-            "-o", "ConnectTimeout=10"]
+            "-o", f"ConnectTimeout={CONNECT_TIMEOUT}"]
     argv += ["-v"] if verbose else ["-o", "LogLevel=ERROR"]
     if key is None:
         key = _default_keys.user["ed25519"]
