@@ -167,29 +167,60 @@ out:
 	return n;
 }
 
-/* The binary a connection process runs: the listener's own, as the kernel
- * holds it (replacing the file on disk, an upgrade, changes nothing until a
- * restart). Under valgrind (the check-valgrind build, WOMBAT_VALGRIND),
- * /proc/self/exe is valgrind's tool, which --trace-children cannot run as
- * a client: the path valgrind reports for the client is taken instead, once. */
-static const char *self_exe(void)
+/* The file a connection process is started from, found on the first call.
+ * Natively /proc/self/exe: the running binary's inode, even if its file has
+ * been replaced since. Under a user-mode emulator (qemu-user) the kernel's
+ * /proc/self/exe is the emulator, and an exec of it would start the
+ * emulator with wombatd's arguments; the emulator hides that from open(),
+ * which gives the program's own file. So the file open() gives is compared
+ * with the one the kernel's link names (stat): when they differ, the
+ * connection process is started from the opened file, through
+ * /proc/self/fd/N (kept open, close-on-exec, above the fixed slots), and the
+ * kernel runs it through binfmt_misc, i.e. the emulator again. */
+static const char *exec_path(void)
 {
 #ifdef WOMBAT_VALGRIND
-	static char path[4096];
-	if (!path[0]) {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-		if (n <= 0 || (size_t)n >= sizeof(path) - 1)
-			return "/proc/self/exe";
+	/* the check-valgrind build: /proc/self/exe is valgrind's tool, which
+	 * --trace-children cannot run as a client; valgrind reports the
+	 * client's own path through readlink */
+	static char path[4096] = "/proc/self/exe";
+	static int resolved;
+	if (resolved)
+		return path;
+	resolved = 1;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(path) - 1)
+		snprintf(path, sizeof(path), "/proc/self/exe");
+	else
 		path[n] = 0;
-	}
 	return path;
 #else
-	return "/proc/self/exe";
+	static char path[32] = "/proc/self/exe";
+	static int resolved;
+	if (resolved)
+		return path;
+	resolved = 1;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return path;
+	struct stat opened, linked;
+	if (fstat(fd, &opened) == 0 && stat("/proc/self/exe", &linked) == 0 &&
+	    (opened.st_dev != linked.st_dev || opened.st_ino != linked.st_ino)) {
+		int kept = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+		if (kept >= 0) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", kept);
+			logit("/proc/self/exe is not this program (an emulator's?): connection "
+			      "processes start from the program's own file (%s)", path);
+		}
+	}
+	close(fd);
+	return path;
 #endif
 }
 
 pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 {
+	const char *exe = exec_path();
 	/* above the fixed slots first, so that placing one cannot clobber
 	 * another's source */
 	int s = fcntl(sock, F_DUPFD_CLOEXEC, 10);
@@ -204,10 +235,8 @@ pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 			 posix_spawn_file_actions_adddup2(&fa, snap, REXEC_SNAPSHOT_FD) |
 			 posix_spawn_file_actions_adddup2(&fa, nt, REXEC_NOTIFY_FD);
 		/* vfork-like: the listener's memory is not copied */
-		if (rc == 0 && (rc = posix_spawn(&pid, self_exe(), &fa, NULL, argv,
-						 environ)) != 0) {
-			error("cannot start the connection process (%s): %s", self_exe(),
-			      strerror(rc));
+		if (rc == 0 && (rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ)) != 0) {
+			error("cannot start the connection process (%s): %s", exe, strerror(rc));
 			pid = -1;
 		}
 		posix_spawn_file_actions_destroy(&fa);

@@ -31,8 +31,10 @@ int rexec_load(int fd, struct config *cfg, struct sshkey **keys, int max, char *
 	       size_t errsz);
 /* In the listener: start the connection process with sock, snapshot and
  * notify on their fixed descriptors, executing argv (argv[0] is ignored:
- * the running binary, /proc/self/exe, is executed) through posix_spawn,
- * which does not copy the listener's memory. Its pid, or -1 (logged). */
+ * the running binary, /proc/self/exe, is executed; under an emulator whose
+ * /proc/self/exe is itself, the program's file opened through it, see
+ * rexec.c) through posix_spawn, which does not copy the listener's memory.
+ * Its pid, or -1 (logged). */
 pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv);
 
 #endif
