@@ -38,6 +38,7 @@
 #include "channel.h"
 #include "config.h"
 #include "conn.h"
+#include "fuzz_conn.h"
 #include "fuzz_util.h"
 #include "packet.h"
 
@@ -52,8 +53,7 @@ static const char *const config_texts[4] = {
 	"MaxSessions 0\nChannelTimeout global=5\nDisableForwarding yes\n",
 };
 static struct config configs[4];
-static struct passwd user;
-static char user_name[64], user_dir[256], user_shell[64];
+static struct fuzz_user user;
 
 /* ---- the stub connection ----------------------------------------------- */
 
@@ -86,7 +86,7 @@ int conn_pkt_send(struct conn *c)
 
 size_t conn_out_queued(const struct conn *c) { return c->queued; }
 const struct config *conn_config(const struct conn *c) { return c->cfg; }
-const struct passwd *conn_user(const struct conn *c) { return c->have_user ? &user : NULL; }
+const struct passwd *conn_user(const struct conn *c) { return c->have_user ? &user.pw : NULL; }
 const struct authkey_opts *conn_authkey_opts(const struct conn *c)
 {
 	return c->have_opts ? &c->opts : NULL;
@@ -122,29 +122,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_setup();
-	for (int i = 0; i < 4; i++) {
-		char err[512];
-		const char *t = config_texts[i];
-		config_defaults(&configs[i]);
-		if (config_load_file(&configs[i], fuzz_tmp_write((const uint8_t *)t, strlen(t)),
-				     err, sizeof(err)) < 0) {
-			fprintf(stderr, "fuzz_channel: config %d: %s\n", i, err);
-			abort();
-		}
-	}
+	fuzz_load_configs(configs, config_texts, 4, "fuzz_channel");
 	/* the user the process runs as (a pty is given to it and back) */
-	struct passwd *pw = getpwuid(getuid());
-	if (!pw)
-		abort();
-	snprintf(user_name, sizeof(user_name), "%s", pw->pw_name);
-	snprintf(user_dir, sizeof(user_dir), "%s", pw->pw_dir);
-	snprintf(user_shell, sizeof(user_shell), "%s", pw->pw_shell);
-	user = *pw;
-	user.pw_name = user_name;
-	user.pw_dir = user_dir;
-	user.pw_shell = user_shell;
-	user.pw_passwd = (char *)"x";
-	user.pw_gecos = (char *)"";
+	fuzz_user_self(&user);
 	return 0;
 }
 

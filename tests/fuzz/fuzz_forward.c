@@ -45,6 +45,7 @@
 #include "config.h"
 #include "conn.h"
 #include "forward.h"
+#include "fuzz_conn.h"
 #include "fuzz_util.h"
 #include "packet.h"
 
@@ -59,8 +60,7 @@ static const char *const config_texts[4] = {
 	 "ForwardConnectTimeout 0\n"),
 };
 static struct config configs[4];
-static struct passwd user;
-static char user_name[64], user_dir[256], user_shell[64];
+static struct fuzz_user user;
 
 /* ---- the stub connection ----------------------------------------------- */
 
@@ -90,7 +90,7 @@ int conn_pkt_send(struct conn *c)
 
 size_t conn_out_queued(const struct conn *c) { return c->queued; }
 const struct config *conn_config(const struct conn *c) { return c->cfg; }
-const struct passwd *conn_user(const struct conn *c) { return c->have_user ? &user : NULL; }
+const struct passwd *conn_user(const struct conn *c) { return c->have_user ? &user.pw : NULL; }
 const struct authkey_opts *conn_authkey_opts(const struct conn *c)
 {
 	return c->have_opts ? &c->opts : NULL;
@@ -398,28 +398,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_setup();
 	signal(SIGPIPE, SIG_IGN);   /* writes to a closed peer */
-	for (int i = 0; i < 4; i++) {
-		char err[512];
-		const char *t = config_texts[i];
-		config_defaults(&configs[i]);
-		if (config_load_file(&configs[i], fuzz_tmp_write((const uint8_t *)t, strlen(t)),
-				     err, sizeof(err)) < 0) {
-			fprintf(stderr, "fuzz_forward: config %d: %s\n", i, err);
-			abort();
-		}
-	}
-	struct passwd *pw = getpwuid(getuid());
-	if (!pw)
-		abort();
-	snprintf(user_name, sizeof(user_name), "%s", pw->pw_name);
-	snprintf(user_dir, sizeof(user_dir), "%s", pw->pw_dir);
-	snprintf(user_shell, sizeof(user_shell), "%s", pw->pw_shell);
-	user = *pw;
-	user.pw_name = user_name;
-	user.pw_dir = user_dir;
-	user.pw_shell = user_shell;
-	user.pw_passwd = (char *)"x";
-	user.pw_gecos = (char *)"";
+	fuzz_load_configs(configs, config_texts, 4, "fuzz_forward");
+	fuzz_user_self(&user);
 	return 0;
 }
 
