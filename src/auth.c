@@ -149,9 +149,12 @@ int user_group_names(const struct passwd *pw, const char **out, int max)
 	char *names = pid > 0 ? malloc(cap) : NULL;
 	size_t len = names ? read_all(fds[0], names, cap) : 0;
 	close(fds[0]);
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	pid_t reaped = -1;
+	while (pid > 0 && (reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (!names || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	/* only a child seen to exit 0 sent every name: a partial list could
+	 * miss a DenyGroups match */
+	if (!names || reaped != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		free(names);
 		return -1;
 	}
