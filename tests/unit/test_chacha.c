@@ -11,6 +11,7 @@
 #include <tomcrypt.h>
 
 #include "unit.h"
+#include "dump.h"
 #include "chacha.h"
 #include "cpu.h"
 #include "crypto.h"
@@ -125,27 +126,10 @@ static void test_chacha_random(void)
 
 /* ---- dump for the cross-check against python3-cryptography ---- */
 
-static uint64_t xs;
-static void prng_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		xs ^= xs << 13; xs ^= xs >> 7; xs ^= xs << 17;
-		p[i] = (uint8_t)(xs >> 24);
-	}
-}
-
-static void hex(const uint8_t *p, size_t n)
-{
-	putchar(' ');
-	if (!n)
-		putchar('-');
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
-}
 
 static int dump(int count, uint64_t seed)
 {
-	xs = seed * 0x9e3779b97f4a7c15ULL | 1;
+	prng_seed(seed);
 	printf("impl %s\n", cpu_chacha_impl());
 	for (int i = 0; i < count; i++) {
 		uint8_t key[32], nonce[8], c8[8], p[2100], len[2];

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "sha256.h"
 #include "unit.h"
+#include "dump.h"
 
 static void digest_of(const void *m, size_t n, uint8_t out[32])
 {
@@ -110,27 +111,10 @@ static void test_paths_agree(void)
 
 /* ---- dump for the cross-check against python3 hashlib ---- */
 
-static uint64_t xs;
-static void prng_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		xs ^= xs << 13; xs ^= xs >> 7; xs ^= xs << 17;
-		p[i] = (uint8_t)(xs >> 24);
-	}
-}
-
-static void hex(const uint8_t *p, size_t n)
-{
-	putchar(' ');
-	if (!n)
-		putchar('-');
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
-}
 
 static int dump(int count, uint64_t seed)
 {
-	xs = seed * 0x9e3779b97f4a7c15ULL | 1;
+	prng_seed(seed);
 	printf("impl %s\n", cpu_sha256_impl());
 	for (int i = 0; i < count; i++) {
 		uint8_t m[3000], len[2], d[32];
