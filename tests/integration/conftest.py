@@ -226,6 +226,20 @@ def keys(tmp_path_factory):
     return Keys(tmp_path_factory.mktemp("keys"))
 
 
+@pytest.fixture(scope="module")
+def readable_keys(keys):
+    """A copy of authorized_keys a throw-away user can read (pytest's tmp
+    directories are root's, mode 0700)."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="wombat-keys-")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "authorized_keys")
+    shutil.copy(keys.authorized_keys, path)
+    os.chmod(path, 0o644)
+    yield path
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def bigfile(tmp_path_factory):
     """(path, sha256 hex) of a 64 MiB random file."""

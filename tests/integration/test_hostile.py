@@ -13,11 +13,9 @@ test's docstring says which.
 """
 import os
 import resource
-import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 import zlib
@@ -60,19 +58,6 @@ def good_user():
     # unique per run: a parallel run (another checkout) must not delete it
     with throwaway_user(f"wbxgood{os.getpid()}", "a fast-shell good client") as name:
         yield name
-
-
-@pytest.fixture(scope="module")
-def readable_keys(keys):
-    """authorized_keys where the throw-away user can read it (pytest's tmp
-    directories are root's, mode 0700)."""
-    d = tempfile.mkdtemp(prefix="wbx-hostile-")
-    os.chmod(d, 0o755)
-    path = os.path.join(d, "authorized_keys")
-    shutil.copy(keys.authorized_keys, path)
-    os.chmod(path, 0o644)
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
 
 
 class GoodClient:

@@ -66,9 +66,7 @@ import pwd
 import random
 import re
 import resource
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import warnings
@@ -116,19 +114,6 @@ def user():
     # unique per run: a parallel run (another checkout) must not delete it
     with throwaway_user(f"wflload{os.getpid()}", "a fast-shell load user") as name:
         yield name
-
-
-@pytest.fixture(scope="module")
-def readable_keys(keys):
-    """authorized_keys the throw-away user can read (pytest's tmp
-    directories are root's, mode 0700)."""
-    d = tempfile.mkdtemp(prefix="wfl-load-")
-    os.chmod(d, 0o755)
-    path = os.path.join(d, "authorized_keys")
-    shutil.copy(keys.authorized_keys, path)
-    os.chmod(path, 0o644)
-    yield path
-    shutil.rmtree(d, ignore_errors=True)
 
 
 # -------------------------------------------------- the listener, from /proc
