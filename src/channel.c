@@ -25,6 +25,8 @@ struct channel {
 	uint32_t id, rid;          /* ours, the client's */
 	enum chan_state state;
 	int was_open;              /* reached OPEN (else: no close line in the log) */
+	uint32_t lwin_size;        /* the window we announce and refill to
+	                            * (ChannelWindowSize, when it opened) */
 	uint32_t lwin;             /* window the client has left to send us */
 	uint32_t lconsumed;        /* bytes consumed since our last adjust */
 	uint32_t rwin, rmaxpkt;    /* client's window and max packet */
@@ -531,7 +533,7 @@ void chan_child_exited(struct chanset *cs, pid_t pid, int status)
  * it is used up: big steps, early enough that the client never stalls. */
 static void maybe_adjust(struct channel *ch)
 {
-	if (ch->state != CH_OPEN || ch->eof_rcvd || ch->lconsumed < CHAN_WINDOW / 2)
+	if (ch->state != CH_OPEN || ch->eof_rcvd || ch->lconsumed < ch->lwin_size / 2)
 		return;
 	buf_t *b = conn_pkt_start(ch->cs->c, SSH_MSG_CHANNEL_WINDOW_ADJUST);
 	if (!b)
@@ -614,14 +616,15 @@ static struct channel *chan_new(struct chanset *cs, const struct chan_type *t, i
 	struct channel *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return NULL;
-	if (buf_init(&ch->in, 0, CHAN_WINDOW) < 0) {
+	ch->lwin_size = (uint32_t)cfg->channel_window;
+	if (buf_init(&ch->in, 0, ch->lwin_size) < 0) {
 		free(ch);
 		return NULL;
 	}
 	ch->cs = cs;
 	ch->type = t;
 	ch->id = (uint32_t)id;
-	ch->lwin = CHAN_WINDOW;
+	ch->lwin = ch->lwin_size;
 	ch->wfd = ch->rfd = ch->efd = ch->wait_fd = -1;
 	ch->drain_on_end = cfg->close_on_child_exit;
 	clock_gettime(CLOCK_MONOTONIC, &ch->start);
@@ -647,7 +650,7 @@ static void send_confirmation(struct channel *ch)
 		return;
 	buf_put_u32(b, ch->rid);
 	buf_put_u32(b, ch->id);
-	buf_put_u32(b, CHAN_WINDOW);
+	buf_put_u32(b, ch->lwin_size);
 	buf_put_u32(b, CHAN_MAX_PACKET);
 	conn_pkt_send(ch->cs->c);
 }
@@ -756,7 +759,7 @@ struct channel *chan_open_out(struct chanset *cs, const struct chan_type *t, voi
 	if (b) {
 		buf_put_cstring(b, t->name);
 		buf_put_u32(b, ch->id);
-		buf_put_u32(b, CHAN_WINDOW);
+		buf_put_u32(b, ch->lwin_size);
 		buf_put_u32(b, CHAN_MAX_PACKET);
 		buf_put(b, buf_data(extra), buf_used(extra));
 		conn_pkt_send(cs->c);

@@ -16,9 +16,10 @@
  * producer has ended" (chan_source_ended).
  *
  * Flow control.
- *   in:  we advertise CHAN_WINDOW; the client's DATA must fit in what is left
- *        of it and in CHAN_MAX_PACKET (else protocol error). Data is buffered
- *        for the consumer; the buffer is bounded by the window because
+ *   in:  we advertise ChannelWindowSize (the connection's configuration
+ *        when the channel opens); the client's DATA must fit in what is
+ *        left of it and in CHAN_MAX_PACKET (else protocol error). Data is
+ *        buffered for the consumer; the buffer is bounded by the window because
  *        the window is only re-opened (WINDOW_ADJUST) for bytes that were
  *        written (or discarded because the consumer is gone), once
  *        more than half the window has been consumed.
@@ -101,7 +102,6 @@
 #include <sys/types.h>
 #include "buf.h"
 
-#define CHAN_WINDOW      (2u * 1024 * 1024)  /* initial window we advertise */
 #define CHAN_MAX_PACKET  32768u              /* max DATA we accept */
 #define CHAN_READ_MAX    (64u * 1024)        /* one read() from a child fd */
 #define CHAN_MAX_CHANNELS 256                /* per connection */

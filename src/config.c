@@ -565,6 +565,24 @@ static int p_octal(struct pctx *p, const struct keyword *k, char **av, int ac)
 	return 0;
 }
 
+/* A byte count with an optional K or M suffix, within the keyword's
+ * min..max (ChannelWindowSize). */
+static int p_bytes(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	uint64_t v;
+	if (one_arg(p, ac) < 0)
+		return -1;
+	if (parse_size(av[0], &v) < 0)
+		return perr(p, p->opt, "bad size '%s' (expected bytes, or a number with a "
+			    "K or M suffix)", av[0]);
+	if (v < (uint64_t)k->min || v > (uint64_t)k->max)
+		return perr(p, p->opt, "size '%s' out of range (%ldK to %ldM)", av[0],
+			    k->min >> 10, k->max >> 20);
+	if (take(p, k))
+		*FIELD(p->c, k, int) = (int)v;
+	return 0;
+}
+
 static int p_time(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	int v;
@@ -1516,6 +1534,9 @@ static const struct keyword keywords[] = {
 	TIME("ForwardConnectTimeout", forward_connect_timeout, M),
 	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
 	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
+	{ .name = "ChannelWindowSize", .parse = p_bytes, .dump = d_int, .st = ST_INT,
+	  .off = OFF(channel_window), .flags = M, .min = CFG_CHANNEL_WINDOW_MIN,
+	  .max = CFG_CHANNEL_WINDOW_MAX },
 	/* structure */
 	{ .name = "Include", .flags = KW_INCLUDE | M },
 	{ .name = "Match", .flags = KW_MATCHKW | M },
@@ -1891,6 +1912,7 @@ void config_defaults(struct config *c)
 	c->ca_signature_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->compression = 1;
 	c->max_sessions = 10;
+	c->channel_window = (int)CFG_CHANNEL_WINDOW_DEFAULT;
 	c->permit_tty = 1;
 	c->print_motd = 1;
 	c->print_last_log = 1;

@@ -12,6 +12,13 @@
  * default has no time limit; "RekeyLimit default none" gives that). */
 #define DEFAULT_REKEY_SECONDS 3600
 #define CFG_N_KEYWORDS 128
+/* ChannelWindowSize: the receive window each channel announces, in bytes.
+ * The default is 2 MiB; below 4 KiB a window adjust would be due every
+ * few packets, and 16 MiB (above dropbear's 10 MiB -W limit) bounds what a
+ * stalled reader can leave buffered per channel. */
+#define CFG_CHANNEL_WINDOW_DEFAULT (2L * 1024 * 1024)
+#define CFG_CHANNEL_WINDOW_MIN     (4L * 1024)
+#define CFG_CHANNEL_WINDOW_MAX     (16L * 1024 * 1024)
 
 struct cfg_match;
 enum permit_root { PERMIT_ROOT_NO, PERMIT_ROOT_YES, PERMIT_ROOT_PROHIBIT_PASSWORD,
@@ -107,6 +114,7 @@ struct config {
 	int session_kill_timeout;            /* seconds */
 	char *session_cgroup_root;           /* NULL: under the daemon's own cgroup */
 	int session_kill_fallback_pgrp;
+	int channel_window;                  /* bytes (ChannelWindowSize) */
 	/* internal: Match blocks kept for config_match, and which keywords have
 	 * been set (first value wins) */
 	struct cfg_match *matches;           int n_matches;

@@ -14,6 +14,7 @@
 
 #define DROPBEAR_MAX_PORTS 10      /* "up to 10 can be specified" */
 #define DROPBEAR_MAX_TRIES "10"    /* dropbear's MAX_AUTH_TRIES */
+#define DROPBEAR_MAX_WINDOW 10485760L /* dropbear lowers a larger -W to this */
 
 /* What the dropbear flags said, before translation. */
 struct db_flags {
@@ -21,6 +22,7 @@ struct db_flags {
 	int no_password, no_root_password, no_root, blank_password;
 	int no_local_fwd, no_remote_fwd, gateway, no_motd;
 	const char *keepalive, *idle, *max_tries, *banner, *pid_file, *command, *group;
+	unsigned long long window;   /* -W, 0 = not given */
 	const char *ports[DROPBEAR_MAX_PORTS];
 	int n_ports;
 	const char *keys[CFG_MAX_LIST];
@@ -52,8 +54,9 @@ static void usage(void)
 	fprintf(stderr,
 		"wombatd with dropbear's command line: dropbear [-FEmwsgjkaBRiz] [-b bannerfile]\n"
 		"  [-r keyfile]... [-p [address:]port]... [-P pidfile] [-T max_auth_tries]\n"
-		"  [-K keepalive] [-I idle_timeout] [-G group] [-c command] [--wombat wombatd-flags]\n"
-		"-e, -t and -W have no meaning in wombat and are refused; see the README,\n"
+		"  [-K keepalive] [-I idle_timeout] [-G group] [-c command] [-W windowsize]\n"
+		"  [--wombat wombatd-flags]\n"
+		"-e and -t have no meaning in wombat and are refused; see the README,\n"
 		"\"Replacing dropbear\".\n");
 }
 
@@ -90,12 +93,20 @@ static int refuse(char flag, char *err, size_t errsz)
 	case 't':
 		return set_err(err, errsz, "-t (password and public key both required) is not "
 			       "supported: wombat has no AuthenticationMethods");
-	case 'W':
-		return set_err(err, errsz, "-W (receive window size) is not supported: "
-			       "wombat's channel window is fixed (2 MiB)");
 	default:
 		return set_err(err, errsz, "unknown option -%c (see dropbear -h)", flag);
 	}
+}
+
+/* -W bytes: dropbear's per-channel receive window, a plain number (as
+ * OpenWrt's init script passes it). */
+static int take_window(struct db_flags *f, const char *v, char *err, size_t errsz)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 10 || strspn(v, "0123456789") != n || strtoull(v, NULL, 10) == 0)
+		return set_err(err, errsz, "-W %s: expected a window size in bytes", v);
+	f->window = strtoull(v, NULL, 10);
+	return 0;
 }
 
 /* A flag that takes a value. */
@@ -119,6 +130,7 @@ static int take_value(struct db_flags *f, char flag, const char *v, char *err, s
 	case 'K': f->keepalive = v; return check_number(flag, v, err, errsz);
 	case 'I': f->idle = v; return check_number(flag, v, err, errsz);
 	case 'T': f->max_tries = v; return check_number(flag, v, err, errsz);
+	case 'W': return take_window(f, v, err, errsz);
 	default: return refuse(flag, err, errsz);
 	}
 }
@@ -245,6 +257,24 @@ static int push_auth(struct dropbear_cmd *c, const struct db_flags *f)
 	return rc;
 }
 
+/* -W: ChannelWindowSize. dropbear takes any size up to 10 MiB and lowers a
+ * larger one to that; wombat does the same, and raises one below its
+ * 4 KiB minimum to that, saying so in the log (c->note), so that the init
+ * script's value never stops the server from starting. */
+static int push_window(struct dropbear_cmd *c, unsigned long long asked)
+{
+	long w = asked > DROPBEAR_MAX_WINDOW ? DROPBEAR_MAX_WINDOW : (long)asked;
+	if (w < CFG_CHANNEL_WINDOW_MIN)
+		w = CFG_CHANNEL_WINDOW_MIN;
+	if ((unsigned long long)w != asked)
+		snprintf(c->note, sizeof(c->note), "dropbear -W %llu: using a window of %ld "
+			 "bytes (%ld to %ld)", asked, w, (long)CFG_CHANNEL_WINDOW_MIN,
+			 DROPBEAR_MAX_WINDOW);
+	char num[24];
+	snprintf(num, sizeof(num), "%ld", w);
+	return push_opt(c, "ChannelWindowSize", num);
+}
+
 static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 {
 	int rc = 0;
@@ -262,6 +292,8 @@ static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 		rc |= push_opt(c, "PrintMotd", "no");
 	if (f->command)
 		rc |= push_opt(c, "ForceCommand", f->command);
+	if (f->window)
+		rc |= push_window(c, f->window);
 	/* -K: a keepalive every N s, the connection closed after 3 unanswered */
 	if (f->keepalive && atoi(f->keepalive) > 0) {
 		rc |= push_opt(c, "ClientAliveInterval", f->keepalive);

@@ -23,6 +23,8 @@ struct dropbear_cmd {
 	/* -R: host key files to create when missing (dropbear format) */
 	char *create[CFG_MAX_LIST];
 	int n_create;
+	/* a warning for the log once it is open ("" none): -W was adjusted */
+	char note[160];
 };
 
 /* Is this program name (argv[0]) dropbear's? */

@@ -455,6 +455,8 @@ int main(int argc, char **argv)
 	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
 	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
 	debug("AES/GHASH implementation: %s", cpu_aes_impl());
+	if (db.note[0])
+		logit("%s", db.note);
 	if (!cl.test)
 		dropbear_create_keys(&db);
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);

@@ -100,6 +100,8 @@ def test_good_config_passes_t(tmp_path, hostkey):
     ("Match LocalPort 22,ssh\n", 1, "Match: bad LocalPort pattern 'ssh'"),
     ("Match RDomain x\n", 1, "Match: unsupported criterion 'RDomain'"),
     ("SessionKillMode sometimes\n", 1, "SessionKillMode: bad value 'sometimes'"),
+    ("Port 22\nChannelWindowSize 2K\n", 2, "ChannelWindowSize: size '2K' out of range (4K to 16M)"),
+    ("Match User bob\n  ChannelWindowSize 64 K\n", 2, "ChannelWindowSize: too many arguments"),
     ("Include does-not-exist.conf\n", 1, "Include: cannot open"),
 ])
 def test_bad_config_fails_t(tmp_path, hostkey, text, line, message):

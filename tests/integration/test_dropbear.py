@@ -1,7 +1,8 @@
 """wombatd as a drop-in for dropbear: started through a symlink named
 `dropbear`, with the command line OpenWrt's /etc/init.d/dropbear builds
 (dropbear -F -P /var/run/dropbear.1.pid -p 22 -K 300 -T 3 [-s] [-g] [-j] [-k]
-[-a] [-b banner] [-r key]...) and host keys made by Debian's dropbearkey.
+[-a] [-b banner] [-r key]... [-W window]) and host keys made by Debian's
+dropbearkey.
 An OpenSSH client logs in and sees the host key `dropbearkey -y` prints.
 """
 import os
@@ -69,13 +70,14 @@ def start_dropbear(link, args, tmp_path):
     return server.start()
 
 
-def openwrt_args(pid_file, db_keys, *optional):
+def openwrt_args(pid_file, db_keys, *optional, window=None):
     """The init script's order: -F -P pid, the optional flags, -r keys,
-    -p port, -K 300 (SSHKeepAlive) and -T 3 (MaxAuthTries)."""
+    -p port, -K 300 (SSHKeepAlive), -T 3 (MaxAuthTries) and, when its
+    RecvWindowSize is set, -W bytes (it lowers a value above 10 MiB first)."""
     args = ["-F", "-P", str(pid_file), *optional]
     for path in db_keys.values():
         args += ["-r", path]
-    return args + ["-p", "PORT", "-K", "300", "-T", "3"]
+    return args + ["-p", "PORT", "-K", "300", "-T", "3"] + (["-W", str(window)] if window else [])
 
 
 def seen_host_key(server, user, known_hosts, alg, *cmd, opts=()):
@@ -139,10 +141,11 @@ def test_dump_shows_the_effective_values(dropbear_link, db_keys, tmp_path):
     assert values(plain, "passwordauthentication") == ["yes"]
     assert values(plain, "allowtcpforwarding") == ["yes"]
     assert values(plain, "gatewayports") == ["no"]
+    assert values(plain, "channelwindowsize") == ["2097152"]      # wombat's default
 
     every = dump(dropbear_link, [a.replace("PORT", "192.168.1.1:22") for a in openwrt_args(
         pid, db_keys, "-s", "-g", "-j", "-k", "-a", "-b", "/etc/banner", "-I", "600",
-        "-c", "uptime -p", "-m")])
+        "-c", "uptime -p", "-m", window=262144)])
     assert values(every, "passwordauthentication") == ["no"]
     assert values(every, "kbdinteractiveauthentication") == ["no"]
     assert values(every, "permitrootlogin") == ["prohibit-password"]
@@ -155,6 +158,10 @@ def test_dump_shows_the_effective_values(dropbear_link, db_keys, tmp_path):
     assert values(every, "forcecommand") == ["uptime -p"]
     assert values(every, "printmotd") == ["no"]
     assert values(every, "listenaddress") == ["192.168.1.1:22"]
+    assert values(every, "channelwindowsize") == ["262144"]
+    # -W beyond the bounds: dropbear's 10 MiB at most, wombat's 4 KiB at least
+    assert values(dump(dropbear_link, ["-W", "20000000"]), "channelwindowsize") == ["10485760"]
+    assert values(dump(dropbear_link, ["-W1000"]), "channelwindowsize") == ["4096"]
     # -w is stronger than -g, whatever the order
     assert values(dump(dropbear_link, ["-w", "-g"]), "permitrootlogin") == ["no"]
     assert values(dump(dropbear_link, ["-j"]), "allowtcpforwarding") == ["remote"]
@@ -162,7 +169,8 @@ def test_dump_shows_the_effective_values(dropbear_link, db_keys, tmp_path):
 
 
 @pytest.mark.parametrize("args,named", [
-    (["-e"], "-e"), (["-t"], "-t"), (["-W", "65536"], "-W"), (["-Z"], "-Z"),
+    (["-e"], "-e"), (["-t"], "-t"), (["-W", "64K"], "-W 64K"), (["-W", "0"], "-W 0"),
+    (["-Z"], "-Z"),
     (["-p", "70000"], "-p 70000"), (["-K", "5m"], "-K 5m"), (["stray"], "stray"),
 ])
 def test_flags_without_a_wombat_meaning_are_refused(dropbear_link, args, named):
@@ -258,3 +266,39 @@ def test_inetd_mode(dropbear_link, db_keys, user, keys, tmp_path):
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and r.stdout == "via inetd\n", r.stderr[-3000:]
     assert f"Server host key: ssh-ed25519 {fp}" in r.stderr
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the login needs root")
+def test_W_is_the_channel_window(dropbear_link, db_keys, user, keys, tmp_path):
+    """-W as OpenWrt passes it: the window the server announces for a
+    session (seen by paramiko), and a transfer of several windows through
+    cat, both ways. A -W above dropbear's 10 MiB is lowered to it, with a
+    line in the log saying so."""
+    import paramiko
+    key = paramiko.Ed25519Key.from_private_key_file(keys.user["ed25519"])
+    for asked, want in ((65536, 65536), (20000000, 10485760)):
+        args = openwrt_args(tmp_path / "p.pid", db_keys, "-E", window=asked)
+        server = start_dropbear(dropbear_link, args, tmp_path)
+        t = paramiko.Transport(("127.0.0.1", server.port))
+        try:
+            t.start_client(timeout=30)
+            t.auth_publickey(user, key)
+            chan = t.open_session()
+            assert chan.out_window_size == want
+            if asked != want:
+                assert server.wait_log(rf"dropbear -W {asked}: using a window of {want} bytes")
+                continue
+            data = os.urandom(5 * asked + 1234)
+            chan.settimeout(60)
+            chan.exec_command("cat")
+            back = bytearray()
+            # small enough for the pipes and paramiko's buffers: send, then read
+            chan.sendall(data)
+            chan.shutdown_write()
+            while piece := chan.recv(1 << 16):
+                back += piece
+            assert bytes(back) == data
+            assert chan.recv_exit_status() == 0
+        finally:
+            t.close()
+            server.stop()

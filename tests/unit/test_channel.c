@@ -311,7 +311,7 @@ static uint32_t open_session(struct chanset *cs, uint32_t win, uint32_t maxpkt)
 	if (i < 0)
 		return 0;
 	CHECK(pkt_u32(i, 0) == 7);
-	CHECK(pkt_u32(i, 8) >= 2u * 1024 * 1024);
+	CHECK(pkt_u32(i, 8) == (uint32_t)cfg.channel_window);   /* ChannelWindowSize */
 	CHECK(pkt_u32(i, 12) == 32768);
 	uint32_t id = pkt_u32(i, 4);
 	clear_pkts();
@@ -557,6 +557,30 @@ static void test_stdin_and_windows(void)
 	reap_all();
 }
 
+/* ChannelWindowSize 4K: announced in the confirmation (open_session
+ * checks), enforced, and refilled to 4K once half of it is consumed. */
+static void test_configured_window(void)
+{
+	cfg.channel_window = 4096;
+	struct chanset *cs = fresh();
+	uint32_t id = open_session(cs, 1 << 20, 32768);
+	CHECK(request(cs, id, "exec", 1, "cat >/dev/null", NULL) == 0);
+	clear_pkts();
+	static char data[4097];
+	CHECK(send_data(cs, id, data, 4097) < 0);
+	CHECK(send_data(cs, id, data, 2047) == 0);
+	CHECK(find_pkt(SSH_MSG_CHANNEL_WINDOW_ADJUST, 0) < 0);  /* under half: none yet */
+	CHECK(send_data(cs, id, data, 2050) < 0);               /* 2049 left */
+	CHECK(send_data(cs, id, data, 2049) == 0);
+	int i = find_pkt(SSH_MSG_CHANNEL_WINDOW_ADJUST, 0);
+	CHECK(i >= 0 && pkt_u32(i, 0) == 7 && pkt_u32(i, 4) == 4096);
+	CHECK(send_data(cs, id, data, 4097) < 0);
+	CHECK(send_data(cs, id, data, 4096) == 0);
+	chan_free(cs);
+	reap_all();
+	cfg.channel_window = 2 * 1024 * 1024;
+}
+
 static void test_remote_window(void)
 {
 	/* client window 10: 10 bytes, then nothing until it adjusts */
@@ -726,6 +750,7 @@ int main(void)
 	buf_init(&out_pkt, 1024, 1u << 20);
 	buf_init(&msg, 1024, 1u << 20);
 	cfg.max_sessions = 10;
+	cfg.channel_window = 2 * 1024 * 1024;
 	test_open();
 	test_exec_basic();
 	test_env_and_identity();
@@ -733,6 +758,7 @@ int main(void)
 	test_signals();
 	test_stdin_and_windows();
 	test_remote_window();
+	test_configured_window();
 	test_close_policy();
 	test_channel_timeout();
 	clear_pkts();

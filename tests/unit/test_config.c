@@ -272,6 +272,13 @@ static void test_values(void)
 	CHECK(c.rekey_bytes == 512 * 1024 && c.rekey_seconds == 3600);
 	CHECK(c.session_kill_signal == SIGKILL);
 	CHECK(c.max_startups == 7 && c.max_startups_full == 7 && c.max_startups_rate == 100);
+	CHECK(c.channel_window == 2 * 1024 * 1024);              /* the default */
+	config_free(&c);
+	CHECK(load(&c, "ChannelWindowSize 4k\n") == 0 && c.channel_window == 4096);
+	config_free(&c);
+	CHECK(load(&c, "ChannelWindowSize 16M\n") == 0 && c.channel_window == 16 << 20);
+	config_free(&c);
+	CHECK(load(&c, "ChannelWindowSize 100000\n") == 0 && c.channel_window == 100000);
 	config_free(&c);
 	CHECK(load(&c, "RekeyLimit default none\nPermitOpen none\nAuthorizedKeysFile none\n"
 		       "Compression no\nAllowTcpForwarding all\nBanner \"/etc/a \\\"b\\\"\"\n") == 0);
@@ -362,6 +369,15 @@ static void test_errors(void)
 	CHECK(load_fails_with("RekeyLimit 8\n", "1: RekeyLimit: size '8' too small (at least 16)"));
 	CHECK(load_fails_with("RekeyLimit 1Q\n", "1: RekeyLimit: bad size '1Q'"));
 	CHECK(load_fails_with("RekeyLimit 1G 1h 3\n", "1: RekeyLimit: too many arguments"));
+	CHECK(load_fails_with("ChannelWindowSize 4095\n",
+			      "1: ChannelWindowSize: size '4095' out of range (4K to 16M)"));
+	CHECK(load_fails_with("ChannelWindowSize 17M\n",
+			      "1: ChannelWindowSize: size '17M' out of range (4K to 16M)"));
+	CHECK(load_fails_with("ChannelWindowSize 1G\n",
+			      "1: ChannelWindowSize: size '1G' out of range (4K to 16M)"));
+	CHECK(load_fails_with("ChannelWindowSize 64KB\n", "1: ChannelWindowSize: bad size '64KB' "
+			      "(expected bytes, or a number with a K or M suffix)"));
+	CHECK(load_fails_with("ChannelWindowSize\n", "1: ChannelWindowSize: missing value"));
 	CHECK(load_fails_with("MaxStartups 10:30\n",
 			      "1: MaxStartups: bad value '10:30' (expected start or start:rate:full)"));
 	CHECK(load_fails_with("MaxStartups 10:30:5\n",

@@ -187,10 +187,10 @@ static void check_cmdline(void)
 	char err[512];
 	char *openwrt[] = { "/usr/sbin/dropbear", "-F", "-P", "/var/run/dropbear.1.pid", "-p",
 		"22", "-K", "300", "-T", "3", "-s", "-g", "-j", "-k", "-a", "-b", "/etc/banner",
-		"-r", "/etc/dropbear/dropbear_rsa_host_key", "-I", "600", NULL };
+		"-r", "/etc/dropbear/dropbear_rsa_host_key", "-I", "600", "-W", "262144", NULL };
 	CHECK(dropbear_invoked("/usr/sbin/dropbear") && dropbear_invoked("dropbear"));
 	CHECK(!dropbear_invoked("/usr/sbin/wombatd") && !dropbear_invoked("dropbearx"));
-	CHECK(dropbear_translate(21, openwrt, &c, err, sizeof(err)) == 0);
+	CHECK(dropbear_translate(23, openwrt, &c, err, sizeof(err)) == 0);
 	CHECK(strcmp(c.argv[1], "--wombat") == 0 && has_arg(&c, "-D"));
 	CHECK(has_arg(&c, "PidFile /var/run/dropbear.1.pid") && has_arg(&c, "Port 22"));
 	CHECK(has_arg(&c, "ClientAliveInterval 300") && has_arg(&c, "ClientAliveCountMax 3"));
@@ -200,8 +200,22 @@ static void check_cmdline(void)
 	CHECK(has_arg(&c, "Banner /etc/banner"));
 	CHECK(has_arg(&c, "HostKey /etc/dropbear/dropbear_rsa_host_key"));
 	CHECK(has_arg(&c, "ChannelTimeout global=600") && has_arg(&c, "UnusedConnectionTimeout 600"));
+	CHECK(has_arg(&c, "ChannelWindowSize 262144") && c.note[0] == 0);
 	CHECK(c.pid_in_foreground && c.n_create == 0 && !has_arg(&c, "-e"));
 	dropbear_cmd_free(&c);
+
+	/* -W outside wombat's 4 KiB and dropbear's 10 MiB: the nearest bound,
+	 * said in the note for the log */
+	char *small[] = { "dropbear", "-W1000", NULL };
+	char *large[] = { "dropbear", "-W", "20000000", NULL };
+	CHECK(dropbear_translate(2, small, &c, err, sizeof(err)) == 0);
+	CHECK(has_arg(&c, "ChannelWindowSize 4096") && strstr(c.note, "-W 1000"));
+	dropbear_cmd_free(&c);
+	CHECK(dropbear_translate(3, large, &c, err, sizeof(err)) == 0);
+	CHECK(has_arg(&c, "ChannelWindowSize 10485760") && strstr(c.note, "-W 20000000"));
+	dropbear_cmd_free(&c);
+	char *zero[] = { "dropbear", "-W", "0", NULL };
+	CHECK(dropbear_translate(3, zero, &c, err, sizeof(err)) < 0 && strstr(err, "-W 0"));
 
 	/* grouped flags, values attached, addresses, -w over -g, --wombat tail */
 	char *grouped[] = { "dropbear", "-FEwg", "-p127.0.0.1:2022", "-p", "2023", "-p",
@@ -225,8 +239,6 @@ static void check_cmdline(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *argv[] = { "dropbear", (char *)bad[i].flag, "x", NULL };
 		int needs_value = strchr("pKTIW", bad[i].flag[1]) != NULL;
-		if (strcmp(bad[i].flag, "-W") == 0)
-			argv[2] = "65536";
 		err[0] = 0;
 		CHECK(dropbear_translate(needs_value ? 3 : 2, argv, &c, err, sizeof(err)) < 0);
 		CHECK(strstr(err, bad[i].named) != NULL);
