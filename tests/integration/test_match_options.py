@@ -289,6 +289,17 @@ def check_max_sessions(ctx):
         t.close()
 
 
+def check_channel_window(ctx):
+    """The window the server announces for a session: 64K where the Match
+    applies, the 2 MiB default where not."""
+    t = key_transport(ctx.srv, ctx.keys)
+    try:
+        chan = t.open_session(timeout=10)
+        assert chan.out_window_size == (65536 if ctx.applied else 2 * 1024 * 1024)
+    finally:
+        t.close()
+
+
 def check_permit_tty(ctx):
     r = ssh(ctx.srv, "tty", opts=["RequestTTY=force"], timeout=30, user=MAIN)
     if ctx.applied:
@@ -739,6 +750,9 @@ CASES = {
     "RekeyLimit": Case("RekeyLimit 64K", check_rekey, shown="rekeylimit 65536 3600"),
     "MaxSessions": Case("MaxSessions 1", check_max_sessions, shown="maxsessions 1",
                         note="paramiko opens two sessions on one connection"),
+    "ChannelWindowSize": Case("ChannelWindowSize 64K", check_channel_window,
+                              shown="channelwindowsize 65536",
+                              note="paramiko records the window in the open confirmation"),
     "PermitTTY": Case("PermitTTY no", check_permit_tty, shown="permittty no"),
     "SetEnv": Case("SetEnv WBT_SETENV=from-match", check_set_env,
                    shown="setenv WBT_SETENV=from-match"),
