@@ -1,12 +1,14 @@
-/* ct: what the constant-time check (make check-ct) may treat as public.
+/* ct: the constant-time check's markers, one set for every harness.
  *
- * make check-ct builds the library with WOMBAT_CTGRIND and runs
- * tests/ct/ct_check under valgrind's memcheck with every secret marked as
- * undefined memory: a branch or a memory index that depends on a secret is
- * then reported as a use of an uninitialised value. A result that the
- * protocol makes public anyway (a tag comparison's verdict, "is the shared
- * secret zero") is declared so with ct_public() where it is computed. In
- * every other build ct_public() is nothing. */
+ * With WOMBAT_CTGRIND, ct_secret() marks memory as undefined for valgrind's
+ * memcheck, so that a branch or a memory index that depends on it is
+ * reported as a use of an uninitialised value, and ct_public() marks it
+ * defined again: a result that the protocol makes public anyway (a tag
+ * comparison's verdict, "is the shared secret zero", a public key derived
+ * from secrets) is declared so where it is computed. WOMBAT_CTGRIND is set
+ * for build-ct's library (make check-ct, tests/ct/ct_check) and by the
+ * harnesses that compile a primitive's source in (tests/ct/ct_sntrup761.c,
+ * tests/unit/test_mlkem768_ct.c). In every other build both are nothing. */
 #ifndef WOMBAT_CT_H
 #define WOMBAT_CT_H
 

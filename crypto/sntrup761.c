@@ -11,22 +11,15 @@
  * multiplication (no division instruction on secrets), selections by masks,
  * Short_random sorts with a fixed comparison network, and the inverses in
  * R/3 and R/q come from Bernstein-Yang divsteps with a fixed step count.
- * tests/ct/ct_sntrup761.c checks this under valgrind (SNTRUP761_CT_CHECK
- * marks the random bytes as undefined). */
+ * tests/ct/ct_sntrup761.c checks this under valgrind (with WOMBAT_CTGRIND,
+ * crypto/ct.h, the random bytes are marked undefined). */
 #include "sntrup761.h"
 
 #include <string.h>
 
 #include "crypto.h"
 
-#ifdef SNTRUP761_CT_CHECK
-#include <valgrind/memcheck.h>
-#define ct_secret(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
-#define ct_public(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
-#else
-#define ct_secret(p, n) ((void)(p), (void)(n))
-#define ct_public(p, n) ((void)(p), (void)(n))
-#endif
+#include "ct.h"
 
 #define P 761
 #define Q 4591

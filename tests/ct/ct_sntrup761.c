@@ -1,6 +1,6 @@
 /* Constant-time check of sntrup761 under valgrind's memcheck: built with
- * SNTRUP761_CT_CHECK, the implementation marks every random byte it draws as
- * undefined (VALGRIND_MAKE_MEM_UNDEFINED), and this program marks the secret
+ * WOMBAT_CTGRIND (crypto/ct.h), the implementation marks every random byte it
+ * draws as undefined (ct_secret), and this program marks the secret
  * parts of the secret key (f, 1/g, rho) undefined before decapsulating.
  * memcheck then reports any branch or memory index that depends on them
  * ("Conditional jump or move depends on uninitialised value", "Use of
@@ -14,7 +14,7 @@
  * `ct_sntrup761 leak` branches on a secret on purpose: the make target runs
  * it too and requires memcheck to report it, so a harness that sees nothing
  * cannot pass. */
-#define SNTRUP761_CT_CHECK 1
+#define WOMBAT_CTGRIND 1
 #include "../../crypto/sntrup761.c"
 
 #include <stdio.h>
