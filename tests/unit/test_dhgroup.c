@@ -2,6 +2,7 @@
  * choice of size (RFC 4419 s3), the random pick among groups of one size,
  * the built-in set, and a moduli file that is missing, unsafe or full of
  * junk. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,38 @@ static void test_parse_line(void)
 	CHECK(dhgroup_parse_line(buf, &g) == -1);
 	buf[strlen(buf) - 2] = 'D';                               /* ...D: 1 mod 4 */
 	CHECK(dhgroup_parse_line(buf, &g) == -1);
+	/* hex digits in either case, with leading zeros: the same group */
+	struct dh_group lower, upper;
+	char hex[2100];
+	for (size_t i = 0; h2048[i]; i++)
+		hex[i] = (char)tolower((unsigned char)h2048[i]);
+	hex[strlen(h2048)] = 0;
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 2047, "2", hex), &lower) == 1);
+	for (size_t i = 0; hex[i]; i++)
+		hex[i] = (char)toupper((unsigned char)hex[i]);
+	char padded[sizeof hex + 3];
+	snprintf(padded, sizeof padded, "000%s", hex);
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 2047, "2", padded), &upper) == 1);
+	CHECK(lower.p_len == upper.p_len && memcmp(lower.p, upper.p, lower.p_len) == 0);
+	/* an odd digit count: "7" and 256 f's is 1027 bits (too small to use,
+	 * but its size field must match); a non-hex digit anywhere is an error */
+	memset(hex, 'f', 257);
+	hex[0] = '7';
+	hex[257] = 0;
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 1026, "2", hex), &g) == 0);
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 1027, "2", hex), &g) == 0);
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 1030, "2", hex), &g) == -1);
+	hex[100] = 'g';
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 1026, "2", hex), &g) == -1);
+	hex[100] = 'f';
+	hex[0] = 'x';
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 1026, "2", hex), &g) == -1);
+	/* longer than 8192 bits: well-formed is skipped, not hex is an error */
+	memset(hex, 'f', 2051);
+	hex[2051] = 0;
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 8203, "2", hex), &g) == 0);
+	hex[2049] = 'q';
+	CHECK(dhgroup_parse_line(line_for(buf, sizeof buf, 2, 6, 100, 8203, "2", hex), &g) == -1);
 	char *longline = malloc(5000);
 	memset(longline, '7', 4999);
 	longline[4999] = 0;
