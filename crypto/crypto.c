@@ -2,6 +2,7 @@
 #include "crypto.h"
 #include "ct.h"
 #include "sha256.h"
+#include "sha512.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,15 +115,22 @@ size_t hash_block(enum hash_alg a)
 	return a == HASH_SHA384 || a == HASH_SHA512 ? 128 : 64;
 }
 
-/* SHA-256 is this project's own (sha256.c: the SHA extensions where the CPU
- * has them); the other hashes are libtomcrypt's. */
+/* SHA-256 (sha256.c: the SHA extensions where the CPU has them) and
+ * SHA-384/SHA-512 (sha512.c) are this project's own; SHA-1 is libtomcrypt's.
+ * libtomcrypt keeps its SHA-2 descriptors registered for their OIDs only
+ * (rsa_sign_hash_ex's DigestInfo). */
 void hash_init(hash_ctx *c, enum hash_alg a)
 {
 	_Static_assert(sizeof(c->st) >= sizeof(hash_state), "hash_ctx too small");
 	_Static_assert(sizeof(c->st) >= sizeof(struct sha256_ctx), "hash_ctx too small");
+	_Static_assert(sizeof(c->st) >= sizeof(struct sha512_ctx), "hash_ctx too small");
 	c->alg = a;
 	if (a == HASH_SHA256)
 		sha256_start((struct sha256_ctx *)c->st);
+	else if (a == HASH_SHA512)
+		sha512_start((struct sha512_ctx *)c->st);
+	else if (a == HASH_SHA384)
+		sha384_start((struct sha512_ctx *)c->st);
 	else
 		hash_descriptor[hash_idx(a)].init((hash_state *)c->st);
 }
@@ -131,18 +139,28 @@ void hash_update(hash_ctx *c, const void *d, size_t n)
 {
 	if (c->alg == HASH_SHA256)
 		sha256_absorb((struct sha256_ctx *)c->st, d, n);
+	else if (c->alg == HASH_SHA512 || c->alg == HASH_SHA384)
+		sha512_absorb((struct sha512_ctx *)c->st, d, n);
 	else
 		hash_descriptor[hash_idx(c->alg)].process((hash_state *)c->st, d, n);
 }
 
 void hash_final(hash_ctx *c, uint8_t *out)
 {
-	if (c->alg == HASH_SHA256) {
-		sha256_finish((struct sha256_ctx *)c->st, out);   /* wipes */
+	switch (c->alg) {       /* ours wipe their state */
+	case HASH_SHA256:
+		sha256_finish((struct sha256_ctx *)c->st, out);
 		return;
+	case HASH_SHA512:
+		sha512_finish((struct sha512_ctx *)c->st, out);
+		return;
+	case HASH_SHA384:
+		sha384_finish((struct sha512_ctx *)c->st, out);
+		return;
+	default:
+		hash_descriptor[hash_idx(c->alg)].done((hash_state *)c->st, out);
+		wipe(c->st, sizeof(hash_state));
 	}
-	hash_descriptor[hash_idx(c->alg)].done((hash_state *)c->st, out);
-	wipe(c->st, sizeof(hash_state));
 }
 
 void hash_mem(enum hash_alg a, const void *d, size_t n, uint8_t *out)

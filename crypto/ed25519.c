@@ -10,9 +10,9 @@
 
 #include "crypto.h"
 #include "fe25519.h"
+#include "sha512.h"
 
 #include <string.h>
-#include <tomcrypt.h>
 
 typedef struct { fe X, Y, Z, T; } ge;
 
@@ -303,21 +303,17 @@ static void hash_to_scalar(uint8_t out[32], const uint8_t *a, size_t alen,
 			   const uint8_t *b, size_t blen,
 			   const uint8_t *c, size_t clen)
 {
-	hash_state md;
+	struct sha512_ctx md;
 	uint8_t h[64];
 	uint32_t r[8];
 
-	sha512_init(&md);
-	if (alen)
-		sha512_process(&md, a, (unsigned long)alen);
-	if (blen)
-		sha512_process(&md, b, (unsigned long)blen);
-	if (clen)
-		sha512_process(&md, c, (unsigned long)clen);
-	sha512_done(&md, h);
+	sha512_start(&md);
+	sha512_absorb(&md, a, alen);
+	sha512_absorb(&md, b, blen);
+	sha512_absorb(&md, c, clen);
+	sha512_finish(&md, h);     /* wipes md */
 	sc_reduce(r, h, 64);
 	sc_tobytes(out, r);
-	wipe(&md, sizeof(md));
 	wipe(h, sizeof(h));
 	wipe(r, sizeof(r));
 }
@@ -327,19 +323,15 @@ static void hash_to_scalar(uint8_t out[32], const uint8_t *a, size_t alen,
 static void expand_seed(uint8_t scalar[32], uint8_t prefix[32],
 			const uint8_t seed[32])
 {
-	hash_state md;
 	uint8_t h[64];
 
-	sha512_init(&md);
-	sha512_process(&md, seed, 32);
-	sha512_done(&md, h);
+	sha512(seed, 32, h);
 	memcpy(scalar, h, 32);
 	scalar[0] &= 248;
 	scalar[31] &= 127;
 	scalar[31] |= 64;
 	if (prefix)
 		memcpy(prefix, h + 32, 32);
-	wipe(&md, sizeof(md));
 	wipe(h, sizeof(h));
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,12 +296,18 @@ int chan_send_keepalive(struct chanset *cs)
 
 /* ---------- output side: child fds -> client ---------- */
 
+/* Data bytes in one CHANNEL_DATA: the client's maximum packet, and ours. */
+static size_t chunk_max(const struct channel *ch)
+{
+	return ch->rmaxpkt < CHAN_MAX_PACKET ? ch->rmaxpkt : CHAN_MAX_PACKET;
+}
+
 static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 {
-	size_t chunk_max = ch->rmaxpkt < CHAN_MAX_PACKET ? ch->rmaxpkt : CHAN_MAX_PACKET;
+	size_t chunk = chunk_max(ch);
 
 	while (n > 0) {
-		size_t k = n < chunk_max ? n : chunk_max;
+		size_t k = n < chunk ? n : chunk;
 		buf_t *b = conn_pkt_start(ch->cs->c, ext ? SSH_MSG_CHANNEL_EXTENDED_DATA
 							 : SSH_MSG_CHANNEL_DATA);
 		if (!b)
@@ -318,6 +325,82 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 	}
 }
 
+/* Packets one read_direct fills at most (64 KiB of 32 KiB packets is 2). */
+#define DIRECT_MAX_PACKETS 16
+
+static uint8_t *put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+/* The CHANNEL_DATA (ext: EXTENDED_DATA, stderr) header in front of k data
+ * bytes; returns its length. */
+static size_t data_header(const struct channel *ch, int ext, uint8_t *payload, size_t k)
+{
+	uint8_t *h = payload;
+	*h++ = ext ? SSH_MSG_CHANNEL_EXTENDED_DATA : SSH_MSG_CHANNEL_DATA;
+	h = put_be32(h, ch->rid);
+	if (ext)
+		h = put_be32(h, 1);   /* SSH_EXTENDED_DATA_STDERR */
+	h = put_be32(h, (uint32_t)k);
+	return (size_t)(h - payload);
+}
+
+/* One readv from fd straight into the payloads of packets laid out in the
+ * output queue (one iovec per packet, after each one's header), each then
+ * sealed where it lies: no copy between the child's pipe and the socket
+ * write. Returns readv's result, or -2 when the queue cannot take them
+ * now (the caller reads through rbuf and conn_pkt_send instead). */
+static ssize_t read_direct(struct channel *ch, int fd, int ext, size_t want)
+{
+	size_t chunk = chunk_max(ch);
+	size_t hdr = ext ? 13 : 9;     /* data_header's length */
+	size_t n = (want + chunk - 1) / chunk, stride;
+	if (n > DIRECT_MAX_PACKETS) {
+		n = DIRECT_MAX_PACKETS;
+		want = n * chunk;
+	}
+	uint8_t *room = conn_pkt_room(ch->cs->c, n, hdr + chunk, &stride);
+	if (!room)
+		return -2;
+	struct iovec iov[DIRECT_MAX_PACKETS];
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = room + i * stride + hdr;
+		iov[i].iov_len = want - i * chunk < chunk ? want - i * chunk : chunk;
+	}
+	ssize_t r = readv(fd, iov, (int)n);
+	size_t left = r > 0 ? (size_t)r : 0;
+	for (size_t i = 0; left > 0; i++) {
+		size_t k = left < chunk ? left : chunk;
+		data_header(ch, ext, room + i * stride, k);
+		if (conn_pkt_seal(ch->cs->c, hdr + k) < 0)
+			break;      /* the connection is closing */
+		ch->rwin -= (uint32_t)k;
+		ch->bytes_out += k;
+		left -= k;
+	}
+	if (r > 0)
+		note_activity(ch);
+	return r;
+}
+
+/* One read from fd through the scratch buffer, forwarded by send_data;
+ * -3 when there is no memory for the buffer (try again later). */
+static ssize_t read_copied(struct channel *ch, int fd, int ext, size_t want)
+{
+	/* the scratch buffer is allocated when needed and freed when idle */
+	if (!ch->cs->rbuf && !(ch->cs->rbuf = malloc(CHAN_READ_MAX)))
+		return -3;
+	ssize_t r = read(fd, ch->cs->rbuf, want);
+	if (r > 0)
+		send_data(ch, ext, ch->cs->rbuf, (size_t)r);
+	return r;
+}
+
 static void stdin_gone(struct channel *ch);
 
 static int can_read_out(const struct channel *ch)
@@ -333,14 +416,14 @@ static void pump_out(struct channel *ch, int ext)
 	int *fd = ext ? &ch->efd : &ch->rfd;
 	int drain = ch->drain_on_end && ch->source_ended;
 
-	/* the scratch buffer is allocated when needed and freed when idle */
-	if (!ch->cs->rbuf && !(ch->cs->rbuf = malloc(CHAN_READ_MAX)))
-		return;
 	while (*fd >= 0 && can_read_out(ch)) {
 		size_t want = ch->rwin < CHAN_READ_MAX ? ch->rwin : CHAN_READ_MAX;
-		ssize_t r = read(*fd, ch->cs->rbuf, want);
+		ssize_t r = read_direct(ch, *fd, ext, want);
+		if (r == -2)
+			r = read_copied(ch, *fd, ext, want);
+		if (r == -3)
+			return;
 		if (r > 0) {
-			send_data(ch, ext, ch->cs->rbuf, (size_t)r);
 			if (!drain)
 				return;
 			continue;
@@ -589,6 +672,26 @@ static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 	ch->bytes_in += n;
 	if (ch->state != CH_OPEN || ch->wfd < 0 || ch->eof_rcvd) {
 		consumed(ch, n);
+		return;
+	}
+	if (buf_used(&ch->in) == 0) {
+		/* nothing waiting: straight from the packet to the child, and
+		 * only what it does not take now is copied to ch->in (the poll
+		 * loop writes that when the fd is writable) */
+		ssize_t w = write(ch->wfd, p, n);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			consumed(ch, n);
+			stdin_gone(ch);     /* EPIPE or other error: the reader is gone */
+			return;
+		}
+		if (w > 0) {
+			consumed(ch, (size_t)w);
+			p += w;
+			n -= (size_t)w;
+		}
+		if (n == 0 || buf_put(&ch->in, p, n) == 0)
+			return;
+		consumed(ch, n);    /* cannot happen: the buffer bound is the window */
 		return;
 	}
 	if (buf_put(&ch->in, p, n) < 0) {

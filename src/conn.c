@@ -131,6 +131,24 @@ int conn_pkt_send(struct conn *c)
 	return 0;
 }
 
+uint8_t *conn_pkt_room(struct conn *c, size_t n, size_t len, size_t *stride)
+{
+	if (c->closing || kex_holds_output(c))
+		return NULL;
+	return pkt_room(&c->pkt, n, len, stride);
+}
+
+int conn_pkt_seal(struct conn *c, size_t len)
+{
+	if (c->closing)
+		return -1;
+	if (pkt_seal_queued(&c->pkt, len) < 0) {
+		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
+		return -1;
+	}
+	return 0;
+}
+
 static void release_held(struct conn *c)
 {
 	rd_t r;

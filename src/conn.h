@@ -18,6 +18,13 @@ struct conn;
 buf_t *conn_pkt_start(struct conn *c, uint8_t msg);
 /* Frame, compress, encrypt and queue. -1 if the connection is closing. */
 int conn_pkt_send(struct conn *c);
+/* The same without copying the payload (bulk channel data): room for n
+ * payloads of at most len bytes straight in the output queue (packet.h's
+ * pkt_room: the payloads go *stride bytes apart, each sealed in turn with
+ * conn_pkt_seal), or NULL when they must go through conn_pkt_start (a key
+ * exchange holds output back, compression is on, the connection closes). */
+uint8_t *conn_pkt_room(struct conn *c, size_t n, size_t len, size_t *stride);
+int conn_pkt_seal(struct conn *c, size_t len);
 /* Bytes queued for the socket and not yet written. The channel layer stops
  * reading child fds while this is above CONN_OUT_HIGH (back-pressure). */
 size_t conn_out_queued(const struct conn *c);

@@ -241,32 +241,49 @@ static int compress_payload(struct packet *p, const uint8_t *in, size_t n)
 	return 0;
 }
 
-int pkt_send(struct packet *p, const uint8_t *payload, size_t len)
+/* packet_length and padding for a payload of len bytes (RFC 4253 s6: the
+ * covered bytes a multiple of the block size, at least 4 bytes of padding). */
+static size_t padding_for(const struct packet *p, size_t len)
 {
-	if (p->zout_on) {
-		if (compress_payload(p, payload, len) < 0)
-			return -1;
-		payload = buf_data(&p->zbuf);
-		len = buf_used(&p->zbuf);
-	}
 	size_t bs = tcrypt_blocksize(p->tx);
 	size_t unit = (tcrypt_len_excluded(p->tx) ? 1u : 5u) + len;
 	size_t padlen = bs - unit % bs;
-	if (padlen < 4)
-		padlen += bs;
+	return padlen < 4 ? padlen + bs : padlen;
+}
+
+/* Bytes a sealed packet with a len-byte payload takes in the queue. */
+static size_t sealed_size(const struct packet *p, size_t len)
+{
+	return 4u + 1u + len + padding_for(p, len) + tcrypt_taglen(p->tx);
+}
+
+uint8_t *pkt_room(struct packet *p, size_t n, size_t len, size_t *stride)
+{
+	if (p->zout_on || n == 0 || 1u + len + padding_for(p, len) > PACKET_MAX_LEN)
+		return NULL;
+	*stride = sealed_size(p, len);
+	if (n > OUT_MAX / *stride)
+		return NULL;
+	uint8_t *dst = buf_reserve(&p->out, n * *stride);
+	return dst ? dst + 5 : NULL;
+}
+
+int pkt_seal_queued(struct packet *p, size_t len)
+{
+	size_t padlen = padding_for(p, len);
 	size_t plen = 1 + len + padlen;
+	size_t total = 4 + plen + tcrypt_taglen(p->tx);
 	if (plen > PACKET_MAX_LEN)
 		return fail(p, "outgoing packet too large");
-	size_t total = 4 + plen + tcrypt_taglen(p->tx);
-	uint8_t *dst = buf_reserve(&p->out, total);
-	if (!dst)
+	/* the room was reserved by pkt_room or pkt_send */
+	if (p->out.cap - p->out.len < total)
 		return fail(p, "output queue full");
+	uint8_t *dst = p->out.p + p->out.len;
 	dst[0] = (uint8_t)(plen >> 24);
 	dst[1] = (uint8_t)(plen >> 16);
 	dst[2] = (uint8_t)(plen >> 8);
 	dst[3] = (uint8_t)plen;
 	dst[4] = (uint8_t)padlen;
-	memcpy(dst + 5, payload, len);
 	padding_bytes(dst + 5 + len, padlen);
 	if (tcrypt_seal(p->tx, p->seq_out, dst, 4 + plen) < 0)
 		return fail(p, "encryption failed");
@@ -275,6 +292,23 @@ int pkt_send(struct packet *p, const uint8_t *payload, size_t len)
 	p->packets_out++;
 	p->rekey_out += total;
 	return 0;
+}
+
+int pkt_send(struct packet *p, const uint8_t *payload, size_t len)
+{
+	if (p->zout_on) {
+		if (compress_payload(p, payload, len) < 0)
+			return -1;
+		payload = buf_data(&p->zbuf);
+		len = buf_used(&p->zbuf);
+	}
+	if (1u + len + padding_for(p, len) > PACKET_MAX_LEN)
+		return fail(p, "outgoing packet too large");
+	uint8_t *dst = buf_reserve(&p->out, sealed_size(p, len));
+	if (!dst)
+		return fail(p, "output queue full");
+	memcpy(dst + 5, payload, len);
+	return pkt_seal_queued(p, len);
 }
 
 int pkt_flush(struct packet *p)

@@ -52,6 +52,19 @@ void pkt_trim(struct packet *p);
 void pkt_wipe_last(struct packet *p);
 /* Seal and queue one payload. */
 int pkt_send(struct packet *p, const uint8_t *payload, size_t len);
+/* Without a copy: room at the end of the output queue for n packets whose
+ * payloads are at most len bytes. Returns where the first payload goes;
+ * the k-th payload goes *stride bytes after the one before. The caller
+ * writes a payload there and seals it with pkt_seal_queued(len), one
+ * packet after the other: every packet but the last must be len bytes (the
+ * next payload's position assumes it). NULL when compression is on (the
+ * payload must go through pkt_send) or the queue cannot take n packets.
+ * Valid until the next call into the packet layer other than
+ * pkt_seal_queued. */
+uint8_t *pkt_room(struct packet *p, size_t n, size_t len, size_t *stride);
+/* Frame, pad and seal in place the len-byte payload written at the queue's
+ * end + 5 (pkt_room's position), and queue it. */
+int pkt_seal_queued(struct packet *p, size_t len);
 /* Write queued bytes (non-blocking). -1 on a write error (p->err). */
 int pkt_flush(struct packet *p);
 static inline size_t pkt_out_queued(const struct packet *p) { return buf_used(&p->out); }

@@ -321,26 +321,56 @@ def supports(server, user, key, cipher, mac):
     return (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
 
 
+# The upload's sink. `cat > /dev/null` reads through the 64 KiB pipe every
+# server gives its child; when the sink falls behind (client, server and sink
+# share 2 CPUs here) the server holds up to a channel window (2 MiB) of
+# input, and OpenSSH's sshd moves that whole backlog in memory (perf: 57% of
+# its time in memmove, none in the cipher) for every pipe-sized write: its
+# upload figure then measured the sink's scheduling (20-150 MiB/s from run to
+# run, against 300+ down). This sink widens its pipe to 1 MiB (F_SETPIPE_SZ,
+# the unprivileged maximum; a socket stdin keeps its size) and reads 1 MiB at
+# a time, so no server waits on it; its start-up is timed alone
+# (sink_startup) and subtracted instead of the login.
+UPLOAD_SINK = ("exec /usr/bin/python3 -S -c 'import fcntl, os\n"
+               "try: fcntl.fcntl(0, 1031, 1 << 20)\n"
+               "except OSError: pass\n"
+               "while os.read(0, 1 << 20): pass'")
+
+
 def transfer(server, user, key, cipher, mac, size_mib, direction):
     """Seconds to move size_mib MiB through one session, or None on failure."""
     opts = cipher_opts(cipher, mac)
     if direction == "down":
         return timed(ssh_argv(server, user, key, f"head -c {size_mib}M /dev/zero",
                               opts=opts))
+    if size_mib == 0:
+        return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts))
     src = subprocess.Popen(["head", "-c", f"{size_mib}M", "/dev/zero"],
                            stdout=subprocess.PIPE)
     try:
-        return timed(ssh_argv(server, user, key, "cat > /dev/null", opts=opts),
+        return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts),
                      stdin=src.stdout)
     finally:
         src.stdout.close()
         src.wait()
 
 
+def sink_startup(servers, user, key, reps):
+    """Per server, the median wall time of an empty upload: the login plus
+    the sink's start-up, subtracted from the upload times."""
+    out = {}
+    for s in servers:
+        ts = [transfer(s, user, key, CIPHERS[0][1], CIPHERS[0][2], 0, "up")
+              for _ in range(reps)]
+        out[s.kind] = median([t for t in ts if t is not None])
+    return out
+
+
 def measure_throughput(servers, user, key, reps, size_mib, login_median):
     """MiB/s per cipher and direction. The login time (median from the
     latency run) is subtracted so the figure is the transfer alone."""
     out = {}
+    up_base = sink_startup(servers, user, key, reps)
     for label, cipher, mac in CIPHERS:
         out[label] = {s.kind: {"up": None, "down": None, "raw_seconds": {}} for s in servers}
         able = []
@@ -361,7 +391,8 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median):
                 out[label][s.kind]["raw_seconds"][direction] = times[s.kind]
                 t = median(times[s.kind])
                 if t is not None:
-                    net = max(t - (login_median.get(s.kind) or 0), 1e-6)
+                    base = login_median if direction == "down" else up_base
+                    net = max(t - (base.get(s.kind) or 0), 1e-6)
                     out[label][s.kind][direction] = size_mib / net
         print(f"  {label}: done", file=sys.stderr)
     return out
@@ -709,7 +740,8 @@ def print_table(res):
     print(f"machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; "
           f"client and servers share these CPUs")
     print(f"{res['params']['reps']} repetitions (latency {res['params']['latency_reps']}), "
-          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted; "
+          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted "
+          f"(uploads: login + sink start-up; the sink widens its pipe to 1 MiB); "
           f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
           f"back, the login done before")
 

@@ -3,12 +3,21 @@
 
 wombatd runs under `valgrind --tool=callgrind`; for each cipher one client
 downloads --size MiB of zeros (`head -c N /dev/zero`) and the connection
-process's profile is read back: its total instructions, the count scaled to
+process's profile is read back (the process with the most instructions:
+after the login the monitor carries the connection on): its total instructions, the count scaled to
 one GiB, and the top functions (callgrind_annotate, inclusive of nothing:
 self cost). Instruction counts do not depend on the machine's load, so
 before/after figures compare on a busy machine where wall time does not.
 The key exchange and login are in the count too (a few million
 instructions, small against a transfer of 32 MiB or more).
+
+The wombatd profiled is build-memcheck's (`make build-memcheck/wombatd`,
+built here when missing): the listener starts each connection process by
+exec'ing /proc/self/exe, which under valgrind is valgrind's tool, not
+wombatd, so --trace-children cannot follow it; the -DWOMBAT_VALGRIND build
+execs the path valgrind reports instead (src/rexec.c). Valgrind follows the
+listener, the connection process and the pre-auth child; the user's shell
+and command (under /bin, /usr) run natively.
 
 Root only (a throw-away user is created and removed, as in bench.py):
 
@@ -31,6 +40,15 @@ CIPHERS = {
     "aes256-gcm": ("aes256-gcm@openssh.com", None),
     "aes128-ctr": ("aes128-ctr", "hmac-sha2-256-etm@openssh.com"),
 }
+
+
+MEMCHECK_WOMBATD = os.path.join(bench.REPO, "build-memcheck", "wombatd")
+
+
+def build_memcheck():
+    """The -DWOMBAT_VALGRIND wombatd, (re)built by make when missing or stale."""
+    subprocess.run(["make", "-s", "-C", bench.REPO, "build-memcheck/wombatd"], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def total_ir(path):
@@ -56,9 +74,10 @@ def profile(label, cipher, mac, args, workdir, hostkey, userkey, user):
     outdir = os.path.join(workdir, label)
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(outdir)
-    wrapper = ["valgrind", "--tool=callgrind", "--trace-children=no",
+    wrapper = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+               "--trace-children-skip=/bin/*,/usr/*,/sbin/*",
                f"--callgrind-out-file={outdir}/cg.%p"]
-    srv = bench.Server("wombatd", bench.WOMBATD, workdir, hostkey, None)
+    srv = bench.Server("wombatd", MEMCHECK_WOMBATD, workdir, hostkey, None)
     srv.argv = wrapper + srv.argv
     env_saved = dict(os.environ)
     os.environ.update(dict(kv.split("=", 1) for kv in args.env))
@@ -80,7 +99,8 @@ def profile(label, cipher, mac, args, workdir, hostkey, userkey, user):
     conn = max(files, key=total_ir)      # the connection process did the work
     ir = total_ir(conn)
     print(f"== {label} ({cipher}{' + ' + mac if mac else ''}), {args.size} MiB down: "
-          f"{ir:,} Ir, {ir * 1024 / args.size / 1e9:.2f} G Ir per GiB")
+          f"{ir:,} Ir, {ir / (args.size << 20):.2f} Ir per byte, "
+          f"{ir * 1024 / args.size / 1e9:.2f} G Ir per GiB")
     for cost, pct, fn in top_entries(conn, args.top):
         print(f"   {pct:5.1f}%  {cost:>15,}  {fn}")
     sys.stdout.flush()
@@ -101,6 +121,7 @@ def main():
         sys.exit("callgrind_download.py: run as root (it adds a throw-away user)")
     if not shutil.which("valgrind"):
         sys.exit("callgrind_download.py: needs valgrind")
+    build_memcheck()
     workdir = args.keep or tempfile.mkdtemp(prefix="wombat-callgrind-")
     os.makedirs(workdir, exist_ok=True)
     user = None

@@ -23,6 +23,7 @@
 #include "crypto.h"
 #include "ct.h"
 #include "ed25519.h"
+#include "sha512.h"
 #include "x25519.h"
 
 /* The 26-bit-limb Poly1305 of 32-bit targets, built here too so that its
@@ -73,15 +74,24 @@ static void case_ed25519(void)
 		fail("ed25519 signature does not verify");
 }
 
-/* Key derivation hashes the shared secret (RFC 4253 s7.2). */
+/* Key derivation hashes the shared secret (RFC 4253 s7.2); Ed25519 hashes
+ * the seed and the nonce prefix with SHA-512 (sha512.c, also in the
+ * signing case). Lengths: a short one, both sides of the padding edge of
+ * a 64- and a 128-byte block, several blocks. */
 static void case_hashes(void)
 {
 	static const enum hash_alg algs[] = { HASH_SHA1, HASH_SHA256, HASH_SHA384, HASH_SHA512 };
-	uint8_t secret[200], out[64];
-	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
-		secret_random(secret, sizeof secret);
-		hash_mem(algs[i], secret, sizeof secret, out);
-	}
+	static const size_t lens[] = { 32, 55, 56, 111, 112, 200, 700 };
+	uint8_t secret[700], out[64];
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+			secret_random(secret, lens[j]);
+			hash_mem(algs[i], secret, lens[j], out);
+			ct_public(out, sizeof out);
+		}
+	secret_random(secret, 32);
+	sha512(secret, 32, out);
+	ct_public(out, sizeof out);
 }
 
 /* Packet sizes covered: short, a few blocks, and long enough for every

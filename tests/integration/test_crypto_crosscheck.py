@@ -2,12 +2,12 @@
 against python3-cryptography (OpenSSL) and hashlib; the Diffie-Hellman groups against
 python3-asyncssh's RFC 3526 copies and OpenSSL's primality test.
 
-tests/unit/test_curve25519, test_aes, test_chacha and test_sha256 --dump N SEED print
+tests/unit/test_curve25519, test_aes, test_chacha, test_sha256 and test_sha512 --dump N SEED print
 pseudo-random inputs with our outputs; every line must match what the
 independent implementation computes. AES, ChaCha20 and SHA-256 run twice: on the
 portable code (WOMBAT_CRYPTO=portable) and on what the CPU selects (AES-NI,
 SSE2/AVX2, SHA extensions here). This test builds nothing: run `make tests/unit/test_curve25519
-tests/unit/test_aes tests/unit/test_chacha tests/unit/test_sha256` first.
+tests/unit/test_aes tests/unit/test_chacha tests/unit/test_sha256 tests/unit/test_sha512` first.
 """
 import os
 import random
@@ -298,3 +298,27 @@ def test_sha256_crosscheck(seed, impl):
         data = unhex(msg)
         assert digest == hashlib.sha256(data).hexdigest(), \
             f"sha256 mismatch for {len(data)} bytes (seed {seed}, {head[1]})"
+
+
+# ---- SHA-512 and SHA-384 (crypto/sha512.c, portable C only) ----
+
+SHA512_BINARY = Path(built("tests", "unit", "test_sha512"))
+SHA512_COUNT = 400
+
+
+@pytest.mark.parametrize("seed", [1, random.SystemRandom().randrange(1, 2**63)])
+def test_sha512_crosscheck(seed):
+    import hashlib
+    lines = impl_dump_lines(SHA512_BINARY, SHA512_COUNT, seed, "auto")
+    head, cases = lines[0].split(), lines[1:]
+    assert head == ["impl", "portable"], lines[0]
+    assert len(cases) == SHA512_COUNT
+    seen = set()
+    for line in cases:
+        tag, msg, digest = line.split()
+        assert tag in ("sha512", "sha384"), line
+        seen.add(tag)
+        data = unhex(msg)
+        assert digest == hashlib.new(tag, data).hexdigest(), \
+            f"{tag} mismatch for {len(data)} bytes (seed {seed})"
+    assert seen == {"sha512", "sha384"}
