@@ -17,7 +17,7 @@ in as a throw-away user (created with useradd, removed at the end) whose
 ~/.ssh/authorized_keys holds a fresh key — dropbear reads only that file.
 
     /usr/bin/python3 tests/bench/bench.py [--reps N] [--size MiB] [--json FILE]
-                                          [--only forwarding]
+                                          [--only forwarding|login]
 """
 import argparse
 import json
@@ -775,8 +775,9 @@ def main():
     ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
     ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
     ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
-    ap.add_argument("--only", choices=("all", "forwarding"), default="all",
-                    help="all measurements (default), or only the ssh -L row")
+    ap.add_argument("--only", choices=("all", "forwarding", "login"), default="all",
+                    help="all measurements (default), only the ssh -L row, or only "
+                    "the login rows (latency, server CPU per login)")
     ap.add_argument("--user-prefix", default="wbench",
                     help="name prefix of the throw-away login user (wbench)")
     args = ap.parse_args()
@@ -829,6 +830,12 @@ def main():
         res["latency"] = measure_latency(servers, user.name, userkey, args.latency_reps)
         login_median = {k: median(v["login"]) for k, v in res["latency"].items()}
         res["login_cpu"] = measure_login_cpu(servers, user.name, userkey, args.latency_reps)
+        if args.only == "login":
+            print_table(res)
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=2)
+            print(f"raw numbers: {args.json}")
+            return
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
                                                args.size, login_median)
