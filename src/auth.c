@@ -177,18 +177,43 @@ void user_group_names_free(const char **names, int n)
 		free((char *)names[i]);
 }
 
+/* The user's groups, looked up once per user and only when something
+ * asks: a Match Group criterion, AllowGroups or DenyGroups. An ordinary
+ * login needs none of them, and each lookup costs a process (above). */
+struct user_groups {
+	const char *names[65];
+	int n;                /* -1: the lookup failed */
+	int looked_up;
+};
+
+static int user_groups_get(struct user_groups *ug, const struct passwd *pw)
+{
+	if (!ug->looked_up) {
+		ug->n = user_group_names(pw, ug->names, 64);
+		ug->looked_up = 1;
+	}
+	return ug->n;
+}
+
+static void user_groups_free(struct user_groups *ug)
+{
+	if (ug->looked_up && ug->n > 0)
+		user_group_names_free(ug->names, ug->n);
+	ug->n = 0;
+	ug->looked_up = 0;
+}
+
 /* 1 if a group of the user matches, 0 if none does, -1 if the groups
  * could not be looked up. */
-static int in_group_list(const struct passwd *pw, char *const *pats, int n)
+static int in_group_list(struct user_groups *ug, const struct passwd *pw, char *const *pats,
+			 int n)
 {
-	const char *names[65];
-	int ng = user_group_names(pw, names, 64), found = 0;
+	int ng = user_groups_get(ug, pw), found = 0;
 	if (ng < 0)
 		return -1;
 	for (int g = 0; g < ng && !found; g++)
 		for (int i = 0; i < n && !found; i++)
-			found = match_pattern_list(names[g], pats[i]) == 1;
-	user_group_names_free(names, ng);
+			found = match_pattern_list(ug->names[g], pats[i]) == 1;
 	return found;
 }
 
@@ -206,7 +231,7 @@ static int in_user_list(struct conn *c, const char *user, char *const *entries, 
  * Decided with the Match-applied configuration. Writes the reason into
  * why when not. */
 static int user_allowed(struct conn *c, const struct config *cfg, const struct passwd *pw,
-			char *why, size_t whysz)
+			struct user_groups *ug, char *why, size_t whysz)
 {
 	uid_t me = getuid();
 	if (me != 0 && pw->pw_uid != me) {
@@ -228,11 +253,12 @@ static int user_allowed(struct conn *c, const struct config *cfg, const struct p
 		snprintf(why, whysz, "not listed in AllowUsers");
 		return 0;
 	}
-	if (cfg->n_deny_groups && in_group_list(pw, cfg->deny_groups, cfg->n_deny_groups) != 0) {
+	if (cfg->n_deny_groups && in_group_list(ug, pw, cfg->deny_groups, cfg->n_deny_groups) != 0) {
 		snprintf(why, whysz, "a group is listed in DenyGroups (or the groups are unknown)");
 		return 0;
 	}
-	if (cfg->n_allow_groups && in_group_list(pw, cfg->allow_groups, cfg->n_allow_groups) != 1) {
+	if (cfg->n_allow_groups &&
+	    in_group_list(ug, pw, cfg->allow_groups, cfg->n_allow_groups) != 1) {
 		snprintf(why, whysz, "no group is listed in AllowGroups");
 		return 0;
 	}
@@ -557,29 +583,36 @@ int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char 
 	snprintf(a->user, sizeof(a->user), "%s", user);
 	snprintf(a->service, sizeof(a->service), "%s", service);
 	struct passwd *pw = getpwnam(user);
-	int ng = 0;
+	struct user_groups ug = { .n = 0 };
 	groups[0] = NULL;
+	*n_groups = 0;
 	if (pw) {
 		remember_user(a, pw);
 		a->user_known = 1;
-		ng = user_group_names(&a->pw, groups, 64);
 	}
-	if (ng < 0) {
+	/* Match Group needs the groups before Match; nothing else does */
+	if (a->user_known && config_matches_on_group(conn_config(c)) &&
+	    user_groups_get(&ug, &a->pw) < 0) {
 		error("cannot look up the groups of %s", user);
-		*n_groups = 0;
 		return -1;
 	}
-	*n_groups = ng;
-	if (conn_apply_match(c, user, a->user_known ? groups : NULL) < 0)
+	if (conn_apply_match(c, user, a->user_known ? ug.names : NULL) < 0) {
+		user_groups_free(&ug);
 		return -1;
+	}
 	const struct config *cfg = conn_config(c);
 	char why[256] = "";
 	if (!a->user_known)
 		logit("Invalid user %s from %s port %d", user, conn_peer_addr(c), conn_peer_port(c));
-	else if (!user_allowed(c, cfg, &a->pw, why, sizeof(why)))
+	else if (!user_allowed(c, cfg, &a->pw, &ug, why, sizeof(why)))
 		logit("User %s from %s not allowed because %s", user, conn_peer_addr(c), why);
 	else
 		a->user_usable = 1;
+	/* the names go to the caller (the pre-auth child applies the same Match) */
+	for (int i = 0; i < ug.n; i++)
+		groups[i] = ug.names[i];
+	groups[ug.n > 0 ? ug.n : 0] = NULL;
+	*n_groups = ug.n > 0 ? ug.n : 0;
 	return 0;
 }
 

@@ -2197,6 +2197,15 @@ int config_match(struct config *c, const struct match_conn *mc)
 	return rc;
 }
 
+int config_matches_on_group(const struct config *c)
+{
+	for (int i = 0; i < c->n_matches; i++)
+		for (int j = 0; j < c->matches[i].n_crit; j++)
+			if (strcmp(c->matches[i].crit_kw[j], "group") == 0)
+				return 1;
+	return 0;
+}
+
 int config_each_match_block(const struct config *c,
 			    void (*fn)(const struct config *applied, void *arg), void *arg)
 {

@@ -130,6 +130,10 @@ void config_copy(struct config *dst, const struct config *src);
 /* 1 if every option value is equal (Match blocks are not compared). */
 int config_equal(const struct config *a, const struct config *b);
 
+/* 1 if a Match block has a Group criterion: only then does applying Match
+ * need the user's groups (a lookup costs a process, auth.c). */
+int config_matches_on_group(const struct config *c);
+
 /* Parse a file (Include and Match blocks recorded for config_match).
  * Errors go to err as "FILE:LINE: OPTION: reason"; returns -1. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errsz);

@@ -300,7 +300,10 @@ static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 }
 
 /* Set the private scalar d, checking 0 < d < order and d*G == Q. */
-static int ecc_load_private(struct sshkey *k, const uint8_t *d, size_t dn)
+/* checked: d*G must be the public point (a key file); 0 for a key the
+ * listener already checked (the configuration snapshot), which skips the
+ * scalar multiplication every connection would otherwise repeat. */
+static int ecc_load_private(struct sshkey *k, const uint8_t *d, size_t dn, int checked)
 {
 	ecc_key *e = &k->ecc;
 	const ltc_ecc_set_type *dp = e->dp;
@@ -318,6 +321,10 @@ static int ecc_load_private(struct sshkey *k, const uint8_t *d, size_t dn)
 	mp_set(g->z, 1);
 	if (mp_iszero((mp_int *)e->k) || mp_cmp(e->k, &order) != MP_LT)
 		goto out;
+	if (!checked) {
+		ok = 1;
+		goto out;
+	}
 	if (ltc_ecc_mulmod(e->k, g, r, &prime, 1) != CRYPT_OK)
 		goto out;
 	ok = mp_cmp(r->x, e->pubkey.x) == MP_EQ && mp_cmp(r->y, e->pubkey.y) == MP_EQ;
@@ -865,8 +872,10 @@ static int fail(const char **why, const char *msg)
 }
 
 /* Type-specific private fields (PROTOCOL.key), into k, which already holds
- * the public key from the file's public section. */
-static int read_private_fields(struct sshkey *k, rd_t *r, const char **why)
+ * the public key from the file's public section. checked: prove that the
+ * private half makes the public one (ed25519, ECDSA: a scalar
+ * multiplication); 0 only for keys the listener proved so itself. */
+static int read_private_fields(struct sshkey *k, rd_t *r, int checked, const char **why)
 {
 	const uint8_t *a, *b;
 	size_t an, bn;
@@ -878,7 +887,10 @@ static int read_private_fields(struct sshkey *k, rd_t *r, const char **why)
 		if (memcmp(a, k->ed_pk, 32) != 0 || memcmp(b + 32, k->ed_pk, 32) != 0)
 			return fail(why, "ed25519 public key mismatch");
 		memcpy(k->ed_seed, b, 32);
-		ed25519_pubkey(pk, k->ed_seed);
+		if (checked)
+			ed25519_pubkey(pk, k->ed_seed);
+		else
+			memcpy(pk, k->ed_pk, 32);
 		if (memcmp(pk, k->ed_pk, 32) != 0)
 			return fail(why, "ed25519 private key does not match public key");
 		k->has_private = 1;
@@ -922,14 +934,14 @@ static int read_private_fields(struct sshkey *k, rd_t *r, const char **why)
 	buf_free(&pb);
 	if (!same)
 		return fail(why, "ECDSA public key mismatch");
-	if (bn > (size_t)c->size || ecc_load_private(k, b, bn) < 0)
+	if (bn > (size_t)c->size || ecc_load_private(k, b, bn, checked) < 0)
 		return fail(why, "ECDSA private key does not match public key");
 	return 0;
 }
 
 /* The private section: check ints, one key, comment, padding 1, 2, 3... */
 static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
-				char *comment, size_t csz, const char **why)
+				char *comment, size_t csz, int checked, const char **why)
 {
 	rd_t r;
 	uint32_t c1, c2;
@@ -946,7 +958,7 @@ static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
 		return fail(why, "unknown private key type");
 	if (t != k->type)
 		return fail(why, "private key type differs from public key");
-	if (read_private_fields(k, &r, why) < 0)
+	if (read_private_fields(k, &r, checked, why) < 0)
 		return -1;
 	char cbuf[KEY_COMMENT_MAX];
 	if (rd_cstring(&r, cbuf, sizeof(cbuf)) < 0)
@@ -979,7 +991,7 @@ static int blob_type_known(const uint8_t *blob, size_t n)
 
 /* The decoded binary openssh-key-v1 container. */
 static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
-			char *comment, size_t csz, const char **why)
+			char *comment, size_t csz, int checked, const char **why)
 {
 	rd_t r;
 	char cipher[64], kdf[64];
@@ -1006,7 +1018,7 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 	if (key_from_blob(pub, pn, &k) < 0)
 		return fail(why, blob_type_known(pub, pn) ? "bad public key" :
 			    "unsupported key type (wombat has ed25519, ecdsa and rsa keys)");
-	if (read_private_section(k, priv, privn, comment, csz, why) < 0) {
+	if (read_private_section(k, priv, privn, comment, csz, checked, why) < 0) {
 		key_free(k);
 		return -1;
 	}
@@ -1192,7 +1204,7 @@ static int dropbear_ecdsa(struct sshkey *k, rd_t *r, const char **why)
 		return fail(why, "dropbear-format key: ECDSA curve differs from the key type");
 	if (ecc_load_public(k, q, qn) < 0)
 		return fail(why, "dropbear-format key: bad ECDSA public point");
-	if (dn > (size_t)c->size || ecc_load_private(k, d, dn) < 0)
+	if (dn > (size_t)c->size || ecc_load_private(k, d, dn, 1) < 0)
 		return fail(why, "dropbear-format key: ECDSA private key does not match its public key");
 	return 0;
 }
@@ -1246,7 +1258,7 @@ static int load_private_comment(const char *path, int check_private, struct sshk
 		if (rc == 0 && comment && csz)
 			comment[0] = 0;
 	} else if (dearmour(text, &bin, &blen, &why) == 0)
-		rc = parse_key_v1(bin, blen, out, comment, csz, &why);
+		rc = parse_key_v1(bin, blen, out, comment, csz, 1, &why);
 	if (rc < 0)
 		set_err(err, errsz, "%s: %s", path, why ? why : "invalid key file");
 	if (bin) {
@@ -1333,7 +1345,8 @@ int key_private_blob(const struct sshkey *k, buf_t *out)
 int key_from_private_blob(const uint8_t *bin, size_t n, struct sshkey **out)
 {
 	const char *why = NULL;
-	return parse_key_v1(bin, n, out, NULL, 0, &why);
+	/* the listener's own keys, each proved when it read the file */
+	return parse_key_v1(bin, n, out, NULL, 0, 0, &why);
 }
 
 /* PEM-style armour: base64 in 70-column lines. */

@@ -37,6 +37,8 @@ void key_free(struct sshkey *k);
  * comment) and back: how the listener hands host keys to the connection
  * process it executes (listen.c). The caller wipes the bytes. */
 int key_private_blob(const struct sshkey *k, buf_t *out);
+/* key_from_private_blob trusts that the private half makes the public one
+ * (the listener proved it reading the file): no scalar multiplication. */
 int key_from_private_blob(const uint8_t *bin, size_t n, struct sshkey **out);
 
 enum key_type key_get_type(const struct sshkey *k);

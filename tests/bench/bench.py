@@ -1,16 +1,23 @@
 #!/usr/bin/python3
-"""wombatd against OpenSSH sshd and dropbear on this machine, in one run.
+"""wombatd against OpenSSH sshd, dropbear and tinysshd on this machine, in one run.
 
 Measures login latency, throughput per cipher, `ssh -L` forwarding
 throughput (to a loopback sink), memory per session and binary size, and reports ratios (wombatd/sshd, wombatd/dropbear). Nothing
 here asserts a speed: the numbers are for reading, not for passing.
+
+Two more columns join the login rows (latency, server CPU per login) and
+the chacha20-poly1305 transfers: tinysshd, which is inetd-style, and
+wombatd -i (inetd mode). Each runs under systemd-socket-activate --inetd -a,
+which the bench starts: one server process per connection, with the socket
+as stdin/stdout; the CPU per login is the launcher's reaped children, as for
+the listeners of the others.
 
 Needs root: all three servers run as root on 127.0.0.1, and the client logs
 in as a throw-away user (created with useradd, removed at the end) whose
 ~/.ssh/authorized_keys holds a fresh key — dropbear reads only that file.
 
     /usr/bin/python3 tests/bench/bench.py [--reps N] [--size MiB] [--json FILE]
-                                          [--only forwarding]
+                                          [--only forwarding|login]
 """
 import argparse
 import json
@@ -36,7 +43,14 @@ DROPBEAR = "/usr/sbin/dropbear"
 DROPBEARCONVERT = "/usr/bin/dropbearconvert"
 SSH = "/usr/bin/ssh"
 SSH_KEYGEN = "/usr/bin/ssh-keygen"
+TINYSSHD = "/usr/sbin/tinysshd"
+TINYSSHD_MAKEKEY = "/usr/sbin/tinysshd-makekey"
+SOCKET_ACTIVATE = "/usr/bin/systemd-socket-activate"
 SERVERS = ["wombatd", "sshd", "dropbear"]
+# Started per connection by a launcher: only in the login rows and the
+# chacha20-poly1305 transfers (tinysshd's only cipher).
+INETD_SERVERS = ["tinysshd", "wombatd -i"]
+COLUMNS = SERVERS + INETD_SERVERS
 
 # (label, cipher, mac or None). The MAC only matters for non-AEAD ciphers.
 CIPHERS = [
@@ -168,12 +182,20 @@ class BenchUser:
 class Server:
     """One server on a free loopback port, stopped by its own PID."""
 
-    def __init__(self, kind, binary, workdir, hostkey, dropbear_key):
+    def __init__(self, kind, binary, workdir, hostkey, dropbear_key, tinyssh_keys=None):
         self.kind = kind
         self.binary = os.path.realpath(binary)
         self.port = free_port()
-        self.log_path = os.path.join(workdir, f"{kind}.log")
-        if kind == "wombatd":
+        self.log_path = os.path.join(workdir, f"{kind.replace(' ', '')}.log")
+        # inetd-style: the launcher accepts, runs one server per connection
+        # (the socket as stdin/stdout) and reaps it
+        inetd = [SOCKET_ACTIVATE, "--inetd", "-a", "-l", f"127.0.0.1:{self.port}"]
+        if kind == "tinysshd":
+            self.argv = inetd + [binary, tinyssh_keys]
+        elif kind == "wombatd -i":
+            self.argv = inetd + [binary, "-i", "-e", "-f", "/dev/null", "-h", hostkey,
+                                 "-o", "PidFile=none"]
+        elif kind == "wombatd":
             self.argv = [binary, "-D", "-e", "-f", "/dev/null", "-p", str(self.port),
                          "-h", hostkey, "-o", "ListenAddress=127.0.0.1",
                          "-o", "PidFile=none"]
@@ -375,6 +397,8 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median):
         out[label] = {s.kind: {"up": None, "down": None, "raw_seconds": {}} for s in servers}
         able = []
         for s in servers:
+            if s.kind in INETD_SERVERS and cipher != "chacha20-poly1305@openssh.com":
+                continue        # tinysshd's only cipher; and the time it takes
             why = supports(s, user, key, cipher, mac)
             if why is None:
                 able.append(s)
@@ -623,9 +647,12 @@ def versions():
                        capture_output=True, text=True)
     v["wombatd"] = "git " + r.stdout.strip() if r.returncode == 0 else "unknown"
     r = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n",
-                        "openssh-server", "dropbear-bin", "openssh-client"],
+                        "openssh-server", "dropbear-bin", "openssh-client", "tinysshd"],
                        capture_output=True, text=True)
     v["packages"] = r.stdout.strip().splitlines()
+    tiny = [p for p in v["packages"] if p.startswith("tinysshd ")]
+    if tiny:
+        v["tinysshd"] = tiny[0]
     return v
 
 
@@ -667,26 +694,26 @@ def table_rows(res):
                       ("handshake only (auth none), ms", "handshake")):
         if not lat:
             break
-        vals = [median(lat[k][key]) for k in SERVERS]
+        vals = [median(lat[k][key]) if k in lat else None for k in COLUMNS]
         rows.append((what, [fmt(v, "ms") for v in vals], vals, "lower"))
     for label, per in res.get("throughput", {}).items():
         for direction, arrow in (("down", "server->client"), ("up", "client->server")):
-            vals = [per[k][direction] for k in SERVERS]
+            vals = [per[k][direction] if k in per else None for k in COLUMNS]
             rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
                          vals, "higher"))
     for kex, per in res.get("login_cpu", {}).items():
         short = kex.split("-")[0]
-        vals = [per[k]["login"] for k in SERVERS]
+        vals = [per[k]["login"] if k in per else None for k in COLUMNS]
         rows.append((f"login {short}, ms", [fmt(v, "ms") for v in vals], vals, "lower"))
-        vals = [per[k]["cpu_s"] for k in SERVERS]
+        vals = [per[k]["cpu_s"] if k in per else None for k in COLUMNS]
         rows.append((f"server CPU per login {short}, ms", [fmt(v, "ms") for v in vals],
                      vals, "lower"))
     fwd = res.get("forwarding")
     if fwd:
-        vals = [fwd[k]["mib_s"] for k in SERVERS]
+        vals = [fwd[k]["mib_s"] if k in fwd else None for k in COLUMNS]
         rows.append((f"ssh -L {res['params']['size_mib']} MiB to a loopback sink, MiB/s",
                      [fmt(v, "MiB/s") for v in vals], vals, "higher"))
-        vals = [median(fwd[k]["cpu_s"]) for k in SERVERS]
+        vals = [median(fwd[k]["cpu_s"]) if k in fwd else None for k in COLUMNS]
         rows.append((f"  server CPU for those {res['params']['size_mib']} MiB, s", [fmt(v, "s") for v in vals], vals,
                      "lower"))
     mem = res.get("memory")
@@ -695,29 +722,29 @@ def table_rows(res):
     for what, key in (("session RSS, KiB", "session_rss_kib"),
                       ("session PSS, KiB", "session_pss_kib"),
                       ("listener RSS, KiB", "listener_rss_kib")):
-        vals = [mem[k].get(key) for k in SERVERS]
+        vals = [mem[k].get(key) if k in mem else None for k in COLUMNS]
         rows.append((what, [fmt(v, "") for v in vals], vals, "lower"))
-    vals = [mem[k]["session_processes"] for k in SERVERS]
-    rows.append(("session server processes", [str(v) for v in vals], vals, "lower"))
+    vals = [mem[k]["session_processes"] if k in mem else None for k in COLUMNS]
+    rows.append(("session server processes", [fmt(v, "") for v in vals], vals, "lower"))
     size = res["size"]
     for what, key in (("binary file, bytes", "file_bytes"),
                       ("binary stripped, bytes", "stripped_bytes"),
                       ("text+data, bytes", None),
                       ("+ shared libs beyond libc, bytes", "shared_libs_bytes")):
         if key is None:
-            vals = [size[k]["text"] + size[k]["data"] if "text" in size[k] else None
-                    for k in SERVERS]
+            vals = [size[k]["text"] + size[k]["data"] if "text" in size.get(k, {}) else None
+                    for k in COLUMNS]
         else:
-            vals = [size[k].get(key) for k in SERVERS]
+            vals = [size.get(k, {}).get(key) for k in COLUMNS]
         rows.append((what, [fmt(v, "") for v in vals], vals, "lower"))
     return rows
 
 
 def print_table(res):
     rows = table_rows(res)
-    head = ("metric", "wombatd", "sshd", "dropbear", "w/sshd", "w/dropbear", "better")
-    lines = [(r[0], *r[1], ratio(r[2][0], r[2][1]), ratio(r[2][0], r[2][2]), r[3])
-             for r in rows]
+    head = ("metric", *COLUMNS, "w/sshd", "w/dropbear", "w/tinysshd", "better")
+    lines = [(r[0], *r[1], ratio(r[2][0], r[2][1]), ratio(r[2][0], r[2][2]),
+              ratio(r[2][0], r[2][3]), r[3]) for r in rows]
     widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(len(head))]
     out = []
     for i, line in enumerate([head] + lines):
@@ -735,7 +762,8 @@ def print_table(res):
         print("wombatd static build: none (./configure --enable-static not used; "
               "or set WOMBAT_STATIC=path)")
     v = res["versions"]
-    print(f"measured: wombatd {v['wombatd']}; {v['sshd']}; {v['dropbear']}")
+    print(f"measured: wombatd {v['wombatd']}; {v['sshd']}; {v['dropbear']}; "
+          f"{v.get('tinysshd', 'tinysshd: not run')}")
     m = res["machine"]
     print(f"machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; "
           f"client and servers share these CPUs")
@@ -744,9 +772,34 @@ def print_table(res):
           f"(uploads: login + sink start-up; the sink widens its pipe to 1 MiB); "
           f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
           f"back, the login done before")
+    print("tinysshd and wombatd -i: one process per connection under "
+          "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
 
 
 # -------------------------------------------------------------------- main
+
+def start_inetd_servers(workdir, hostkey):
+    """tinysshd (keys from tinysshd-makekey) and wombatd -i, each under
+    its own launcher; a column stays n/a when its program is missing."""
+    started = []
+    if not os.access(SOCKET_ACTIVATE, os.X_OK):
+        print(f"bench.py: {SOCKET_ACTIVATE} missing: no tinysshd or wombatd -i column",
+              file=sys.stderr)
+        return started
+    kinds = [("wombatd -i", WOMBATD, None)]
+    if os.access(TINYSSHD, os.X_OK) and os.access(TINYSSHD_MAKEKEY, os.X_OK):
+        keydir = os.path.join(workdir, "tinysshd-keys")
+        run([TINYSSHD_MAKEKEY, keydir])
+        kinds.insert(0, ("tinysshd", TINYSSHD, keydir))
+    else:
+        print("bench.py: tinysshd missing (apt-get install tinysshd): no column for it",
+              file=sys.stderr)
+    for kind, binary, keydir in kinds:
+        s = Server(kind, binary, workdir, hostkey, None, tinyssh_keys=keydir)
+        s.start()
+        started.append(s)
+    return started
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -754,8 +807,9 @@ def main():
     ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
     ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
     ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
-    ap.add_argument("--only", choices=("all", "forwarding"), default="all",
-                    help="all measurements (default), or only the ssh -L row")
+    ap.add_argument("--only", choices=("all", "forwarding", "login"), default="all",
+                    help="all measurements (default), only the ssh -L row, or only "
+                    "the login rows (latency, server CPU per login)")
     ap.add_argument("--user-prefix", default="wbench",
                     help="name prefix of the throw-away login user (wbench)")
     args = ap.parse_args()
@@ -785,6 +839,9 @@ def main():
             s = Server(kind, binaries[kind], workdir, hostkey, dbkey)
             servers.append(s)
             s.start()
+        inetd_servers = start_inetd_servers(workdir, hostkey)
+        servers += inetd_servers
+        core = [s for s in servers if s.kind in SERVERS]
         for s in servers:
             if timed(ssh_argv(s, user.name, userkey, "true", opts=LOGIN_OPTS)) is None:
                 raise RuntimeError(f"cannot log in to {s.kind}; see {s.log_path}")
@@ -794,7 +851,7 @@ def main():
                           "size_mib": args.size}}
         if args.only == "forwarding":
             print("forwarding...", file=sys.stderr)
-            res["forwarding"] = measure_forwarding(servers, user.name, userkey, args.reps,
+            res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                    args.size)
             print_table(res)
             with open(args.json, "w") as f:
@@ -805,14 +862,20 @@ def main():
         res["latency"] = measure_latency(servers, user.name, userkey, args.latency_reps)
         login_median = {k: median(v["login"]) for k, v in res["latency"].items()}
         res["login_cpu"] = measure_login_cpu(servers, user.name, userkey, args.latency_reps)
+        if args.only == "login":
+            print_table(res)
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=2)
+            print(f"raw numbers: {args.json}")
+            return
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
                                                args.size, login_median)
         print("forwarding...", file=sys.stderr)
-        res["forwarding"] = measure_forwarding(servers, user.name, userkey, args.reps,
+        res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                args.size)
         print("memory...", file=sys.stderr)
-        res["memory"] = {s.kind: measure_memory(s, user.name, userkey) for s in servers}
+        res["memory"] = {s.kind: measure_memory(s, user.name, userkey) for s in core}
         res["size"] = {k: size_info(binaries[k], workdir) for k in SERVERS}
         st = static_wombatd()
         if st:

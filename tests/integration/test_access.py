@@ -153,6 +153,31 @@ def test_unusable_account_refused_for_every_method(home_server, keys, tmp_path, 
                                     since=mark), home_server.log(mark)
 
 
+# The groups are looked up only when Match Group (or Allow/DenyGroups) asks:
+# the primary group and a supplementary one must both be seen, by the
+# monitor and by the pre-auth child that applies the same Match.
+@needs_root
+@pytest.mark.parametrize("pattern,refused", [
+    ("PRIMARY", True),             # the user's own group (useradd's)
+    ("games", True),               # a supplementary group (usermod -aG)
+    ("wlomg-none,!games", False),  # no group matches; a negation excludes
+])
+def test_match_group_applies_before_auth(start_server, keys, pattern, refused):
+    with throwaway_user("wlomg", "Match Group") as name:
+        install_key(name, keys.user["ed25519"] + ".pub")
+        subprocess.run(["usermod", "-aG", "games", name], check=True)
+        group = name if pattern == "PRIMARY" else pattern
+        conf = config_with_match(f"Group {group}", "PubkeyAuthentication no")
+        srv = start_server(["PrintMotd=no"], authorized_keys="%h/.ssh/authorized_keys",
+                           config=conf)
+        r = ssh(srv, "echo", "in", user=name)
+        if refused:
+            assert denied(r), f"Match Group {group} did not apply: {r}\n{srv.log()[-3000:]}"
+        else:
+            assert r.returncode == 0 and r.stdout == b"in\n", r
+        srv.stop()
+
+
 @needs_root
 def test_nologin_refuses_users_not_root(home_server, keys, start_server):
     with throwaway_user("wbaccnl", "/etc/nologin") as name:
