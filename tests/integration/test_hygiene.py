@@ -216,7 +216,8 @@ def test_idle_session_gives_memory_back_and_works_after(srv, user, keys):
         time.sleep(1.5)
         idle = private_dirty_kib(pid)
         print(f"connection process Private_Dirty: busy {busy} KiB, idle {idle} KiB")
-        assert idle <= busy - 100, f"busy {busy} KiB, idle {idle} KiB"
+        if not SANITIZED:    # ASan's allocator keeps freed memory in quarantine
+            assert idle <= busy - 100, f"busy {busy} KiB, idle {idle} KiB"
         # the buffers and the padding pool come back on demand
         assert echo_through(ch, data) == data
         ch.shutdown_write()
