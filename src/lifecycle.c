@@ -67,7 +67,22 @@ struct lc_session {
 	char dir[PATH_MAX];         /* "" when the session has no cgroup */
 };
 
-static char cg_base[PATH_MAX - 128];  /* "" when no usable cgroup v2 */
+/* The cgroup the session cgroups go under; "" when no usable cgroup v2.
+ * On the heap: a connection process holds it for its whole life, and a
+ * static array of PATH_MAX would keep a page of .bss resident for it. */
+#define CG_BASE_MAX (PATH_MAX - 128)
+static char cg_none[1];
+static char *cg_base = cg_none;
+
+/* 0, or -1 when base could not be kept (out of memory: no cgroup then). */
+static int set_base(const char *base)
+{
+	char *copy = base && base[0] ? strdup(base) : NULL;
+	if (cg_base != cg_none)
+		free(cg_base);
+	cg_base = copy ? copy : cg_none;
+	return base && base[0] && !copy ? -1 : 0;
+}
 
 static const char *mode_name(int mode)
 {
@@ -444,10 +459,12 @@ int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t e
 	else
 		config_each_match_block(cfg, scan_block, &ms);
 
-	cg_base[0] = 0;
-	if (find_base(cfg, cg_base, sizeof(cg_base), why, sizeof(why)) < 0 ||
-	    base_writable(cg_base, why, sizeof(why)) < 0)
-		cg_base[0] = 0;
+	char base[CG_BASE_MAX] = "";
+	if (find_base(cfg, base, sizeof(base), why, sizeof(why)) < 0 ||
+	    base_writable(base, why, sizeof(why)) < 0)
+		base[0] = 0;
+	if (set_base(base) < 0)
+		snprintf(why, sizeof(why), "out of memory");
 	if (!cg_base[0] && ms.needs_cgroup && !cfg->session_kill_fallback_pgrp) {
 		snprintf(err, errsz, "SessionKillMode control-group/mixed (set %s) needs a "
 			 "writable cgroup v2, and there is none: %s. Run wombatd with a "
@@ -470,9 +487,9 @@ int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t e
 	return 0;
 }
 
-void lifecycle_use_base(const char *base)
+int lifecycle_use_base(const char *base)
 {
-	snprintf(cg_base, sizeof(cg_base), "%s", base ? base : "");
+	return set_base(base);
 }
 
 const char *lifecycle_cgroup_base(void)

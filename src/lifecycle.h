@@ -20,8 +20,9 @@ int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t e
 /* The directory session cgroups are made in, or NULL without cgroup v2. */
 const char *lifecycle_cgroup_base(void);
 /* The base the listener's lifecycle_init found (NULL or "": none), for a
- * connection process it starts (rexec.h): no probing per connection. */
-void lifecycle_use_base(const char *base);
+ * connection process it starts (rexec.h): no probing per connection.
+ * -1 if it could not be kept (out of memory). */
+int lifecycle_use_base(const char *base);
 /* Remove empty session cgroups whose connection process is gone (the
  * listener calls this after reaping connections). */
 void lifecycle_sweep(void);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,18 +15,35 @@
 #define OUT_MAX (64u * 1024u * 1024u)
 
 /* Padding bytes come from a small pool refilled from the kernel, so that
- * small packets do not cost a getrandom() each. */
-static uint8_t pad_pool[4096];
+ * small packets do not cost a getrandom() each. The pool lives on the heap
+ * and goes back with the buffers when the connection is idle (pkt_trim): in
+ * .bss it would keep a page resident for the whole session. */
+#define PAD_POOL_SIZE 4096u
+static uint8_t *pad_pool;
 static size_t pad_left;
 
 static void padding_bytes(uint8_t *out, size_t n)
 {
-	if (pad_left < n) {
-		rand_bytes(pad_pool, sizeof(pad_pool));
-		pad_left = sizeof(pad_pool);
+	if (!pad_pool && !(pad_pool = malloc(PAD_POOL_SIZE))) {
+		rand_bytes(out, n);     /* no pool: straight from the kernel */
+		return;
 	}
-	memcpy(out, pad_pool + sizeof(pad_pool) - pad_left, n);
+	if (pad_left < n) {
+		rand_bytes(pad_pool, PAD_POOL_SIZE);
+		pad_left = PAD_POOL_SIZE;
+	}
+	memcpy(out, pad_pool + PAD_POOL_SIZE - pad_left, n);
 	pad_left -= n;
+}
+
+static void padding_release(void)
+{
+	if (pad_pool) {
+		wipe(pad_pool, PAD_POOL_SIZE);
+		free(pad_pool);
+	}
+	pad_pool = NULL;
+	pad_left = 0;
 }
 
 static int fail(struct packet *p, const char *why)
@@ -75,6 +93,7 @@ void pkt_trim(struct packet *p)
 		buf_release(&p->out);
 	buf_release(&p->payload);   /* pkt_next's answer: consumed by now */
 	buf_release(&p->zbuf);      /* scratch */
+	padding_release();
 }
 
 void pkt_set_rx(struct packet *p, tcrypt_t *t)

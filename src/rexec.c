@@ -156,8 +156,12 @@ int rexec_load(int fd, struct config *cfg, struct sshkey **keys, int max, char *
 		goto out;
 	n = load_keys(&r, keys, max);
 	char cg[4096];
-	if (n >= 0 && rd_cstring(&r, cg, sizeof(cg)) == 0)
-		lifecycle_use_base(cg);
+	if (n >= 0 && rd_cstring(&r, cg, sizeof(cg)) == 0 && lifecycle_use_base(cg) < 0) {
+		/* sessions must not run outside the cgroup they were meant for */
+		snprintf(err, errsz, "out of memory keeping the session cgroup base");
+		n = -1;
+		goto out;
+	}
 	if (n < 0 || r.err || rd_end(&r) < 0) {
 		snprintf(err, errsz, "host keys in the configuration snapshot malformed");
 		n = -1;

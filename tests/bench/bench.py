@@ -17,7 +17,7 @@ in as a throw-away user (created with useradd, removed at the end) whose
 ~/.ssh/authorized_keys holds a fresh key — dropbear reads only that file.
 
     /usr/bin/python3 tests/bench/bench.py [--reps N] [--size MiB] [--json FILE]
-                                          [--only forwarding|login]
+                                          [--only forwarding|login|memory]
 """
 import argparse
 import json
@@ -548,50 +548,92 @@ def server_processes(server, exclude=()):
             if p not in exclude and proc_exe(p) == server.binary]
 
 
-def measure_memory(server, user, key):
-    """RSS/PSS of the processes serving one idle authenticated session, and
-    of the listener alone."""
-    before = set(server_processes(server))
-    client = subprocess.Popen(ssh_argv(server, user, key, "exec sleep 300", opts=LOGIN_OPTS),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    uid = pwd.getpwnam(user).pw_uid
-    sleeper = None
-    deadline = time.monotonic() + 10
-    while sleeper is None and time.monotonic() < deadline:
-        for p in descendants(server.pid):
-            if proc_exe(p) == os.path.realpath("/usr/bin/sleep") and \
-                    os.stat(f"/proc/{p}").st_uid == uid:
-                sleeper = p
-        time.sleep(0.1)
-    # Idle: wombatd gives its buffers and stack back after 500 ms without
-    # traffic (conn.c, trim_memory); the same wait for every server.
-    time.sleep(1.5)
-    procs = server_processes(server, exclude=before)
-    result = {
-        "listener_rss_kib": proc_status_kib(server.pid, "VmRSS"),
-        "listener_pss_kib": proc_pss_kib(server.pid),
-        "session_processes": len(procs),
-        "session_rss_kib": sum(proc_status_kib(p, "VmRSS") or 0 for p in procs),
-        "session_pss_kib": None,
-    }
-    pss = [proc_pss_kib(p) for p in procs]
-    if procs and all(x is not None for x in pss):
-        result["session_pss_kib"] = sum(pss)
-    if sleeper is None:
-        result["error"] = "session did not start"
-    # Tidy up: the user's command first (sshd lets a non-pty command outlive
-    # its client), then the client.
-    if sleeper is not None:
-        try:
-            os.kill(sleeper, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+def proc_rollup_kib(pid, fields):
+    """The sum of the named kB fields of /proc/PID/smaps_rollup, or None."""
     try:
-        client.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        client.kill()
-        client.wait()
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return sum(int(line.split()[1]) for line in f
+                       if line.split(":")[0] in fields)
+    except OSError:
+        return None
+
+
+# Idle sessions held at once for the memory rows. PSS splits a page among
+# the processes that map it, so one session alone would carry, whole, every
+# page it shares only with its listener or with whatever else happens to run
+# on the machine (other servers using libtomcrypt); with several sessions
+# held the figure approaches what one more session costs, and is the same
+# experiment for every server.
+MEM_SESSIONS = 10
+# wombatd gives its buffers and stack back after 500 ms without traffic
+# (conn.c, trim_memory); every server gets the same wait after its last login.
+IDLE_SETTLE_S = 1.5
+
+
+def open_idle_sessions(server, user, key, n, workdir):
+    """n `ssh -N` clients, logged in one after another (dropbear refuses a
+    sixth unauthenticated connection from one address): each waits for its
+    LocalCommand, which OpenSSH runs after authentication, to touch its
+    marker file. Returns the client processes; raises if a login does not
+    finish within 30 s."""
+    clients = []
+    env = dict(os.environ, SHELL="/bin/sh")   # LocalCommand's shell: no rc files
+    for i in range(n):
+        marker = os.path.join(workdir, f"idle-{server.kind}-{i}")
+        argv = ssh_argv(server, user, key, opts=LOGIN_OPTS + [
+            "-N", "-o", "PermitLocalCommand=yes",
+            "-o", f"LocalCommand=/usr/bin/touch {marker}"])
+        clients.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env,
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(marker):
+            if time.monotonic() > deadline or clients[-1].poll() is not None:
+                close_clients(clients)
+                raise RuntimeError(f"{server.kind}: an idle ssh -N session did not log in")
+            time.sleep(0.02)
+    return clients
+
+
+def close_clients(clients):
+    for c in clients:
+        c.terminate()
+    for c in clients:
+        try:
+            c.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+
+
+def measure_memory(server, user, key, workdir, sessions=MEM_SESSIONS):
+    """Memory per idle authenticated session (`ssh -N`: no channel, no user
+    process), from `sessions` of them held at once after IDLE_SETTLE_S of
+    quiet: the server processes' PSS, private pages (Private_Clean +
+    Private_Dirty: what the system gets back when the session ends, whatever
+    else runs) and RSS, each summed and divided by the session count; and
+    the listener's."""
+    before = set(server_processes(server))
+    clients = open_idle_sessions(server, user, key, sessions, workdir)
+    try:
+        time.sleep(IDLE_SETTLE_S)
+        procs = server_processes(server, exclude=before)
+        pss = [proc_pss_kib(p) for p in procs]
+        private = [proc_rollup_kib(p, ("Private_Clean", "Private_Dirty")) for p in procs]
+        result = {
+            "sessions": sessions,
+            "listener_rss_kib": proc_status_kib(server.pid, "VmRSS"),
+            "listener_pss_kib": proc_pss_kib(server.pid),
+            "session_processes": len(procs) / sessions,
+            "session_rss_kib": sum(proc_status_kib(p, "VmRSS") or 0 for p in procs) / sessions,
+            "session_pss_kib": None,
+            "session_private_kib": None,
+        }
+        if procs and all(x is not None for x in pss + private):
+            result["session_pss_kib"] = sum(pss) / sessions
+            result["session_private_kib"] = sum(private) / sessions
+    finally:
+        close_clients(clients)
     return result
 
 
@@ -684,6 +726,8 @@ def fmt(x, unit):
         return f"{x:.0f}"
     if unit == "s":
         return f"{x:.2f}"
+    if unit == "KiB":
+        return f"{x:.0f}"
     return f"{x}"
 
 
@@ -719,14 +763,18 @@ def table_rows(res):
     mem = res.get("memory")
     if not mem:
         return rows             # --only forwarding
-    for what, key in (("session RSS, KiB", "session_rss_kib"),
-                      ("session PSS, KiB", "session_pss_kib"),
+    n = next(iter(mem.values())).get("sessions", 1)
+    for what, key in ((f"RSS per idle session (ssh -N, {n} held), KiB", "session_rss_kib"),
+                      (f"PSS per idle session (ssh -N, {n} held), KiB", "session_pss_kib"),
+                      ("  its private pages (clean + dirty), KiB", "session_private_kib"),
                       ("listener RSS, KiB", "listener_rss_kib")):
         vals = [mem[k].get(key) if k in mem else None for k in COLUMNS]
-        rows.append((what, [fmt(v, "") for v in vals], vals, "lower"))
+        rows.append((what, [fmt(v, "KiB") for v in vals], vals, "lower"))
     vals = [mem[k]["session_processes"] if k in mem else None for k in COLUMNS]
-    rows.append(("session server processes", [fmt(v, "") for v in vals], vals, "lower"))
-    size = res["size"]
+    rows.append(("server processes per session", [fmt(v, "") for v in vals], vals, "lower"))
+    size = res.get("size")
+    if not size:
+        return rows             # --only memory
     for what, key in (("binary file, bytes", "file_bytes"),
                       ("binary stripped, bytes", "stripped_bytes"),
                       ("text+data, bytes", None),
@@ -767,13 +815,21 @@ def print_table(res):
     m = res["machine"]
     print(f"machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}; "
           f"client and servers share these CPUs")
-    print(f"{res['params']['reps']} repetitions (latency {res['params']['latency_reps']}), "
-          f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted "
-          f"(uploads: login + sink start-up; the sink widens its pipe to 1 MiB); "
-          f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
-          f"back, the login done before")
-    print("tinysshd and wombatd -i: one process per connection under "
-          "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
+    if "latency" in res or "forwarding" in res:
+        print(f"{res['params']['reps']} repetitions (latency {res['params']['latency_reps']}), "
+              f"medians; transfers of {res['params']['size_mib']} MiB, login time subtracted "
+              f"(uploads: login + sink start-up; the sink widens its pipe to 1 MiB); "
+              f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
+              f"back, the login done before")
+    if "latency" in res:
+        print("tinysshd and wombatd -i: one process per connection under "
+              "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
+    mem = res.get("memory")
+    if mem:
+        n = next(iter(mem.values())).get("sessions", 1)
+        print(f"memory: {n} `ssh -N` sessions per server held at once, read "
+              f"{IDLE_SETTLE_S} s after the last login (past wombatd's idle trim); "
+              f"sums over the server's processes other than the listener, divided by {n}")
 
 
 # -------------------------------------------------------------------- main
@@ -807,9 +863,9 @@ def main():
     ap.add_argument("--latency-reps", type=int, default=15, help="logins per server (15)")
     ap.add_argument("--size", type=int, default=256, help="MiB per transfer (256)")
     ap.add_argument("--json", default=os.path.join(HERE, "bench-results.json"))
-    ap.add_argument("--only", choices=("all", "forwarding", "login"), default="all",
-                    help="all measurements (default), only the ssh -L row, or only "
-                    "the login rows (latency, server CPU per login)")
+    ap.add_argument("--only", choices=("all", "forwarding", "login", "memory"), default="all",
+                    help="all measurements (default), only the ssh -L row, only the "
+                    "login rows (latency, server CPU per login), or only the memory rows")
     ap.add_argument("--user-prefix", default="wbench",
                     help="name prefix of the throw-away login user (wbench)")
     args = ap.parse_args()
@@ -853,6 +909,11 @@ def main():
             print("forwarding...", file=sys.stderr)
             res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                    args.size)
+        if args.only == "memory":
+            print("memory...", file=sys.stderr)
+            res["memory"] = {s.kind: measure_memory(s, user.name, userkey, workdir)
+                             for s in core}
+        if args.only in ("forwarding", "memory"):
             print_table(res)
             with open(args.json, "w") as f:
                 json.dump(res, f, indent=2)
@@ -875,7 +936,8 @@ def main():
         res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                args.size)
         print("memory...", file=sys.stderr)
-        res["memory"] = {s.kind: measure_memory(s, user.name, userkey) for s in core}
+        res["memory"] = {s.kind: measure_memory(s, user.name, userkey, workdir)
+                         for s in core}
         res["size"] = {k: size_info(binaries[k], workdir) for k in SERVERS}
         st = static_wombatd()
         if st:

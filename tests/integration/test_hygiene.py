@@ -167,3 +167,60 @@ def test_no_leak_over_many_logins(srv, user):
     assert fds_after == fds_before
     if not SANITIZED:        # ASan's quarantine grows PSS; LSan checks leaks there
         assert pss_after - pss_before < 1024
+
+
+def private_dirty_kib(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return int(re.search(r"^Private_Dirty:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def echo_through(ch, data):
+    """Send data to the session's `cat` and read it all back."""
+    got = bytearray()
+    for at in range(0, len(data), 32768):
+        ch.sendall(data[at:at + 32768])
+        while ch.recv_ready() or len(got) < at // 2:
+            got += ch.recv(65536)
+    while len(got) < len(data):
+        chunk = ch.recv(65536)
+        assert chunk, "session ended during the echo"
+        got += chunk
+    return bytes(got)
+
+
+@wombatd_only
+def test_idle_session_gives_memory_back_and_works_after(srv, user, keys):
+    """After half a second without traffic an authenticated connection frees
+    its grown buffers and padding pool and returns the stack below its loop
+    (conn.c trim_memory): its private dirty memory falls well below what it
+    held while busy, and the same session then carries data again intact."""
+    key = paramiko.Ed25519Key.from_private_key_file(keys.user["ed25519"])
+    mark = srv.mark()
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    t = paramiko.Transport(sock)
+    try:
+        t.start_client(timeout=10)
+        pid = connection_process(srv, sock, mark)
+        t.auth_publickey(user, key)
+        ch = t.open_session(timeout=10)
+        ch.settimeout(30)
+        ch.exec_command("cat")
+        data = os.urandom(2 << 20)
+        assert echo_through(ch, data) == data
+        # busy: a byte every 100 ms keeps the connection from going idle
+        busy = 0
+        for _ in range(5):
+            assert echo_through(ch, b"x") == b"x"
+            busy = max(busy, private_dirty_kib(pid))
+            time.sleep(0.1)
+        time.sleep(1.5)
+        idle = private_dirty_kib(pid)
+        print(f"connection process Private_Dirty: busy {busy} KiB, idle {idle} KiB")
+        if not SANITIZED:    # ASan's allocator keeps freed memory in quarantine
+            assert idle <= busy - 100, f"busy {busy} KiB, idle {idle} KiB"
+        # the buffers and the padding pool come back on demand
+        assert echo_through(ch, data) == data
+        ch.shutdown_write()
+        assert ch.recv_exit_status() == 0
+    finally:
+        t.close()
