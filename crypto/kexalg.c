@@ -221,19 +221,19 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 /* The fixed group of a DH kind as a struct dh_group; -1 for other kinds. */
 static int fixed_group(enum kex_kind k, struct dh_group *grp)
 {
-	const char *hex = k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p :
-			  k == KEX_DH18 ? group18_p : NULL;
-	mp_int p;
-	int ok;
+	/* big-endian bytes, top byte 0xFF (crypto/modp.h): 8 bits a byte */
+	const char *p = k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p :
+			k == KEX_DH18 ? group18_p : NULL;
+	size_t len = k == KEX_DH14 ? sizeof group14_p - 1 : k == KEX_DH16 ?
+		     sizeof group16_p - 1 : sizeof group18_p - 1;
 
-	if (!hex || mp_init(&p) != MP_OKAY)
+	if (!p || len > sizeof grp->p)
 		return -1;
-	ok = MP_OK(mp_read_radix(&p, hex, 16)) &&
-	     MP_OK(mp_to_ubin(&p, grp->p, sizeof grp->p, &grp->p_len));
-	grp->bits = ok ? (unsigned)mp_count_bits(&p) : 0;
+	memcpy(grp->p, p, len);
+	grp->p_len = len;
+	grp->bits = (unsigned)(8 * len);
 	grp->g = 2;
-	mp_clear(&p);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* Is grp usable: p odd, no leading zero byte, `bits` right and within
