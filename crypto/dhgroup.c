@@ -246,9 +246,13 @@ static void scan_builtin(struct pick *pk)
 {
 	struct dh_group g;
 	for (size_t i = 0; i < sizeof builtin_groups / sizeof builtin_groups[0]; i++) {
-		const char *hex = builtin_groups[i].p_hex;
-		if (parse_modulus(hex, &g) != 0 || g.bits != builtin_groups[i].bits)
+		const uint8_t *p = (const uint8_t *)builtin_groups[i].p;
+		size_t len = builtin_groups[i].bits / 8;
+		if (len > sizeof g.p || !(p[0] & 0x80))
 			continue;       /* cannot happen: the table is generated */
+		memcpy(g.p, p, len);
+		g.p_len = len;
+		g.bits = builtin_groups[i].bits;
 		g.g = 2;
 		offer(pk, &g);
 	}

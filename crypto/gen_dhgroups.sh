@@ -53,10 +53,16 @@ integer_hex() {
 		sed 's/^0*//'
 }
 
-# The hex of RFC3526_MODP_BITS in crypto/modp.h.
+# The hex of RFC3526_MODP_BITS in crypto/modp.h (string literals of \xHH).
 modp_h_hex() {
 	sed -n "/^#define RFC3526_MODP_$1 /,/[^\\\\]\$/p" "$(dirname "$0")/modp.h" |
-		grep -o '"[0-9A-F]*"' | tr -d '"\n'
+		grep -o '"[^"]*"' | tr -d '"\\x\n'
+}
+
+# Hex (an even number of digits) as C string literals of \xHH escapes, 16
+# bytes a line: the binary holds the bytes, not their hex text.
+c_bytes() {
+	fold -w 32 | sed 's/../\\x&/g; s/^/	  "/; s/$/"/'
 }
 
 echo "/* Built-in groups for diffie-hellman-group-exchange-sha256, used when no"
@@ -68,7 +74,7 @@ echo
 echo "static const struct builtin_group {"
 echo "	unsigned bits;"
 echo "	const char *origin;"
-echo "	const char *p_hex;"
+echo "	const char *p;          /* big-endian, bits / 8 bytes, top bit set */"
 echo "} builtin_groups[] = {"
 for spec in "$@"; do
 	f=$(params "$spec")
@@ -87,7 +93,7 @@ for spec in "$@"; do
 		[ "$(modp_h_hex "$bits")" = "$hex" ] || {
 			echo "$spec: OpenSSL's group differs from crypto/modp.h's" >&2; exit 1; }
 		echo "	  RFC3526_MODP_$bits" ;;
-	*) echo "$hex" | fold -w 64 | sed 's/^/	  "/; s/$/"/' ;;
+	*) echo "$hex" | c_bytes ;;
 	esac
 	echo "	},"
 done

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -140,21 +141,29 @@ struct name_val {
 	int val;
 };
 
+/* One keyword in 32 bytes (it was 112 with a pointer per property): the
+ * parse/dump pair, the enum names, the list element check and the algorithm
+ * set are small indexes into tables next to the keyword table (kw_parse(),
+ * kw_dump(), kw_names(), kw_conv(), kw_algs()). */
 struct keyword {
 	const char *name;
-	parse_fn parse;
-	dump_fn dump;                     /* NULL: not printed by -T */
-	enum storage st;
-	size_t off, count_off;
-	unsigned flags;
-	const struct name_val *names;     /* enums */
-	long min, max;                    /* integers */
 	const char *word;                 /* line lists: the word meaning empty;
 	                                   * ignored: harmless values ("a|b", "*"
 	                                   * any); alias target */
-	conv_fn conv;                     /* list element check/normalisation */
-	const struct alg_names *algs;     /* algorithm lists */
+	int max;                          /* integers */
+	uint16_t off, count_off;          /* in struct config */
+	uint16_t flags;
+	uint8_t kind;                     /* enum kw_kind: parse and dump */
+	uint8_t st;                       /* enum storage */
+	uint8_t aux;                      /* by kind: enum names, conv or algs */
+	int8_t min;                       /* integers */
 };
+
+static parse_fn kw_parse(const struct keyword *k);
+static dump_fn kw_dump(const struct keyword *k);   /* NULL: not printed by -T */
+static const struct name_val *kw_names(const struct keyword *k);
+static conv_fn kw_conv(const struct keyword *k);   /* NULL: taken as written */
+static const struct alg_names *kw_algs(const struct keyword *k);
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -543,7 +552,7 @@ static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (one_arg(p, ac) < 0)
 		return -1;
 	if (parse_long(av[0], k->min, k->max, &v) < 0)
-		return perr(p, p->opt, "bad number '%s' (expected %ld to %ld)", av[0],
+		return perr(p, p->opt, "bad number '%s' (expected %d to %d)", av[0],
 			    k->min, k->max);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
@@ -605,9 +614,9 @@ static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
 	const char *s = av[0];
 	if ((k->flags & KW_SIGNAL) && strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
-	if (lookup_name(k->names, s, &v) < 0) {
+	if (lookup_name(kw_names(k), s, &v) < 0) {
 		char allowed[256] = "";
-		for (const struct name_val *t = k->names; t->name; t++) {
+		for (const struct name_val *t = kw_names(k); t->name; t++) {
 			size_t l = strlen(allowed);
 			snprintf(allowed + l, sizeof allowed - l, "%s%s", l ? " " : "", t->name);
 		}
@@ -642,7 +651,7 @@ static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (!*av[0])
 		return perr(p, p->opt, "empty value");
 	if (strcasecmp(av[0], "none") != 0) {
-		if (k->conv && k->conv(av[0], &v, &why) < 0)
+		if (kw_conv(k) && kw_conv(k)(av[0], &v, &why) < 0)
 			return perr(p, p->opt, "%s '%s'", why, av[0]);
 		if (!v)
 			v = xstrdup(av[0]);
@@ -665,7 +674,7 @@ static int convert(struct pctx *p, const struct keyword *k, const char *arg, cha
 	*out = NULL;
 	if (!*arg)
 		return perr(p, p->opt, "empty value");
-	if (k->conv && k->conv(arg, out, &why) < 0)
+	if (kw_conv(k) && kw_conv(k)(arg, out, &why) < 0)
 		return perr(p, p->opt, "%s '%s'", why, arg);
 	if (!*out)
 		*out = xstrdup(arg);
@@ -881,7 +890,7 @@ static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 	const char *why;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	char *v = algs_resolve(av[0], k->algs, &why, bad, sizeof bad, ignored, sizeof ignored);
+	char *v = algs_resolve(av[0], kw_algs(k), &why, bad, sizeof bad, ignored, sizeof ignored);
 	if (!v)
 		return perr(p, p->opt, "%s '%s'", why, bad);
 	if (ignored[0])
@@ -1302,7 +1311,7 @@ static void d_octal(const struct config *c, const struct keyword *k, FILE *out)
 
 static void d_enum(const struct config *c, const struct keyword *k, FILE *out)
 {
-	dump_line(out, k, name_of(k->names, *CFIELD(c, k, int)), 0);
+	dump_line(out, k, name_of(kw_names(k), *CFIELD(c, k, int)), 0);
 }
 
 static void d_str(const struct config *c, const struct keyword *k, FILE *out)
@@ -1436,18 +1445,65 @@ static const struct name_val signal_names[] = {
 static const struct name_val family_names[] = {
 	{ "any", AF_UNSPEC }, { "inet", AF_INET }, { "inet6", AF_INET6 }, { NULL, 0 } };
 
-#define OFF(f) offsetof(struct config, f)
-#define M KW_MATCH
-#define FLAG(n, f, fl) { .name = n, .parse = p_flag, .dump = d_flag, .st = ST_INT, .off = OFF(f), .flags = fl }
-#define INT(n, f, lo, hi, fl) { .name = n, .parse = p_int, .dump = d_int, .st = ST_INT, .off = OFF(f), .flags = fl, .min = lo, .max = hi }
-#define TIME(n, f, fl) { .name = n, .parse = p_time, .dump = d_int, .st = ST_INT, .off = OFF(f), .flags = fl }
-#define ENUM(n, f, t, fl) { .name = n, .parse = p_enum, .dump = d_enum, .st = ST_INT, .off = OFF(f), .flags = fl, .names = t }
-#define PATH(n, f, cv, fl) { .name = n, .parse = p_path, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .conv = cv }
-#define ACC(n, f, cv, fl) { .name = n, .parse = p_acc, .dump = d_acc, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .conv = cv }
-#define LINE(n, f, empty, cv, fl) { .name = n, .parse = p_line, .dump = d_line, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .conv = cv }
-#define ALGS(n, f, set, fl) { .name = n, .parse = p_algs, .dump = d_str, .st = ST_STR, .off = OFF(f), .flags = fl, .algs = set }
-#define IGNORED(n, harmless, fl) { .name = n, .parse = p_ignored, .flags = fl, .word = harmless }
-#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+/* What a keyword's kind parses and dumps it with (K_NONE: neither: Include,
+ * Match and aliases, handled by handle_words). */
+enum kw_kind {
+	K_NONE, K_FLAG, K_INT, K_OCTAL, K_TIME, K_ENUM, K_PATH, K_COMMAND, K_ACC,
+	K_LINE, K_PORTS, K_ALGS, K_IGNORED, K_SUBSYSTEM, K_REKEY, K_MAXSTARTUPS,
+	K_PENALTIES, K_NETBLOCK, K_USERENV
+};
+static const struct {
+	parse_fn parse;
+	dump_fn dump;
+} kw_kinds[] = {
+	[K_NONE] = { NULL, NULL },
+	[K_FLAG] = { p_flag, d_flag },
+	[K_INT] = { p_int, d_int },
+	[K_OCTAL] = { p_octal, d_octal },
+	[K_TIME] = { p_time, d_int },
+	[K_ENUM] = { p_enum, d_enum },
+	[K_PATH] = { p_path, d_str },
+	[K_COMMAND] = { p_command, d_command },
+	[K_ACC] = { p_acc, d_acc },
+	[K_LINE] = { p_line, d_line },
+	[K_PORTS] = { p_ports, d_ports },
+	[K_ALGS] = { p_algs, d_str },
+	[K_IGNORED] = { p_ignored, NULL },
+	[K_SUBSYSTEM] = { p_subsystem, d_subsystem },
+	[K_REKEY] = { p_rekey, d_rekey },
+	[K_MAXSTARTUPS] = { p_maxstartups, d_maxstartups },
+	[K_PENALTIES] = { p_penalties, d_penalties },
+	[K_NETBLOCK] = { p_netblock, d_netblock },
+	[K_USERENV] = { p_userenv, d_userenv },
+};
+
+/* The aux index of an enum keyword: its name table. */
+enum {
+	NT_family_names, NT_loglevel_names, NT_facility_names, NT_permit_root_names,
+	NT_compression_names, NT_tcpfwd_names, NT_gateway_names, NT_killmode_names,
+	NT_signal_names, NT_fallback_names
+};
+static const struct name_val *const kw_name_tables[] = {
+	[NT_family_names] = family_names, [NT_loglevel_names] = loglevel_names,
+	[NT_facility_names] = facility_names, [NT_permit_root_names] = permit_root_names,
+	[NT_compression_names] = compression_names, [NT_tcpfwd_names] = tcpfwd_names,
+	[NT_gateway_names] = gateway_names, [NT_killmode_names] = killmode_names,
+	[NT_signal_names] = signal_names, [NT_fallback_names] = fallback_names,
+};
+
+/* The aux index of a list or path keyword: its element check (CV_NULL: none). */
+enum {
+	CV_NULL, CV_conv_listen, CV_conv_user_entry, CV_conv_acceptenv, CV_conv_setenv,
+	CV_conv_chantimeout, CV_conv_permitopen, CV_conv_permitlisten, CV_conv_exempt,
+	CV_conv_absolute
+};
+static const conv_fn kw_convs[] = {
+	[CV_NULL] = NULL, [CV_conv_listen] = conv_listen,
+	[CV_conv_user_entry] = conv_user_entry, [CV_conv_acceptenv] = conv_acceptenv,
+	[CV_conv_setenv] = conv_setenv, [CV_conv_chantimeout] = conv_chantimeout,
+	[CV_conv_permitopen] = conv_permitopen, [CV_conv_permitlisten] = conv_permitlisten,
+	[CV_conv_exempt] = conv_exempt, [CV_conv_absolute] = conv_absolute,
+};
 
 static const struct alg_names cipher_names = { CIPHERS_DEFAULT, "", CIPHERS_KNOWN };
 static const struct alg_names mac_names = { MACS_DEFAULT, "", MACS_KNOWN };
@@ -1457,17 +1513,47 @@ static const struct alg_names hostkey_names = { KEYALGS_SUPPORTED, "", KEYALGS_K
  * as OpenSSH 8.8 and later. */
 static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, "ssh-rsa", KEYALGS_KNOWN };
 
+/* The aux index of an algorithm keyword: its name set. */
+enum { AL_cipher_names, AL_mac_names, AL_kex_names, AL_hostkey_names, AL_userkey_names };
+static const struct alg_names *const kw_alg_sets[] = {
+	[AL_cipher_names] = &cipher_names, [AL_mac_names] = &mac_names,
+	[AL_kex_names] = &kex_names, [AL_hostkey_names] = &hostkey_names,
+	[AL_userkey_names] = &userkey_names,
+};
+
+static parse_fn kw_parse(const struct keyword *k) { return kw_kinds[k->kind].parse; }
+static dump_fn kw_dump(const struct keyword *k) { return kw_kinds[k->kind].dump; }
+static const struct name_val *kw_names(const struct keyword *k) { return kw_name_tables[k->aux]; }
+static conv_fn kw_conv(const struct keyword *k) { return kw_convs[k->aux]; }
+static const struct alg_names *kw_algs(const struct keyword *k) { return kw_alg_sets[k->aux]; }
+
+/* Offsets into struct config are kept in 16 bits. */
+_Static_assert(sizeof(struct config) <= UINT16_MAX, "struct config too large for uint16_t offsets");
+
+#define OFF(f) offsetof(struct config, f)
+#define M KW_MATCH
+#define FLAG(n, f, fl) { .name = n, .kind = K_FLAG, .st = ST_INT, .off = OFF(f), .flags = fl }
+#define INT(n, f, lo, hi, fl) { .name = n, .kind = K_INT, .st = ST_INT, .off = OFF(f), .flags = fl, .min = lo, .max = hi }
+#define TIME(n, f, fl) { .name = n, .kind = K_TIME, .st = ST_INT, .off = OFF(f), .flags = fl }
+#define ENUM(n, f, t, fl) { .name = n, .kind = K_ENUM, .st = ST_INT, .off = OFF(f), .flags = fl, .aux = NT_##t }
+#define PATH(n, f, cv, fl) { .name = n, .kind = K_PATH, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = CV_##cv }
+#define ACC(n, f, cv, fl) { .name = n, .kind = K_ACC, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .aux = CV_##cv }
+#define LINE(n, f, empty, cv, fl) { .name = n, .kind = K_LINE, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .aux = CV_##cv }
+#define ALGS(n, f, set, fl) { .name = n, .kind = K_ALGS, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = AL_##set }
+#define IGNORED(n, harmless, fl) { .name = n, .kind = K_IGNORED, .flags = fl, .word = harmless }
+#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+
 static const struct keyword keywords[] = {
-	{ .name = "Port", .parse = p_ports, .dump = d_ports, .st = ST_PORTS,
+	{ .name = "Port", .kind = K_PORTS, .st = ST_PORTS,
 	  .off = OFF(ports), .count_off = OFF(n_ports) },
 	ACC("ListenAddress", listen_addrs, conv_listen, KW_ONE),
 	ENUM("AddressFamily", address_family, family_names, 0),
 	ACC("HostKey", host_keys, NULL, KW_ONE),
 	PATH("PidFile", pid_file, NULL, 0),
-	{ .name = "MaxStartups", .parse = p_maxstartups, .dump = d_maxstartups,
+	{ .name = "MaxStartups", .kind = K_MAXSTARTUPS,
 	  .st = ST_INT, .off = OFF(max_startups) },
-	{ .name = "PerSourcePenalties", .parse = p_penalties, .dump = d_penalties },
-	{ .name = "PerSourceNetBlockSize", .parse = p_netblock, .dump = d_netblock },
+	{ .name = "PerSourcePenalties", .kind = K_PENALTIES },
+	{ .name = "PerSourceNetBlockSize", .kind = K_NETBLOCK },
 	PATH("PerSourcePenaltyExemptList", penalty_exempt, conv_exempt, 0),
 	ENUM("LogLevel", log_level, loglevel_names, M),
 	ENUM("SyslogFacility", syslog_facility, facility_names, 0),
@@ -1486,27 +1572,27 @@ static const struct keyword keywords[] = {
 	ACC("AllowGroups", allow_groups, NULL, M),
 	ACC("DenyGroups", deny_groups, NULL, M),
 	PATH("Banner", banner, NULL, M),
-	{ .name = "PermitUserEnvironment", .parse = p_userenv, .dump = d_userenv,
+	{ .name = "PermitUserEnvironment", .kind = K_USERENV,
 	  .st = ST_INT, .off = OFF(permit_user_environment), .flags = M },
-	ALGS("Ciphers", ciphers, &cipher_names, 0),
-	ALGS("MACs", macs, &mac_names, 0),
-	ALGS("KexAlgorithms", kex_algorithms, &kex_names, 0),
-	ALGS("HostKeyAlgorithms", host_key_algorithms, &hostkey_names, 0),
-	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, &userkey_names, M),
+	ALGS("Ciphers", ciphers, cipher_names, 0),
+	ALGS("MACs", macs, mac_names, 0),
+	ALGS("KexAlgorithms", kex_algorithms, kex_names, 0),
+	ALGS("HostKeyAlgorithms", host_key_algorithms, hostkey_names, 0),
+	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, userkey_names, M),
 	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
-	ALGS("CASignatureAlgorithms", ca_signature_algorithms, &hostkey_names, 0),
+	ALGS("CASignatureAlgorithms", ca_signature_algorithms, hostkey_names, 0),
 	PATH("ModuliFile", moduli_file, NULL, 0),
 	ENUM("Compression", compression, compression_names, 0),
-	{ .name = "RekeyLimit", .parse = p_rekey, .dump = d_rekey, .flags = M },
+	{ .name = "RekeyLimit", .kind = K_REKEY, .flags = M },
 	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
 	FLAG("PermitTTY", permit_tty, M),
 	FLAG("PrintMotd", print_motd, 0),
 	FLAG("PrintLastLog", print_last_log, 0),
 	ACC("AcceptEnv", accept_env, conv_acceptenv, 0),
 	ACC("SetEnv", set_env, conv_setenv, M),
-	{ .name = "Subsystem", .parse = p_subsystem, .dump = d_subsystem, .st = ST_LIST,
+	{ .name = "Subsystem", .kind = K_SUBSYSTEM, .st = ST_LIST,
 	  .off = OFF(subsystem_names), .count_off = OFF(n_subsystems) },
-	{ .name = "ForceCommand", .parse = p_command, .dump = d_command, .st = ST_STR,
+	{ .name = "ForceCommand", .kind = K_COMMAND, .st = ST_STR,
 	  .off = OFF(force_command), .flags = M },
 	TIME("ClientAliveInterval", client_alive_interval, M),
 	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
@@ -1520,7 +1606,7 @@ static const struct keyword keywords[] = {
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
 	ENUM("AllowStreamLocalForwarding", allow_streamlocal_forwarding, tcpfwd_names, M),
 	FLAG("DisableForwarding", disable_forwarding, M),
-	{ .name = "StreamLocalBindMask", .parse = p_octal, .dump = d_octal, .st = ST_INT,
+	{ .name = "StreamLocalBindMask", .kind = K_OCTAL, .st = ST_INT,
 	  .off = OFF(streamlocal_bind_mask), .flags = M },
 	FLAG("StreamLocalBindUnlink", streamlocal_bind_unlink, M),
 	FLAG("X11Forwarding", x11_forwarding, M | KW_WARNYES),
@@ -1776,7 +1862,7 @@ static int check_match_line(struct pctx *p, const struct keyword *k, char **av, 
 	q.c = p->scratch;
 	q.mode = PM_CHECK;
 	memset(q.c->seen, 0, sizeof q.c->seen);
-	return k->parse(&q, k, av, ac);
+	return kw_parse(k)(&q, k, av, ac);
 }
 
 static int handle_words(struct pctx *p, char **av, int n, const char *text, int *block)
@@ -1801,7 +1887,7 @@ static int handle_words(struct pctx *p, char **av, int n, const char *text, int 
 			return -1;
 		return record_line(p, *block, text);
 	}
-	return k->parse(p, k, av + 1, n - 1);
+	return kw_parse(k)(p, k, av + 1, n - 1);
 }
 
 static int handle_line(struct pctx *p, const char *text, int *block)
@@ -2234,8 +2320,8 @@ int config_each_match_block(const struct config *c,
 void config_dump(const struct config *c, FILE *out)
 {
 	for (const struct keyword *k = keywords; k->name; k++)
-		if (k->dump)
-			k->dump(c, k, out);
+		if (kw_dump(k))
+			kw_dump(k)(c, k, out);
 }
 
 const char *config_match_keyword(int i)

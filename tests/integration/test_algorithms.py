@@ -27,8 +27,8 @@ def builtin_groups():
     """{bits: p} of crypto/dhgroup_builtin.h, read independently of the C."""
     text = Path(REPO, "crypto", "dhgroup_builtin.h").read_text()
     groups = {}
-    for bits, body in re.findall(r'\{ (\d+), "[^"]*",\n((?:\t  "[0-9A-F]+"\n)+)', text):
-        groups[int(bits)] = int("".join(re.findall(r'"([0-9A-F]+)"', body)), 16)
+    for bits, body in re.findall(r'\{ (\d+), "[^"]*",\n((?:\t  "(?:\\x[0-9A-F]{2})+"\n)+)', text):
+        groups[int(bits)] = int("".join(re.findall(r'\\x([0-9A-F]{2})', body)), 16)
     return groups
 
 

@@ -94,11 +94,15 @@ def test_crosscheck(seed):
 
 # ---- the finite-field groups (group18, group exchange's built-in set) ----
 
-def c_hex_constants(path, pattern):
-    """Hex string constants of a C file: {name-or-bits: int}."""
+def c_byte_string(body):
+    """The big-endian number in C string literals of \\xHH escapes."""
+    return int("".join(re.findall(r'\\x([0-9A-F]{2})', body)), 16)
+
+
+def c_byte_constants(path, pattern):
+    """Byte string constants (\\xHH escapes) of a C file: {name-or-bits: int}."""
     text = Path(REPO, path).read_text()
-    return {key: int("".join(re.findall(r'"([0-9A-F]+)"', body)), 16)
-            for key, body in re.findall(pattern, text)}
+    return {key: c_byte_string(body) for key, body in re.findall(pattern, text)}
 
 
 def rfc3526_groups():
@@ -115,9 +119,9 @@ def rfc3526_groups():
 def modp_h_groups():
     """crypto/modp.h's RFC3526_MODP_<bits> macros: {bits: p}."""
     text = Path(REPO, "crypto/modp.h").read_text()
-    return {int(bits): int("".join(re.findall(r'"([0-9A-F]+)"', body)), 16)
+    return {int(bits): c_byte_string(body)
             for bits, body in re.findall(
-                r'#define RFC3526_MODP_(\d+) \\\n((?:\t"[0-9A-F]+"(?: \\)?\n)+)', text)}
+                r'#define RFC3526_MODP_(\d+) \\\n((?:\t"(?:\\x[0-9A-F]{2})+"(?: \\)?\n)+)', text)}
 
 
 def test_fixed_groups_match_rfc3526():
@@ -144,8 +148,8 @@ def test_builtin_gex_groups_are_safe_primes():
     2 (stated by the generator script), p and (p-1)/2 prime by OpenSSL's
     test. Those taken from RFC 3526 equal asyncssh's copies (proving them
     prime again at 6144/8192 bits costs minutes)."""
-    groups = c_hex_constants("crypto/dhgroup_builtin.h",
-                             r'\{ (\d+), "[^"]*",\n((?:\t  "[0-9A-F]+"\n)+)')
+    groups = c_byte_constants("crypto/dhgroup_builtin.h",
+                              r'\{ (\d+), "[^"]*",\n((?:\t  "(?:\\x[0-9A-F]{2})+"\n)+)')
     # the RFC 3526 entries name crypto/modp.h's macro instead of the hex
     named = re.findall(r'\{ (\d+), "[^"]*",\n\t  RFC3526_MODP_(\d+)\n',
                        Path(REPO, "crypto/dhgroup_builtin.h").read_text())

@@ -17,12 +17,21 @@
 
 static char tmpdir[64];
 
-/* Hex of a built-in group of `bits` bits (the tests need real-looking primes). */
+#define N_BUILTIN (sizeof builtin_groups / sizeof builtin_groups[0])
+
+/* Hex of a built-in group of `bits` bits (the tests need real-looking
+ * primes; the table holds bytes), one buffer per group. */
 static const char *builtin_hex(unsigned bits)
 {
-	for (size_t i = 0; i < sizeof builtin_groups / sizeof builtin_groups[0]; i++)
-		if (builtin_groups[i].bits == bits)
-			return builtin_groups[i].p_hex;
+	static char hex[N_BUILTIN][2 * DH_GROUP_MAX_BYTES + 1];
+	for (size_t i = 0; i < N_BUILTIN; i++) {
+		if (builtin_groups[i].bits != bits)
+			continue;
+		const uint8_t *p = (const uint8_t *)builtin_groups[i].p;
+		for (size_t j = 0; j < bits / 8; j++)
+			snprintf(hex[i] + 2 * j, 3, "%02X", p[j]);
+		return hex[i];
+	}
 	return NULL;
 }
 
