@@ -575,7 +575,8 @@ static int p_octal(struct pctx *p, const struct keyword *k, char **av, int ac)
 }
 
 /* A byte count with an optional K or M suffix, within the keyword's
- * min..max (ChannelWindowSize). */
+ * bounds: min in KiB (the table's min is 8 bits), max in bytes
+ * (ChannelWindowSize). */
 static int p_bytes(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	uint64_t v;
@@ -584,9 +585,9 @@ static int p_bytes(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (parse_size(av[0], &v) < 0)
 		return perr(p, p->opt, "bad size '%s' (expected bytes, or a number with a "
 			    "K or M suffix)", av[0]);
-	if (v < (uint64_t)k->min || v > (uint64_t)k->max)
-		return perr(p, p->opt, "size '%s' out of range (%ldK to %ldM)", av[0],
-			    k->min >> 10, k->max >> 20);
+	if (v < (uint64_t)k->min * 1024 || v > (uint64_t)k->max)
+		return perr(p, p->opt, "size '%s' out of range (%dK to %dM)", av[0],
+			    k->min, k->max >> 20);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
 	return 0;
@@ -1450,7 +1451,7 @@ static const struct name_val family_names[] = {
 enum kw_kind {
 	K_NONE, K_FLAG, K_INT, K_OCTAL, K_TIME, K_ENUM, K_PATH, K_COMMAND, K_ACC,
 	K_LINE, K_PORTS, K_ALGS, K_IGNORED, K_SUBSYSTEM, K_REKEY, K_MAXSTARTUPS,
-	K_PENALTIES, K_NETBLOCK, K_USERENV
+	K_PENALTIES, K_NETBLOCK, K_USERENV, K_BYTES
 };
 static const struct {
 	parse_fn parse;
@@ -1461,6 +1462,7 @@ static const struct {
 	[K_INT] = { p_int, d_int },
 	[K_OCTAL] = { p_octal, d_octal },
 	[K_TIME] = { p_time, d_int },
+	[K_BYTES] = { p_bytes, d_int },
 	[K_ENUM] = { p_enum, d_enum },
 	[K_PATH] = { p_path, d_str },
 	[K_COMMAND] = { p_command, d_command },
@@ -1620,8 +1622,8 @@ static const struct keyword keywords[] = {
 	TIME("ForwardConnectTimeout", forward_connect_timeout, M),
 	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
 	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
-	{ .name = "ChannelWindowSize", .parse = p_bytes, .dump = d_int, .st = ST_INT,
-	  .off = OFF(channel_window), .flags = M, .min = CFG_CHANNEL_WINDOW_MIN,
+	{ .name = "ChannelWindowSize", .kind = K_BYTES, .st = ST_INT,
+	  .off = OFF(channel_window), .flags = M, .min = CFG_CHANNEL_WINDOW_MIN / 1024,
 	  .max = CFG_CHANNEL_WINDOW_MAX },
 	/* structure */
 	{ .name = "Include", .flags = KW_INCLUDE | M },
