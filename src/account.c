@@ -13,6 +13,7 @@
 #include "crypto.h"
 
 const char *account_nologin_path = "/etc/nologin";
+const char *account_shadow_path = "/etc/shadow";
 
 #define DAY_SECONDS 86400L
 
@@ -48,17 +49,83 @@ int account_shadow_usable(const char *hash, long lastchg, long max, long expire,
 	return 1;
 }
 
+/* ---- reading shadow ----------------------------------------------------- */
+
+/* Longest shadow line taken from the file; a longer one ends the walk (the
+ * user is then looked up through getspnam). */
+#define SHADOW_LINE_MAX 4096
+
+static void entry_from_spwd(const struct spwd *sp, struct shadow_entry *e)
+{
+	const char *h = sp->sp_pwdp ? sp->sp_pwdp : "";
+	size_t n = strlen(h);
+	if (n < sizeof(e->hash))
+		memcpy(e->hash, h, n + 1);
+	else
+		memcpy(e->hash, "*", 2);
+	e->lastchg = sp->sp_lstchg;
+	e->max = sp->sp_max;
+	e->expire = sp->sp_expire;
+}
+
+/* Call visit for each entry of account_shadow_path until it returns
+ * nonzero; returns that value, or 0 (end, or no readable file). Every
+ * buffer the lines pass through is ours and wiped here. */
+static int shadow_walk(int (*visit)(const struct spwd *sp, void *arg), void *arg)
+{
+	char iobuf[BUFSIZ], line[SHADOW_LINE_MAX];
+	struct spwd sp, *res;
+	int rc = 0;
+	FILE *f = fopen(account_shadow_path, "re");
+	if (!f)
+		return 0;
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
+	while (rc == 0 && fgetspent_r(f, &sp, line, sizeof(line), &res) == 0)
+		rc = visit(&sp, arg);
+	fclose(f);
+	wipe(iobuf, sizeof(iobuf));
+	wipe(line, sizeof(line));
+	wipe(&sp, sizeof(sp));
+	return rc;
+}
+
+struct lookup {
+	const char *name;
+	struct shadow_entry *e;
+};
+
+static int visit_lookup(const struct spwd *sp, void *arg)
+{
+	struct lookup *l = arg;
+	if (!sp->sp_namp || strcmp(sp->sp_namp, l->name) != 0)
+		return 0;
+	entry_from_spwd(sp, l->e);
+	return 1;
+}
+
+int account_shadow_lookup(const char *name, struct shadow_entry *e)
+{
+	struct lookup l = { name, e };
+	if (shadow_walk(visit_lookup, &l))
+		return 1;
+	struct spwd *sp = getspnam(name);
+	if (!sp)
+		return 0;
+	entry_from_spwd(sp, e);
+	if (sp->sp_pwdp)
+		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
+	return 1;
+}
+
 /* The shadow entry's state; 1 when there is none (no shadow, or an
  * unprivileged daemon that cannot read it — it admits only its own user). */
 static int shadow_usable(const char *name, time_t now, char *why, size_t whysz)
 {
-	struct spwd *sp = getspnam(name);
-	if (!sp)
+	struct shadow_entry e;
+	if (!account_shadow_lookup(name, &e))
 		return 1;
-	int ok = account_shadow_usable(sp->sp_pwdp, sp->sp_lstchg, sp->sp_max,
-				       sp->sp_expire, now, why, whysz);
-	if (sp->sp_pwdp)
-		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
+	int ok = account_shadow_usable(e.hash, e.lastchg, e.max, e.expire, now, why, whysz);
+	wipe(&e, sizeof(e));
 	return ok;
 }
 
@@ -112,24 +179,23 @@ static void keep_setting_only(char *h)
 /* A setting of the system's scheme and cost: that of the first real hash
  * in shadow, else a fresh salt of libxcrypt's default scheme. Found once
  * per process. */
+static int visit_first_setting(const struct spwd *sp, void *arg)
+{
+	char *setting = arg;
+	if (!sp->sp_pwdp || sp->sp_pwdp[0] != '$' || strlen(sp->sp_pwdp) >= CRYPT_OUTPUT_SIZE)
+		return 0;
+	snprintf(setting, CRYPT_OUTPUT_SIZE, "%s", sp->sp_pwdp);
+	keep_setting_only(setting);
+	return 1;
+}
+
 static const char *dummy_setting(void)
 {
 	static char setting[CRYPT_OUTPUT_SIZE];
 	if (setting[0])
 		return setting;
-	setspent();
-	struct spwd *sp;
-	while ((sp = getspent()) != NULL) {
-		if (sp->sp_pwdp && sp->sp_pwdp[0] == '$' &&
-		    strlen(sp->sp_pwdp) < sizeof(setting)) {
-			snprintf(setting, sizeof(setting), "%s", sp->sp_pwdp);
-			wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));
-			keep_setting_only(setting);
-			break;
-		}
-	}
-	endspent();
-	if (!setting[0] && !crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof(setting)))
+	if (!shadow_walk(visit_first_setting, setting) &&
+	    !crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof(setting)))
 		snprintf(setting, sizeof(setting), "$6$wombatdummysalt$");
 	return setting;
 }

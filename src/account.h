@@ -5,6 +5,7 @@
 #ifndef WOMBAT_ACCOUNT_H
 #define WOMBAT_ACCOUNT_H
 
+#include <crypt.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <time.h>
@@ -12,6 +13,24 @@
 /* Path of the nologin file (a variable so the unit test can point it
  * elsewhere). */
 extern const char *account_nologin_path;
+
+/* The shadow file read first (a variable so tests and the fuzz harness can
+ * point it elsewhere). */
+extern const char *account_shadow_path;
+
+/* A user's shadow entry, as much of it as wombat uses. */
+struct shadow_entry {
+	char hash[CRYPT_OUTPUT_SIZE];     /* wipe after use */
+	long lastchg, max, expire;        /* days; -1 unset */
+};
+
+/* Look name up: in account_shadow_path through stdio and line buffers of
+ * our own, wiped before returning (glibc's getspnam reads through a FILE
+ * buffer it frees unwiped, which kept shadow lines, hashes included, in a
+ * session's freed heap for its whole life); a user not in that file goes
+ * to getspnam, for the other NSS sources. 1 and *e filled (a hash too long
+ * for e->hash reads as "*", which no password matches), or 0: no entry. */
+int account_shadow_lookup(const char *name, struct shadow_entry *e);
 
 /* 1 if pw may log in as far as the account itself goes; 0 with the reason
  * in why ("account is locked", "account has expired", ...). `now` is the

@@ -74,12 +74,10 @@ int authfile_check_hash(const char *hash, const char *password)
 /* Copy the user's hash: shadow when we can read it, else pw_passwd. */
 static char *user_hash_copy(const struct passwd *pw)
 {
-	struct spwd *sp = getspnam(pw->pw_name);
-	char *h;
-
-	if (sp != NULL && sp->sp_pwdp != NULL) {
-		h = strdup(sp->sp_pwdp);
-		wipe(sp->sp_pwdp, strlen(sp->sp_pwdp));   /* libc's static copy */
+	struct shadow_entry e;
+	if (account_shadow_lookup(pw->pw_name, &e)) {
+		char *h = strdup(e.hash);
+		wipe(&e, sizeof(e));
 		return h;
 	}
 	return pw->pw_passwd ? strdup(pw->pw_passwd) : NULL;

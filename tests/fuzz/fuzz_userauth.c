@@ -298,6 +298,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_thread = pthread_self();
 	user_uid = getuid() == 0 ? 65534 : getuid();
 	account_nologin_path = "/nonexistent/wombat-fuzz-nologin";
+	/* the fake getspnam/getspent above stand for shadow, not the real file */
+	account_shadow_path = "/nonexistent/wombat-fuzz-shadow";
 	struct crypt_data cd;
 	memset(&cd, 0, sizeof(cd));
 	const char *h = crypt_r(PASSWORD, "$5$rounds=1000$wombatfuzzsalt$", &cd);

@@ -348,6 +348,45 @@ def test_password_through_the_monitor(start_server):
         srv.stop()
 
 
+def shadow_hash(user):
+    with open("/etc/shadow") as f:
+        for line in f:
+            fields = line.split(":")
+            if fields[0] == user:
+                return fields[1]
+    raise AssertionError(f"{user} not in /etc/shadow")
+
+
+def test_no_shadow_line_left_in_the_session_memory(start_server):
+    """After a password login the connection process (root, for the whole
+    session) holds no copy of the user's shadow hash, not even in freed
+    heap: glibc's getspnam read shadow through a FILE buffer it freed
+    unwiped, so the whole line stayed in the process's memory."""
+    from conftest import throwaway_user
+    srv = start_server(["PasswordAuthentication=yes"])
+    try:
+        with throwaway_user("psprivsh", "a password login's memory") as user:
+            subprocess.run(["chpasswd"], input=f"{user}:Pw-4-shadow\n", text=True, check=True)
+            hashed = shadow_hash(user).encode()
+            sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            t = paramiko.Transport(sock)
+            try:
+                t.start_client(timeout=10)
+                t.auth_password(user, "Pw-4-shadow")
+                assert t.is_authenticated()
+                port = sock.getsockname()[1]
+                m = srv.wait_log(rf"\[(\d+)\]: \[127\.0\.0\.1:{port}\] Connection from")
+                assert m, srv.log()
+                assert srv.wait_log(rf"Accepted password for {user}"), srv.log()
+                found = memory_has(int(m.group(1)), [hashed, b"Pw-4-shadow"])
+            finally:
+                t.close()
+    finally:
+        srv.stop()
+    assert 0 not in found, "the user's shadow hash is in the session's memory"
+    assert 1 not in found, "the password is in the session's memory"
+
+
 def test_start_up_log_names_the_sandbox(server):
     """-T (built_with_seccomp) and the start-up log agree on the filter."""
     word = "yes" if SECCOMP else r"no \(built --without-seccomp\)"
