@@ -23,6 +23,7 @@
 
 #include "cipher.h"
 #include "config.h"
+#include "build_opts.h"
 #include "log.h"
 #include "match.h"
 #include "penalty.h"
@@ -39,18 +40,16 @@
 #define KEX_PQ_SUPPORTED KEX_PQ ","
 #define KEX_PQ_KNOWN ""
 #endif
+/* --disable-nist, --disable-dh, --disable-rsa (build_opts.h) move their
+ * names from the supported lists to the known ones in the same way. */
 #define KEX_SUPPORTED KEX_PQ_SUPPORTED \
-	"curve25519-sha256,curve25519-sha256@libssh.org," \
-	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
-	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
-	"diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha256"
-#define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+	"curve25519-sha256,curve25519-sha256@libssh.org" KEX_NIST_BUILT KEX_DH_BUILT
+#define KEYALGS_SUPPORTED KEYALGS_BUILT
 /* Names OpenSSH knows that wombat does not implement (for a given list): a
  * configuration naming them is accepted with a warning, as long as something
  * usable remains. A name wombat supports is never looked up here. */
 #define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
-	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN
+	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN KEX_NIST_LEFT_OUT KEX_DH_LEFT_OUT
 #define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
 	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
 #define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \
@@ -63,7 +62,8 @@
 	"ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521-cert-v01@openssh.com," \
 	"rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com," \
 	"ssh-rsa-cert-v01@openssh.com,ssh-dss-cert-v01@openssh.com," \
-	"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"
+	"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com" \
+	KEYALGS_LEFT_OUT
 #define DEFAULT_PID_FILE "/run/wombatd.pid"
 #define DEFAULT_MODULI_FILE "/etc/ssh/moduli"
 
@@ -597,6 +597,26 @@ static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
 	}
 	if (take(p, k))
 		*FIELD(p->c, k, int) = v;
+	return 0;
+}
+
+/* Compression: a build without zlib (--disable-zlib) warns about "yes" or
+ * "delayed" and stores "no", so that zlib@openssh.com is never offered. */
+static int p_compression(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	if (p_enum(p, k, av, ac) < 0)
+		return -1;
+	if (HAVE_ZLIB)
+		return 0;
+	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH) {
+		if (p->file)
+			logit("%s:%d: Compression: '%s': this wombatd is built without zlib "
+			      "(--disable-zlib), compression is not offered", p->file, p->line, av[0]);
+		else
+			logit("command line: Compression: '%s': this wombatd is built without "
+			      "zlib (--disable-zlib), compression is not offered", av[0]);
+	}
+	*FIELD(p->c, k, int) = 0;
 	return 0;
 }
 
@@ -1437,7 +1457,8 @@ static const struct alg_names kex_names = { KEX_SUPPORTED, "", KEX_KNOWN };
 static const struct alg_names hostkey_names = { KEYALGS_SUPPORTED, "", KEYALGS_KNOWN };
 /* ssh-rsa (RSA with SHA-1) signatures on user keys: only when asked for,
  * as OpenSSH 8.8 and later. */
-static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, "ssh-rsa", KEYALGS_KNOWN };
+static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, HAVE_RSA ? "ssh-rsa" : "",
+						 KEYALGS_KNOWN };
 
 static const struct keyword keywords[] = {
 	{ .name = "Port", .parse = p_ports, .dump = d_ports, .st = ST_PORTS,
@@ -1478,7 +1499,8 @@ static const struct keyword keywords[] = {
 	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
 	ALGS("CASignatureAlgorithms", ca_signature_algorithms, &hostkey_names, 0),
 	PATH("ModuliFile", moduli_file, NULL, 0),
-	ENUM("Compression", compression, compression_names, 0),
+	{ .name = "Compression", .parse = p_compression, .dump = d_enum, .st = ST_INT,
+	  .off = OFF(compression), .names = compression_names },
 	{ .name = "RekeyLimit", .parse = p_rekey, .dump = d_rekey, .flags = M },
 	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
 	FLAG("PermitTTY", permit_tty, M),
@@ -1889,7 +1911,7 @@ void config_defaults(struct config *c)
 	c->host_key_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->pubkey_accepted_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->ca_signature_algorithms = xstrdup(KEYALGS_SUPPORTED);
-	c->compression = 1;
+	c->compression = HAVE_ZLIB;
 	c->max_sessions = 10;
 	c->permit_tty = 1;
 	c->print_motd = 1;
