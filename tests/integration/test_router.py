@@ -102,7 +102,8 @@ def test_rsa_host_key(start_server, keys):
     if "rsa" in LEFT_OUT:
         assert srv.wait_log(re.escape(keys.host["rsa"]) + r": RSA keys are left out of "
                             r"this build \(configured with --disable-rsa\)"), srv.log()
-        r = ssh(srv, "true", opts=["HostKeyAlgorithms=rsa-sha2-512,rsa-sha2-256"])
+        r = ssh(srv, "true", opts=["HostKeyAlgorithms=rsa-sha2-512,rsa-sha2-256"],
+                verbose=True)
         assert r.returncode == 255 and b"no matching host key type" in r.stderr, r.stderr
     else:
         r = ssh(srv, "true", opts=["HostKeyAlgorithms=rsa-sha2-512"])
@@ -159,7 +160,7 @@ def test_client_offering_only_left_out_kex(server):
         assert r.returncode == 0, r.stderr     # built in: served
         return
     mark = server.mark()
-    r = ssh(server, "true", opts=[f"KexAlgorithms={','.join(offered)}"])
+    r = ssh(server, "true", opts=[f"KexAlgorithms={','.join(offered)}"], verbose=True)
     assert r.returncode == 255
     assert b"no matching key exchange method found" in r.stderr, r.stderr
     assert server.wait_log(r"no matching key exchange algorithm", since=mark), server.log(mark)
