@@ -600,24 +600,37 @@ static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
 	return 0;
 }
 
-/* Compression: a build without zlib (--disable-zlib) warns about "yes" or
- * "delayed" and stores "no", so that zlib@openssh.com is never offered. */
-static int p_compression(struct pctx *p, const struct keyword *k, char **av, int ac)
+/* An enum option whose every value but "no" needs a part the build left
+ * out (option names it): warned about, stored as "no". */
+static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int ac,
+			int built, const char *option)
 {
 	if (p_enum(p, k, av, ac) < 0)
 		return -1;
-	if (HAVE_ZLIB)
+	if (built)
 		return 0;
 	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH) {
 		if (p->file)
-			logit("%s:%d: Compression: '%s': this wombatd is built without zlib "
-			      "(--disable-zlib), compression is not offered", p->file, p->line, av[0]);
+			logit("%s:%d: %s: '%s': this wombatd is built with %s, taken as 'no'",
+			      p->file, p->line, p->opt, av[0], option);
 		else
-			logit("command line: Compression: '%s': this wombatd is built without "
-			      "zlib (--disable-zlib), compression is not offered", av[0]);
+			logit("command line: %s: '%s': this wombatd is built with %s, taken as 'no'",
+			      p->opt, av[0], option);
 	}
 	*FIELD(p->c, k, int) = 0;
 	return 0;
+}
+
+/* Compression without zlib: zlib@openssh.com is never offered. */
+static int p_compression(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	return p_enum_needs(p, k, av, ac, HAVE_ZLIB, "--disable-zlib");
+}
+
+/* Allow*Forwarding without forwarding: every request is refused. */
+static int p_forwarding(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	return p_enum_needs(p, k, av, ac, HAVE_FORWARDING, "--disable-forwarding");
 }
 
 /* Store a newly allocated string option if this keyword takes the value
@@ -1517,12 +1530,15 @@ static const struct keyword keywords[] = {
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
 	LINE("ChannelTimeout", channel_timeout, "none", conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
-	ENUM("AllowTcpForwarding", allow_tcp_forwarding, tcpfwd_names, M),
+	{ .name = "AllowTcpForwarding", .parse = p_forwarding, .dump = d_enum, .st = ST_INT,
+	  .off = OFF(allow_tcp_forwarding), .flags = M, .names = tcpfwd_names },
 	LINE("PermitOpen", permit_open, "any", conv_permitopen, M),
 	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
 	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
-	ENUM("AllowStreamLocalForwarding", allow_streamlocal_forwarding, tcpfwd_names, M),
+	{ .name = "AllowStreamLocalForwarding", .parse = p_forwarding, .dump = d_enum,
+	  .st = ST_INT, .off = OFF(allow_streamlocal_forwarding), .flags = M,
+	  .names = tcpfwd_names },
 	FLAG("DisableForwarding", disable_forwarding, M),
 	{ .name = "StreamLocalBindMask", .parse = p_octal, .dump = d_octal, .st = ST_INT,
 	  .off = OFF(streamlocal_bind_mask), .flags = M },
@@ -1918,9 +1934,9 @@ void config_defaults(struct config *c)
 	c->print_last_log = 1;
 	c->client_alive_count_max = 3;
 	c->tcp_keep_alive = 1;
-	c->allow_tcp_forwarding = 1;
+	c->allow_tcp_forwarding = HAVE_FORWARDING;
 	c->allow_agent_forwarding = 1;
-	c->allow_streamlocal_forwarding = 1;
+	c->allow_streamlocal_forwarding = HAVE_FORWARDING;
 	c->streamlocal_bind_mask = 0177;
 	c->forward_connect_timeout = 15;
 	c->session_kill_mode = KILL_PROCESS;

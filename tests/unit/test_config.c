@@ -35,6 +35,9 @@
 #define RSA_KEYALGS_FOR_TEST ",rsa-sha2-512,rsa-sha2-256"
 #endif
 #define KEYALGS_DEFAULT_FOR_TEST "ssh-ed25519" NIST_KEYALGS_FOR_TEST RSA_KEYALGS_FOR_TEST
+/* AllowTcpForwarding's value: always "no" (0) in a build configured with
+ * --disable-forwarding */
+#define FWD(v) (HAVE_FORWARDING ? (v) : 0)
 /* one algorithm, not the first of the default where the build has RSA */
 #ifdef WOMBAT_NO_RSA
 #define RSA_OR_ED25519_FOR_TEST "ssh-ed25519"
@@ -134,7 +137,7 @@ static void test_defaults(void)
 	CHECK((strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL) == HAVE_DH);
 	CHECK((strstr(c.kex_algorithms, "ecdh-sha2-nistp256") != NULL) == HAVE_NIST);
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
-	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(1) && c.n_permit_open == 0 && c.gateway_ports == 0);
 	CHECK(c.permit_tty == 1 && c.print_motd == 1 && c.banner == NULL);
 	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 3600);
 	CHECK(c.x11_forwarding == 0 && c.use_pam == 0);
@@ -257,7 +260,7 @@ static void test_option_types(void)
 	CHECK(c.n_channel_timeout == 2 && strcmp(c.channel_timeout[0], "session=300") == 0 &&
 	      strcmp(c.channel_timeout[1], "global=3600") == 0);
 	CHECK(c.unused_connection_timeout == 0);
-	CHECK(c.allow_tcp_forwarding == 2);
+	CHECK(c.allow_tcp_forwarding == FWD(2));
 	CHECK(c.n_permit_open == 2 && strcmp(c.permit_open[1], "[::1]:*") == 0);
 	CHECK(c.n_permit_listen == 2 && strcmp(c.permit_listen[0], "8080") == 0);
 	CHECK(c.gateway_ports == 2 && c.allow_agent_forwarding == 0 && c.use_dns == 0);
@@ -302,7 +305,7 @@ static void test_values(void)
 	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 0);
 	CHECK(c.n_permit_open == 1 && strcmp(c.permit_open[0], "none") == 0);
 	CHECK(c.n_authorized_keys_files == 0);
-	CHECK(c.compression == 0 && c.allow_tcp_forwarding == 1);
+	CHECK(c.compression == 0 && c.allow_tcp_forwarding == FWD(1));
 	CHECK(c.banner && strcmp(c.banner, "/etc/a \"b\"") == 0);
 	config_free(&c);
 	/* algorithm list forms */
@@ -642,7 +645,7 @@ static void test_match(void)
 	CHECK(c.max_sessions == 2);
 	CHECK(c.n_allow_users == 2 && strcmp(c.allow_users[0], "bob") == 0 &&
 	      strcmp(c.allow_users[1], "dave") == 0);
-	CHECK(c.allow_tcp_forwarding == 1 && c.force_command == NULL);
+	CHECK(c.allow_tcp_forwarding == FWD(1) && c.force_command == NULL);
 	CHECK(c.banner && strcmp(c.banner, "/etc/banner.example") == 0);
 	CHECK(c.client_alive_interval == 30);
 	config_free(&c);
@@ -653,14 +656,14 @@ static void test_match(void)
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", staff, "192.168.3.4", NULL) == 0);
 	CHECK(c.password_authentication == 1 && c.max_sessions == 10);
-	CHECK(c.allow_tcp_forwarding == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(0));
 	CHECK(c.force_command && strcmp(c.force_command, "/bin/false") == 0);
 	CHECK(c.banner == NULL && c.n_allow_users == 3);
 	config_free(&c);
 	/* negated address entry */
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", NULL, "192.168.7.9", NULL) == 0);
-	CHECK(c.allow_tcp_forwarding == 1);
+	CHECK(c.allow_tcp_forwarding == FWD(1));
 	config_free(&c);
 	/* IPv6 CIDR together with a user criterion; v4-mapped addresses */
 	config_copy(&c, &base);
@@ -673,7 +676,7 @@ static void test_match(void)
 	config_free(&c);
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", NULL, "::ffff:192.168.1.1", NULL) == 0);
-	CHECK(c.allow_tcp_forwarding == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(0));
 	config_free(&c);
 	/* root is excluded by the negation, and a missing host never matches */
 	config_copy(&c, &base);
