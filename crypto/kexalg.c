@@ -13,6 +13,7 @@
 #include <tomcrypt.h>
 #include <tommath.h>
 
+#include "build_opts.h"
 #include "kexalg.h"
 #ifndef WOMBAT_NO_PQ
 #include "mlkem768.h"
@@ -38,13 +39,17 @@ static const struct {
 } kex_names[] = {
 	{ "curve25519-sha256", KEX_X25519, HASH_SHA256 },
 	{ "curve25519-sha256@libssh.org", KEX_X25519, HASH_SHA256 },
+#if HAVE_NIST
 	{ "ecdh-sha2-nistp256", KEX_ECDH_P256, HASH_SHA256 },
 	{ "ecdh-sha2-nistp384", KEX_ECDH_P384, HASH_SHA384 },
 	{ "ecdh-sha2-nistp521", KEX_ECDH_P521, HASH_SHA512 },
+#endif
+#if HAVE_DH
 	{ "diffie-hellman-group14-sha256", KEX_DH14, HASH_SHA256 },
 	{ "diffie-hellman-group16-sha512", KEX_DH16, HASH_SHA512 },
 	{ "diffie-hellman-group18-sha512", KEX_DH18, HASH_SHA512 },
 	{ "diffie-hellman-group-exchange-sha256", KEX_DH_GEX, HASH_SHA256 },
+#endif
 #ifndef WOMBAT_NO_PQ
 	{ "mlkem768x25519-sha256", KEX_MLKEM768X25519, HASH_SHA256 },
 	{ "sntrup761x25519-sha512", KEX_SNTRUP761X25519, HASH_SHA512 },
@@ -535,7 +540,7 @@ int kexalg_group_server(const struct dh_group *grp, const uint8_t *client_pub,
 			size_t client_len, uint8_t *server_pub, size_t *server_len,
 			uint8_t *shared, size_t *shared_len)
 {
-	if (!grp || !group_sane(grp) || !client_pub || !server_pub || !server_len ||
+	if (!HAVE_DH || !grp || !group_sane(grp) || !client_pub || !server_pub || !server_len ||
 	    !shared || !shared_len)
 		return -1;
 	return dh_server(grp, client_pub, client_len, server_pub, server_len, shared,
@@ -545,7 +550,7 @@ int kexalg_group_server(const struct dh_group *grp, const uint8_t *client_pub,
 int kexalg_group_client_start(const struct dh_group *grp, uint8_t state[KEXALG_STATE_MAX],
 			      uint8_t *pub, size_t *pub_len)
 {
-	if (!group_sane(grp))
+	if (!HAVE_DH || !group_sane(grp))
 		return -1;
 	state[0] = (uint8_t)KEX_DH_GEX;
 	return dh_keypair(grp, state + 1, pub, pub_len);
@@ -556,7 +561,7 @@ int kexalg_group_client_finish(const struct dh_group *grp, uint8_t state[KEXALG_
 			       uint8_t *shared, size_t *shared_len)
 {
 	int r = -1;
-	if (state[0] == (uint8_t)KEX_DH_GEX && group_sane(grp))
+	if (HAVE_DH && state[0] == (uint8_t)KEX_DH_GEX && group_sane(grp))
 		r = dh_shared(grp, state + 1, server_pub, server_len, shared, shared_len);
 	wipe(state, STATE_MAX);
 	return r;
@@ -577,11 +582,15 @@ int kexalg_server(enum kex_kind k, const uint8_t *client_pub, size_t client_len,
 	case KEX_ECDH_P256:
 	case KEX_ECDH_P384:
 	case KEX_ECDH_P521:
+		if (!HAVE_NIST)
+			return -1;
 		return ecdh_server(k, client_pub, client_len, server_pub,
 				   server_len, shared, shared_len);
 	case KEX_DH14:
 	case KEX_DH16:
 	case KEX_DH18:
+		if (!HAVE_DH)
+			return -1;
 		return fixed_dh_server(k, client_pub, client_len, server_pub,
 				       server_len, shared, shared_len);
 	case KEX_DH_GEX:
@@ -616,7 +625,7 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX], uint8_
 	case KEX_ECDH_P384:
 	case KEX_ECDH_P521: {
 		ecc_key key;
-		if (ecdh_make_key(curve_of(k), &key, pub, pub_len) != 0)
+		if (!HAVE_NIST || ecdh_make_key(curve_of(k), &key, pub, pub_len) != 0)
 			return -1;
 		memcpy(priv, &key, sizeof key);
 		return 0;
@@ -625,7 +634,7 @@ int kexalg_client_start(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX], uint8_
 	case KEX_DH16:
 	case KEX_DH18: {
 		struct dh_group grp;
-		if (fixed_group(k, &grp) != 0)
+		if (!HAVE_DH || fixed_group(k, &grp) != 0)
 			return -1;
 		return dh_keypair(&grp, priv, pub, pub_len);
 	}
@@ -655,6 +664,8 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX],
 	case KEX_ECDH_P384:
 	case KEX_ECDH_P521: {
 		ecc_key key;
+		if (!HAVE_NIST)
+			break;
 		memcpy(&key, priv, sizeof key);
 		r = ecdh_shared(&key, curve_of(k), server_pub, server_len,
 				shared, shared_len);
@@ -665,7 +676,7 @@ int kexalg_client_finish(enum kex_kind k, uint8_t state[KEXALG_STATE_MAX],
 	case KEX_DH16:
 	case KEX_DH18: {
 		struct dh_group grp;
-		if (fixed_group(k, &grp) == 0)
+		if (HAVE_DH && fixed_group(k, &grp) == 0)
 			r = dh_shared(&grp, priv, server_pub, server_len, shared, shared_len);
 		break;
 	}

@@ -24,6 +24,7 @@
 
 #include "cipher.h"
 #include "config.h"
+#include "build_opts.h"
 #include "log.h"
 #include "match.h"
 #include "penalty.h"
@@ -40,18 +41,16 @@
 #define KEX_PQ_SUPPORTED KEX_PQ ","
 #define KEX_PQ_KNOWN ""
 #endif
+/* --disable-nist, --disable-dh, --disable-rsa (build_opts.h) move their
+ * names from the supported lists to the known ones in the same way. */
 #define KEX_SUPPORTED KEX_PQ_SUPPORTED \
-	"curve25519-sha256,curve25519-sha256@libssh.org," \
-	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
-	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
-	"diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha256"
-#define KEYALGS_SUPPORTED "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+	"curve25519-sha256,curve25519-sha256@libssh.org" KEX_NIST_BUILT KEX_DH_BUILT
+#define KEYALGS_SUPPORTED KEYALGS_BUILT
 /* Names OpenSSH knows that wombat does not implement (for a given list): a
  * configuration naming them is accepted with a warning, as long as something
  * usable remains. A name wombat supports is never looked up here. */
 #define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
-	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN
+	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN KEX_NIST_LEFT_OUT KEX_DH_LEFT_OUT
 #define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
 	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
 #define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \
@@ -64,7 +63,8 @@
 	"ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521-cert-v01@openssh.com," \
 	"rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com," \
 	"ssh-rsa-cert-v01@openssh.com,ssh-dss-cert-v01@openssh.com," \
-	"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"
+	"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com" \
+	KEYALGS_LEFT_OUT
 #define DEFAULT_PID_FILE "/run/wombatd.pid"
 #define DEFAULT_MODULI_FILE "/etc/ssh/moduli"
 
@@ -626,6 +626,39 @@ static int p_enum(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (take(p, k))
 		*FIELD(p->c, k, int) = v;
 	return 0;
+}
+
+/* An enum option whose every value but "no" needs a part the build left
+ * out (option names it): warned about, stored as "no". */
+static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int ac,
+			int built, const char *option)
+{
+	if (p_enum(p, k, av, ac) < 0)
+		return -1;
+	if (built)
+		return 0;
+	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH) {
+		if (p->file)
+			logit("%s:%d: %s: '%s': this wombatd is built with %s, taken as 'no'",
+			      p->file, p->line, p->opt, av[0], option);
+		else
+			logit("command line: %s: '%s': this wombatd is built with %s, taken as 'no'",
+			      p->opt, av[0], option);
+	}
+	*FIELD(p->c, k, int) = 0;
+	return 0;
+}
+
+/* Compression without zlib: zlib@openssh.com is never offered. */
+static int p_compression(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	return p_enum_needs(p, k, av, ac, HAVE_ZLIB, "--disable-zlib");
+}
+
+/* Allow*Forwarding without forwarding: every request is refused. */
+static int p_forwarding(struct pctx *p, const struct keyword *k, char **av, int ac)
+{
+	return p_enum_needs(p, k, av, ac, HAVE_FORWARDING, "--disable-forwarding");
 }
 
 /* Store a newly allocated string option if this keyword takes the value
@@ -1451,7 +1484,7 @@ static const struct name_val family_names[] = {
 enum kw_kind {
 	K_NONE, K_FLAG, K_INT, K_OCTAL, K_TIME, K_ENUM, K_PATH, K_COMMAND, K_ACC,
 	K_LINE, K_PORTS, K_ALGS, K_IGNORED, K_SUBSYSTEM, K_REKEY, K_MAXSTARTUPS,
-	K_PENALTIES, K_NETBLOCK, K_USERENV, K_BYTES
+	K_PENALTIES, K_NETBLOCK, K_USERENV, K_BYTES, K_COMPRESSION, K_FORWARDING
 };
 static const struct {
 	parse_fn parse;
@@ -1463,6 +1496,8 @@ static const struct {
 	[K_OCTAL] = { p_octal, d_octal },
 	[K_TIME] = { p_time, d_int },
 	[K_BYTES] = { p_bytes, d_int },
+	[K_COMPRESSION] = { p_compression, d_enum },
+	[K_FORWARDING] = { p_forwarding, d_enum },
 	[K_ENUM] = { p_enum, d_enum },
 	[K_PATH] = { p_path, d_str },
 	[K_COMMAND] = { p_command, d_command },
@@ -1513,7 +1548,8 @@ static const struct alg_names kex_names = { KEX_SUPPORTED, "", KEX_KNOWN };
 static const struct alg_names hostkey_names = { KEYALGS_SUPPORTED, "", KEYALGS_KNOWN };
 /* ssh-rsa (RSA with SHA-1) signatures on user keys: only when asked for,
  * as OpenSSH 8.8 and later. */
-static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, "ssh-rsa", KEYALGS_KNOWN };
+static const struct alg_names userkey_names = { KEYALGS_SUPPORTED, HAVE_RSA ? "ssh-rsa" : "",
+						 KEYALGS_KNOWN };
 
 /* The aux index of an algorithm keyword: its name set. */
 enum { AL_cipher_names, AL_mac_names, AL_kex_names, AL_hostkey_names, AL_userkey_names };
@@ -1584,7 +1620,8 @@ static const struct keyword keywords[] = {
 	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
 	ALGS("CASignatureAlgorithms", ca_signature_algorithms, hostkey_names, 0),
 	PATH("ModuliFile", moduli_file, NULL, 0),
-	ENUM("Compression", compression, compression_names, 0),
+	{ .name = "Compression", .kind = K_COMPRESSION, .st = ST_INT,
+	  .off = OFF(compression), .aux = NT_compression_names },
 	{ .name = "RekeyLimit", .kind = K_REKEY, .flags = M },
 	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
 	FLAG("PermitTTY", permit_tty, M),
@@ -1601,12 +1638,14 @@ static const struct keyword keywords[] = {
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
 	LINE("ChannelTimeout", channel_timeout, "none", conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
-	ENUM("AllowTcpForwarding", allow_tcp_forwarding, tcpfwd_names, M),
+	{ .name = "AllowTcpForwarding", .kind = K_FORWARDING, .st = ST_INT,
+	  .off = OFF(allow_tcp_forwarding), .flags = M, .aux = NT_tcpfwd_names },
 	LINE("PermitOpen", permit_open, "any", conv_permitopen, M),
 	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
 	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
-	ENUM("AllowStreamLocalForwarding", allow_streamlocal_forwarding, tcpfwd_names, M),
+	{ .name = "AllowStreamLocalForwarding", .kind = K_FORWARDING, .st = ST_INT,
+	  .off = OFF(allow_streamlocal_forwarding), .flags = M, .aux = NT_tcpfwd_names },
 	FLAG("DisableForwarding", disable_forwarding, M),
 	{ .name = "StreamLocalBindMask", .kind = K_OCTAL, .st = ST_INT,
 	  .off = OFF(streamlocal_bind_mask), .flags = M },
@@ -1998,7 +2037,7 @@ void config_defaults(struct config *c)
 	c->host_key_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->pubkey_accepted_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->ca_signature_algorithms = xstrdup(KEYALGS_SUPPORTED);
-	c->compression = 1;
+	c->compression = HAVE_ZLIB;
 	c->max_sessions = 10;
 	c->channel_window = (int)CFG_CHANNEL_WINDOW_DEFAULT;
 	c->permit_tty = 1;
@@ -2006,9 +2045,9 @@ void config_defaults(struct config *c)
 	c->print_last_log = 1;
 	c->client_alive_count_max = 3;
 	c->tcp_keep_alive = 1;
-	c->allow_tcp_forwarding = 1;
+	c->allow_tcp_forwarding = HAVE_FORWARDING;
 	c->allow_agent_forwarding = 1;
-	c->allow_streamlocal_forwarding = 1;
+	c->allow_streamlocal_forwarding = HAVE_FORWARDING;
 	c->streamlocal_bind_mask = 0177;
 	c->forward_connect_timeout = 15;
 	c->session_kill_mode = KILL_PROCESS;

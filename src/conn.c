@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "channel.h"
 #include "crypto.h"
+#include "build_opts.h"
 #include "forward.h"
 #include "kex.h"
 #include "log.h"
@@ -365,7 +366,7 @@ static void handle_global_request(struct conn *c, rd_t *r)
 		c->no_more_sessions = 1;
 		return;
 	}
-	int fwd = c->fwd ? fwd_global_request(c->fwd, name, want_reply, r) : 0;
+	int fwd = HAVE_FORWARDING && c->fwd ? fwd_global_request(c->fwd, name, want_reply, r) : 0;
 	if (fwd < 0)
 		conn_disconnect(c, SSH_DISCONNECT_PROTOCOL_ERROR, "malformed %s request", name);
 	if (fwd)
@@ -409,8 +410,9 @@ static void on_authenticated(struct conn *c)
 	if ((zin || zout) && pkt_start_compression(&c->pkt, zin, zout) < 0)
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "%s", c->pkt.err);
 	c->chans = chan_init(c);
-	c->fwd = c->chans ? fwd_init(c, c->chans) : NULL;
-	if (!c->chans || !c->fwd)
+	/* no forwarding state in a build without it (--disable-forwarding) */
+	c->fwd = HAVE_FORWARDING && c->chans ? fwd_init(c, c->chans) : NULL;
+	if (!c->chans || (HAVE_FORWARDING && !c->fwd))
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "out of memory");
 	alive_authenticated(&c->alive, alive_now_ms());
 }
@@ -719,7 +721,7 @@ static int build_pollfds(struct conn *c, struct pollfd *pfd, int *n_chan, int *n
 	*n_chan = *n_fwd = 0;
 	if (c->chans && !c->closing)
 		*n_chan = chan_pollfds(c->chans, pfd + n, MAX_POLLFDS - n);
-	if (c->fwd && !c->closing)
+	if (HAVE_FORWARDING && c->fwd && !c->closing)
 		*n_fwd = fwd_pollfds(c->fwd, pfd + n + *n_chan, MAX_POLLFDS - n - *n_chan);
 	return n + *n_chan + *n_fwd;
 }
@@ -1007,7 +1009,7 @@ static void conn_loop(struct conn *c)
 		}
 		if (c->chans && n_chan && !c->closing)
 			chan_poll_done(c->chans, pfd + 3, n_chan);
-		if (c->fwd && n_fwd && !c->closing)
+		if (HAVE_FORWARDING && c->fwd && n_fwd && !c->closing)
 			fwd_poll_done(c->fwd, pfd + 3 + n_chan, n_fwd);
 		if (!c->closing)
 			run_timers(c, time(NULL));
@@ -1057,7 +1059,8 @@ static struct conn *conn_new(int in_fd, int out_fd, const struct config *cfg,
 
 static void conn_free(struct conn *c)
 {
-	fwd_free(c->fwd);       /* its listeners and pending opens first */
+	if (HAVE_FORWARDING)
+		fwd_free(c->fwd);       /* its listeners and pending opens first */
 	if (c->chans)
 		chan_free(c->chans);
 	pkt_free(&c->pkt);
@@ -1081,7 +1084,8 @@ static void conn_start(struct conn *c)
 /* The end: one log line, and how it ended. */
 static int conn_finish(struct conn *c)
 {
-	fwd_free(c->fwd);
+	if (HAVE_FORWARDING)
+		fwd_free(c->fwd);
 	c->fwd = NULL;
 	if (c->chans) {
 		chan_free(c->chans);

@@ -413,6 +413,10 @@ static void create_key(const char *path)
 			error("cannot create %s: %s", dir, strerror(errno));
 	}
 	enum key_type t = type_from_path(path);
+	if (key_kind_left_out(t)) {
+		error("cannot create host key %s: %s", path, key_kind_left_out(t));
+		return;
+	}
 	if (key_generate(t, 0, &k) < 0 ||
 	    key_save_dropbear(k, path, err, sizeof(err)) < 0) {
 		error("cannot create host key %s: %s", path, k ? err : "generation failed");

@@ -20,6 +20,7 @@
 #include "hostkey.h"
 #include "crypto.h"
 #include "ed25519.h"
+#include "build_opts.h"
 
 #define RSA_MIN_BITS 1024
 #define RSA_MAX_BITS 16384
@@ -178,9 +179,9 @@ void key_free(struct sshkey *k)
 {
 	if (!k)
 		return;
-	if (k->ecc_ready)
+	if (HAVE_NIST && k->ecc_ready)
 		ecc_free(&k->ecc);      /* mp_clear zeroes the digits */
-	if (k->rsa_ready)
+	if (HAVE_RSA && k->rsa_ready)
 		rsa_free(&k->rsa);
 	wipe(k, sizeof(*k));
 	free(k);
@@ -199,7 +200,8 @@ const char *key_type_name(const struct sshkey *k)
 	return c ? c->keyname : "unknown";
 }
 
-int key_type_from_name(const char *name, enum key_type *t)
+/* Any key type wombat has code for, built into this binary or not. */
+static int type_from_name(const char *name, enum key_type *t)
 {
 	if (strcmp(name, "ssh-ed25519") == 0) {
 		*t = KEY_ED25519;
@@ -216,6 +218,29 @@ int key_type_from_name(const char *name, enum key_type *t)
 		}
 	}
 	return -1;
+}
+
+/* Why key type t is not in this build, or NULL if it is (build_opts.h). */
+const char *key_kind_left_out(enum key_type t)
+{
+	if (t == KEY_RSA)
+		return HAVE_RSA ? NULL :
+		       "RSA keys are left out of this build (configured with --disable-rsa)";
+	if (t != KEY_ED25519)
+		return HAVE_NIST ? NULL :
+		       "ECDSA keys are left out of this build (configured with --disable-nist)";
+	return NULL;
+}
+
+int key_type_from_name(const char *name, enum key_type *t)
+{
+	return type_from_name(name, t) == 0 && !key_kind_left_out(*t) ? 0 : -1;
+}
+
+const char *key_type_left_out(const char *name)
+{
+	enum key_type t;
+	return type_from_name(name, &t) == 0 ? key_kind_left_out(t) : NULL;
 }
 
 /* Append an mpint from a libtommath value. */
@@ -453,14 +478,16 @@ int key_public_blob(const struct sshkey *k, buf_t *out)
 	int rc = buf_put_cstring(out, key_type_name(k));
 	if (rc == 0 && k->type == KEY_ED25519) {
 		rc = buf_put_string(out, k->ed_pk, 32);
-	} else if (rc == 0 && k->type == KEY_RSA) {
+	} else if (rc == 0 && HAVE_RSA && k->type == KEY_RSA) {
 		rc = put_mp(out, k->rsa.e);
 		if (rc == 0)
 			rc = put_mp(out, k->rsa.N);
-	} else if (rc == 0) {
+	} else if (rc == 0 && HAVE_NIST) {
 		rc = buf_put_cstring(out, curve_of(k->type)->curve);
 		if (rc == 0)
 			rc = ecc_put_point(k, out);
+	} else if (rc == 0) {
+		rc = -1;
 	}
 	if (rc < 0)
 		out->len = mark;
@@ -478,12 +505,14 @@ static int read_public_fields(struct sshkey *k, rd_t *r)
 		memcpy(k->ed_pk, a, 32);
 		return 0;
 	}
-	if (k->type == KEY_RSA) {
+	if (HAVE_RSA && k->type == KEY_RSA) {
 		if (rd_mpint_be(r, &a, &an) < 0 || rd_mpint_be(r, &b, &bn) < 0)
 			return -1;
 		return rsa_load_public(k, a, an, b, bn);
 	}
 	char curve[16];
+	if (!HAVE_NIST)
+		return -1;
 	if (rd_cstring(r, curve, sizeof(curve)) < 0 ||
 	    strcmp(curve, curve_of(k->type)->curve) != 0 ||
 	    rd_string(r, &a, &an) < 0)
@@ -581,9 +610,9 @@ int key_generate(enum key_type t, int bits, struct sshkey **out)
 		return -1;
 	if (t == KEY_ED25519)
 		rc = generate_ed25519(k);
-	else if (t == KEY_RSA)
+	else if (HAVE_RSA && t == KEY_RSA)
 		rc = generate_rsa(k, bits);
-	else if (curve_of(t))
+	else if (HAVE_NIST && curve_of(t))
 		rc = generate_ecdsa(k);
 	else
 		rc = -1;
@@ -633,7 +662,7 @@ static int sign_raw(const struct sshkey *k, const char *sigalg, const uint8_t *d
 		ed25519_sign(raw, data, n, k->ed_seed, k->ed_pk);
 		return buf_put(sig, raw, 64);
 	}
-	if (k->type == KEY_RSA) {
+	if (HAVE_RSA && k->type == KEY_RSA) {
 		enum hash_alg ha = rsa_sig_hash(sigalg);
 		hash_mem(ha, data, n, h);
 		if (rsa_sign_hash_ex(h, hash_len(ha), raw, &rl, LTC_PKCS_1_V1_5, NULL,
@@ -643,6 +672,8 @@ static int sign_raw(const struct sshkey *k, const char *sigalg, const uint8_t *d
 		return rc;
 	}
 	/* ECDSA: r || s from libtomcrypt, re-encoded as two mpints */
+	if (!HAVE_NIST)
+		return -1;
 	const struct curve_info *c = curve_of(k->type);
 	size_t half = (size_t)c->size;
 	hash_mem(c->hash, data, n, h);
@@ -773,9 +804,9 @@ int key_verify(const struct sshkey *k, const char *sigalg, const uint8_t *sig,
 		return -1;
 	if (k->type == KEY_ED25519)
 		return sn == 64 ? ed25519_verify(s, data, n, k->ed_pk) : -1;
-	if (k->type == KEY_RSA)
+	if (HAVE_RSA && k->type == KEY_RSA)
 		return verify_rsa(k, sigalg, s, sn, data, n);
-	return verify_ecdsa(k, s, sn, data, n);
+	return HAVE_NIST ? verify_ecdsa(k, s, sn, data, n) : -1;
 }
 
 /* ------------------------------------------------- fingerprints and lines */
@@ -896,7 +927,7 @@ static int read_private_fields(struct sshkey *k, rd_t *r, int checked, const cha
 		k->has_private = 1;
 		return 0;
 	}
-	if (k->type == KEY_RSA) {
+	if (HAVE_RSA && k->type == KEY_RSA) {
 		const uint8_t *n, *e, *d, *iq, *p, *q;
 		size_t nn, en, dn, iqn, pn, qn;
 		if (rd_mpint_be(r, &n, &nn) < 0 || rd_mpint_be(r, &e, &en) < 0 ||
@@ -919,6 +950,8 @@ static int read_private_fields(struct sshkey *k, rd_t *r, int checked, const cha
 		return rc == 0 ? 0 : fail(why, "inconsistent RSA private key");
 	}
 	char curve[16];
+	if (!HAVE_NIST)
+		return fail(why, "key type left out of this build");
 	if (rd_cstring(r, curve, sizeof(curve)) < 0 || rd_string(r, &a, &an) < 0 ||
 	    rd_mpint_be(r, &b, &bn) < 0)
 		return fail(why, "bad ECDSA private key fields");
@@ -989,6 +1022,15 @@ static int blob_type_known(const uint8_t *blob, size_t n)
 	return rd_cstring(&r, name, sizeof(name)) == 0 && key_type_from_name(name, &t) == 0;
 }
 
+/* If it names a key type this build was configured without: why. */
+static const char *blob_type_left_out(const uint8_t *blob, size_t n)
+{
+	rd_t r;
+	char name[32];
+	rd_init(&r, blob, n);
+	return rd_cstring(&r, name, sizeof(name)) == 0 ? key_type_left_out(name) : NULL;
+}
+
 /* The decoded binary openssh-key-v1 container. */
 static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 			char *comment, size_t csz, int checked, const char **why)
@@ -1017,6 +1059,7 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 		return fail(why, "truncated or oversized key file");
 	if (key_from_blob(pub, pn, &k) < 0)
 		return fail(why, blob_type_known(pub, pn) ? "bad public key" :
+			    blob_type_left_out(pub, pn) ? blob_type_left_out(pub, pn) :
 			    "unsupported key type (wombat has ed25519, ecdsa and rsa keys)");
 	if (read_private_section(k, priv, privn, comment, csz, checked, why) < 0) {
 		key_free(k);
@@ -1221,12 +1264,15 @@ static int parse_dropbear(const uint8_t *bin, size_t n, struct sshkey **out,
 	if (key_type_from_name(name, &t) < 0)
 		return fail(why, strcmp(name, "ssh-dss") == 0 ?
 			    "dropbear-format key: ssh-dss keys are not supported" :
+			    key_type_left_out(name) ? key_type_left_out(name) :
 			    "dropbear-format key: unknown key type");
 	struct sshkey *k = key_new(t);
 	if (!k)
 		return fail(why, "out of memory");
 	int rc = t == KEY_ED25519 ? dropbear_ed25519(k, &r, why) :
-		 t == KEY_RSA ? dropbear_rsa(k, &r, why) : dropbear_ecdsa(k, &r, why);
+		 HAVE_RSA && t == KEY_RSA ? dropbear_rsa(k, &r, why) :
+		 HAVE_NIST && t != KEY_RSA ? dropbear_ecdsa(k, &r, why) :
+		 fail(why, "dropbear-format key: key type left out of this build");
 	if (rc == 0 && rd_end(&r) < 0)
 		rc = fail(why, "dropbear-format key: trailing data after the key");
 	if (rc < 0) {
@@ -1297,15 +1343,15 @@ static int put_private_fields(const struct sshkey *k, buf_t *b)
 		wipe(sk, sizeof(sk));
 		return rc;
 	}
-	if (k->type == KEY_RSA) {
+	if (HAVE_RSA && k->type == KEY_RSA) {
 		const rsa_key *r = &k->rsa;
 		if (put_mp(b, r->N) || put_mp(b, r->e) || put_mp(b, r->d) ||
 		    put_mp(b, r->qP) || put_mp(b, r->p) || put_mp(b, r->q))
 			return -1;
 		return 0;
 	}
-	if (buf_put_cstring(b, curve_of(k->type)->curve) || ecc_put_point(k, b) ||
-	    put_mp(b, k->ecc.k))
+	if (!HAVE_NIST || buf_put_cstring(b, curve_of(k->type)->curve) ||
+	    ecc_put_point(k, b) || put_mp(b, k->ecc.k))
 		return -1;
 	return 0;
 }
@@ -1478,13 +1524,13 @@ int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_
 		wipe(sk, sizeof(sk));
 		if (bad)
 			goto out;
-	} else if (k->type == KEY_RSA) {
+	} else if (HAVE_RSA && k->type == KEY_RSA) {
 		const rsa_key *r = &k->rsa;
 		if (put_mp(&b, r->e) || put_mp(&b, r->N) || put_mp(&b, r->d) ||
 		    put_mp(&b, r->p) || put_mp(&b, r->q))
 			goto out;
-	} else if (buf_put_cstring(&b, curve_of(k->type)->curve) || ecc_put_point(k, &b) ||
-		   put_mp(&b, k->ecc.k)) {
+	} else if (!HAVE_NIST || buf_put_cstring(&b, curve_of(k->type)->curve) ||
+		   ecc_put_point(k, &b) || put_mp(&b, k->ecc.k)) {
 		goto out;
 	}
 	rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600, err, errsz);

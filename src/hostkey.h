@@ -45,8 +45,13 @@ enum key_type key_get_type(const struct sshkey *k);
 int key_has_private(const struct sshkey *k);
 /* "ssh-ed25519", "ecdsa-sha2-nistp256", ..., "ssh-rsa" */
 const char *key_type_name(const struct sshkey *k);
-/* Parse "ssh-ed25519" etc.; -1 unknown. */
+/* Parse "ssh-ed25519" etc.; -1 unknown or left out of this build. */
 int key_type_from_name(const char *name, enum key_type *t);
+/* For a key type this build was configured without, why ("RSA keys are
+ * left out of this build (configured with --disable-rsa)"); NULL for a
+ * type it has, or one wombat does not know. */
+const char *key_type_left_out(const char *name);
+const char *key_kind_left_out(enum key_type t);
 /* Wire public key blob (RFC 4253 s6.6), appended to out. */
 int key_public_blob(const struct sshkey *k, buf_t *out);
 /* Parse a public key blob. */

@@ -7,12 +7,12 @@
 #include "conn.h"
 #include "crypto.h"
 #include "dhgroup.h"
+#include "build_opts.h"
 #include "kexalg.h"
 #include "log.h"
 #include "monitor.h"
 
-#define SERVER_SIG_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+#define SERVER_SIG_ALGS KEYALGS_BUILT
 #define STRICT_C "kex-strict-c-v00@openssh.com"
 #define STRICT_S "kex-strict-s-v00@openssh.com"
 #define DEFAULT_REKEY_BYTES (1ull << 30)
@@ -402,7 +402,7 @@ static int handle_exchange_init(struct kex *k, struct packet *p, const uint8_t *
 
 	uint8_t qs[2048], kraw[1100], H[64];
 	size_t qsl = sizeof(qs), kl = sizeof(kraw);
-	int bad = kind == KEX_DH_GEX
+	int bad = HAVE_DH && kind == KEX_DH_GEX
 		? kexalg_group_server(&k->gex_group, qc, qcl, qs, &qsl, kraw, &kl) < 0
 		: kexalg_server(kind, qc, qcl, qs, &qsl, kraw, &kl) < 0;
 	if (bad)
@@ -579,7 +579,7 @@ int kex_handle(struct kex *k, struct packet *p, uint8_t msg,
 		k->skip_guess = 0;
 		return 0;
 	}
-	if (k->got_kexinit && is_group_exchange(k))
+	if (HAVE_DH && k->got_kexinit && is_group_exchange(k))
 		return handle_gex(k, p, msg, payload, len);
 	if (msg == SSH_MSG_KEX_ECDH_INIT)
 		return handle_exchange_init(k, p, payload, len);

@@ -88,6 +88,8 @@ static int cmd_generate(const char *type, int bits, const char *path,
 	struct stat st;
 	if (pick_type(type, bits, &t) < 0)
 		die("unsupported key type or size (ed25519, ecdsa -b 256|384|521, rsa -b 1024..16384)");
+	if (key_kind_left_out(t))
+		die(key_kind_left_out(t));
 	if (lstat(path, &st) == 0) {
 		fprintf(stderr, "wombat-keygen: %s already exists; remove it first\n", path);
 		return 1;

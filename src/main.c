@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "build_opts.h"
 #include "cpu.h"
 #include "conn.h"
 #include "crypto.h"
@@ -355,6 +356,8 @@ static void dump_config(struct config *cfg, const char *spec)
 	config_dump(cfg, stdout);
 	/* not an option: how this wombatd was built (a comment reads back) */
 	printf("# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
+	/* the parts ./configure left out (--disable-rsa, --disable-nist, ...) */
+	printf("# left out of this build:%s\n", FEATURES_LEFT_OUT[0] ? FEATURES_LEFT_OUT : " nothing");
 }
 
 /* SessionKillMode control-group/mixed without a writable cgroup v2 is a
@@ -457,6 +460,8 @@ int main(int argc, char **argv)
 	debug("AES/GHASH implementation: %s", cpu_aes_impl());
 	if (db.note[0])
 		logit("%s", db.note);
+	if (FEATURES_LEFT_OUT[0])
+		debug("left out of this build:%s", FEATURES_LEFT_OUT);
 	if (!cl.test)
 		dropbear_create_keys(&db);
 	int n_hostkeys = load_hostkeys(&cl, &cfg, hostkeys, !cl.test);

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "crypto.h"
 #include "dhgroup.h"
+#include "build_opts.h"
 #include "log.h"
 
 /* ---- the monitor side ----------------------------------------------------- */
@@ -69,7 +70,8 @@ static int allowed_in_state(enum mon_state s, uint8_t type)
 	case MON_PUBKEY:    return s == MS_USER;
 	case MON_PASSWORD:  return s == MS_USER;
 	case MON_TRANSPORT: return s == MS_AUTHED;
-	case MON_MODULI:    return s == MS_PREAUTH || s == MS_USER;
+	/* a build without DH (--disable-dh) has no group exchange to serve */
+	case MON_MODULI:    return HAVE_DH && (s == MS_PREAUTH || s == MS_USER);
 	default:            return 0;
 	}
 }
@@ -274,7 +276,7 @@ int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *r
 	case MON_PASSWORD:
 		return on_password(m, &r, reply);
 	case MON_MODULI:
-		return on_moduli(m, &r, reply);
+		return HAVE_DH ? on_moduli(m, &r, reply) : -1;
 	case MON_TRANSPORT:
 		if (conn_import_transport(m->c, &r, m->session_id, m->session_id_len,
 					  m->err, sizeof(m->err)) < 0)

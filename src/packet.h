@@ -7,7 +7,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifdef WOMBAT_NO_ZLIB
+#include "nozlib.h"     /* --disable-zlib */
+#else
 #include <zlib.h>
+#endif
 #include "buf.h"
 #include "cipher.h"
 

@@ -10,16 +10,7 @@ out="$top/build-size"
 mkdir -p "$out"
 
 copy_sources() {
-	rm -rf "$1"; mkdir -p "$1"
-	if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-		(cd "$top" && { git ls-files; git ls-files --others --exclude-standard; } |
-			grep -v -e '^build-' -e '\.o$' -e '\.a$' | sort -u |
-			while read -r f; do [ -f "$f" ] && echo "$f"; done |
-			tar cf - -T -) | tar xf - -C "$1"
-	else
-		(cd "$top" && tar cf - --exclude='build-*' --exclude='*.o' --exclude='*.a' \
-			configure.ac Makefile.in src crypto tests) | tar xf - -C "$1"
-	fi
+	"$top/tests/size/copy_sources.sh" "$1"
 }
 
 stripped_size() {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cipher.h"
+#include "build_opts.h"
 #include "config.h"
 #include "log.h"
 #include "unit.h"
@@ -21,8 +22,28 @@
 #define PQ_KEX_FOR_TEST "mlkem768x25519-sha256,sntrup761x25519-sha512," \
 	"sntrup761x25519-sha512@openssh.com,"
 #endif
-#define KEYALGS_DEFAULT_FOR_TEST "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+/* and the ECDSA and RSA names follow ssh-ed25519 unless --disable-nist,
+ * --disable-rsa left them out */
+#ifdef WOMBAT_NO_NIST
+#define NIST_KEYALGS_FOR_TEST ""
+#else
+#define NIST_KEYALGS_FOR_TEST ",ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"
+#endif
+#ifdef WOMBAT_NO_RSA
+#define RSA_KEYALGS_FOR_TEST ""
+#else
+#define RSA_KEYALGS_FOR_TEST ",rsa-sha2-512,rsa-sha2-256"
+#endif
+#define KEYALGS_DEFAULT_FOR_TEST "ssh-ed25519" NIST_KEYALGS_FOR_TEST RSA_KEYALGS_FOR_TEST
+/* AllowTcpForwarding's value: always "no" (0) in a build configured with
+ * --disable-forwarding */
+#define FWD(v) (HAVE_FORWARDING ? (v) : 0)
+/* one algorithm, not the first of the default where the build has RSA */
+#ifdef WOMBAT_NO_RSA
+#define RSA_OR_ED25519_FOR_TEST "ssh-ed25519"
+#else
+#define RSA_OR_ED25519_FOR_TEST "rsa-sha2-256"
+#endif
 
 static char tmpdir[64];
 static char err[1024];
@@ -101,7 +122,7 @@ static void test_defaults(void)
 	CHECK(c.tcp_keep_alive == 1 && c.strict_modes == 1);
 	CHECK(c.password_authentication == 1 && c.pubkey_authentication == 1);
 	CHECK(c.permit_empty_passwords == 0 && c.kbd_interactive_authentication == 1);
-	CHECK(c.compression == 1);
+	CHECK(c.compression == HAVE_ZLIB);   /* no zlib, no compression */
 	CHECK(c.max_startups == 10 && c.max_startups_rate == 30 && c.max_startups_full == 100);
 	CHECK(c.log_level == LOG_L_INFO && c.syslog_facility == LOG_AUTH);
 	CHECK(c.close_on_child_exit == 0);
@@ -113,9 +134,10 @@ static void test_defaults(void)
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
 	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") != NULL);
 	CHECK(strstr(c.kex_algorithms, PQ_KEX_FOR_TEST "curve25519-sha256,") == c.kex_algorithms);
-	CHECK(strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL);
+	CHECK((strstr(c.kex_algorithms, "diffie-hellman-group16-sha512") != NULL) == HAVE_DH);
+	CHECK((strstr(c.kex_algorithms, "ecdh-sha2-nistp256") != NULL) == HAVE_NIST);
 	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") == c.host_key_algorithms);
-	CHECK(c.allow_tcp_forwarding == 1 && c.n_permit_open == 0 && c.gateway_ports == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(1) && c.n_permit_open == 0 && c.gateway_ports == 0);
 	CHECK(c.permit_tty == 1 && c.print_motd == 1 && c.banner == NULL);
 	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 3600);
 	CHECK(c.x11_forwarding == 0 && c.use_pam == 0);
@@ -212,13 +234,18 @@ static void test_option_types(void)
 	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
 	CHECK(strcmp(c.macs, "hmac-sha2-256-etm@openssh.com,hmac-sha2-256,"
 			   "hmac-sha1-etm@openssh.com,hmac-sha1") == 0);
-	CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512," PQ_KEX_FOR_TEST
-		      "curve25519-sha256,", strlen(PQ_KEX_FOR_TEST) + 48) == 0);
-	CHECK(strstr(c.kex_algorithms + 30, "group16") == NULL);
-	CHECK(strcmp(c.host_key_algorithms, "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
-		     "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256") == 0);
+	if (HAVE_DH) {
+		CHECK(strncmp(c.kex_algorithms, "diffie-hellman-group16-sha512," PQ_KEX_FOR_TEST
+			      "curve25519-sha256,", strlen(PQ_KEX_FOR_TEST) + 48) == 0);
+		CHECK(strstr(c.kex_algorithms + 30, "group16") == NULL);
+	} else {        /* --disable-dh: the group is a known name, ignored */
+		CHECK(strstr(c.kex_algorithms, PQ_KEX_FOR_TEST "curve25519-sha256") == c.kex_algorithms);
+		CHECK(strstr(c.kex_algorithms, "group16") == NULL);
+	}
+	/* +rsa-sha2-256 adds nothing: it is in the default (or left out) */
+	CHECK(strcmp(c.host_key_algorithms, KEYALGS_DEFAULT_FOR_TEST) == 0);
 	CHECK(strcmp(c.pubkey_accepted_algorithms, "ssh-ed25519") == 0);
-	CHECK(c.compression == 1);
+	CHECK(c.compression == HAVE_ZLIB);
 	CHECK(c.rekey_bytes == (1ull << 30) && c.rekey_seconds == 3600);
 	CHECK(c.max_sessions == 4 && c.permit_tty == 0 && c.print_motd == 0 &&
 	      c.print_last_log == 0);
@@ -233,7 +260,7 @@ static void test_option_types(void)
 	CHECK(c.n_channel_timeout == 2 && strcmp(c.channel_timeout[0], "session=300") == 0 &&
 	      strcmp(c.channel_timeout[1], "global=3600") == 0);
 	CHECK(c.unused_connection_timeout == 0);
-	CHECK(c.allow_tcp_forwarding == 2);
+	CHECK(c.allow_tcp_forwarding == FWD(2));
 	CHECK(c.n_permit_open == 2 && strcmp(c.permit_open[1], "[::1]:*") == 0);
 	CHECK(c.n_permit_listen == 2 && strcmp(c.permit_listen[0], "8080") == 0);
 	CHECK(c.gateway_ports == 2 && c.allow_agent_forwarding == 0 && c.use_dns == 0);
@@ -285,7 +312,7 @@ static void test_values(void)
 	CHECK(c.rekey_bytes == 0 && c.rekey_seconds == 0);
 	CHECK(c.n_permit_open == 1 && strcmp(c.permit_open[0], "none") == 0);
 	CHECK(c.n_authorized_keys_files == 0);
-	CHECK(c.compression == 0 && c.allow_tcp_forwarding == 1);
+	CHECK(c.compression == 0 && c.allow_tcp_forwarding == FWD(1));
 	CHECK(c.banner && strcmp(c.banner, "/etc/a \"b\"") == 0);
 	config_free(&c);
 	/* algorithm list forms */
@@ -297,11 +324,53 @@ static void test_values(void)
 	config_free(&c);
 }
 
+/* A build configured with --disable-rsa/-nist/-dh: their names are known
+ * ones, dropped with a warning while something usable remains, an error
+ * when nothing does; ssh-rsa is not even on request. */
+static void test_left_out_algorithms(void)
+{
+	struct config c;
+	printf("checking the names left out of this build:%s\n", FEATURES_LEFT_OUT);
+	CHECK(load(&c, "HostKeyAlgorithms rsa-sha2-512,ssh-ed25519,ecdsa-sha2-nistp256\n"
+		       "PubkeyAcceptedAlgorithms +ssh-rsa\n"
+		       "KexAlgorithms ecdh-sha2-nistp256,curve25519-sha256,"
+		       "diffie-hellman-group14-sha256,diffie-hellman-group-exchange-sha256\n") == 0);
+	CHECK((strstr(c.host_key_algorithms, "rsa-sha2-512") != NULL) == HAVE_RSA);
+	CHECK((strstr(c.host_key_algorithms, "ecdsa-sha2-nistp256") != NULL) == HAVE_NIST);
+	CHECK(strstr(c.host_key_algorithms, "ssh-ed25519") != NULL);
+	CHECK((strstr(c.pubkey_accepted_algorithms, "ssh-rsa") != NULL) == HAVE_RSA);
+	CHECK(strstr(c.kex_algorithms, "curve25519-sha256") != NULL);
+	CHECK((strstr(c.kex_algorithms, "ecdh-sha2-nistp256") != NULL) == HAVE_NIST);
+	CHECK((strstr(c.kex_algorithms, "diffie-hellman-group14-sha256") != NULL) == HAVE_DH);
+	config_free(&c);
+	if (!HAVE_RSA) {
+		CHECK(load_fails_with("HostKeyAlgorithms rsa-sha2-256,rsa-sha2-512\n",
+				      "1: HostKeyAlgorithms: no algorithm wombat implements in "
+				      "'rsa-sha2-256,rsa-sha2-512'"));
+		CHECK(load_fails_with("PubkeyAcceptedAlgorithms ssh-rsa\n",
+				      "1: PubkeyAcceptedAlgorithms: no algorithm wombat "
+				      "implements in 'ssh-rsa'"));
+	}
+	if (!HAVE_NIST)
+		CHECK(load_fails_with("KexAlgorithms ecdh-sha2-nistp384\n",
+				      "1: KexAlgorithms: no algorithm wombat implements in "
+				      "'ecdh-sha2-nistp384'"));
+	if (!HAVE_DH)
+		CHECK(load_fails_with("KexAlgorithms diffie-hellman-group16-sha512\n",
+				      "1: KexAlgorithms: no algorithm wombat implements in "
+				      "'diffie-hellman-group16-sha512'"));
+}
+
 /* Names wombat knows but does not implement are dropped (the warning goes to
  * the log); ssh-rsa user-key signatures are supported only on request. */
 static void test_known_algorithms(void)
 {
 	struct config c;
+	if (!HAVE_RSA) {
+		printf("SKIPPED: the known-algorithm checks, which use RSA names "
+		       "(built with --disable-rsa; test_left_out_algorithms runs instead)\n");
+		return;
+	}
 	CHECK(load(&c, "Ciphers aes128-ctr,3des-cbc\nMACs hmac-md5,hmac-sha1*\n"
 		       "HostKeyAlgorithms rsa-sha2-512,ssh-rsa\n"
 		       "KexAlgorithms diffie-hellman-group1-sha1,curve25519-sha256\n") == 0);
@@ -592,7 +661,7 @@ static void test_match(void)
 	CHECK(c.max_sessions == 2);
 	CHECK(c.n_allow_users == 2 && strcmp(c.allow_users[0], "bob") == 0 &&
 	      strcmp(c.allow_users[1], "dave") == 0);
-	CHECK(c.allow_tcp_forwarding == 1 && c.force_command == NULL);
+	CHECK(c.allow_tcp_forwarding == FWD(1) && c.force_command == NULL);
 	CHECK(c.banner && strcmp(c.banner, "/etc/banner.example") == 0);
 	CHECK(c.client_alive_interval == 30);
 	config_free(&c);
@@ -603,14 +672,14 @@ static void test_match(void)
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", staff, "192.168.3.4", NULL) == 0);
 	CHECK(c.password_authentication == 1 && c.max_sessions == 10);
-	CHECK(c.allow_tcp_forwarding == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(0));
 	CHECK(c.force_command && strcmp(c.force_command, "/bin/false") == 0);
 	CHECK(c.banner == NULL && c.n_allow_users == 3);
 	config_free(&c);
 	/* negated address entry */
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", NULL, "192.168.7.9", NULL) == 0);
-	CHECK(c.allow_tcp_forwarding == 1);
+	CHECK(c.allow_tcp_forwarding == FWD(1));
 	config_free(&c);
 	/* IPv6 CIDR together with a user criterion; v4-mapped addresses */
 	config_copy(&c, &base);
@@ -623,7 +692,7 @@ static void test_match(void)
 	config_free(&c);
 	config_copy(&c, &base);
 	CHECK(match_as(&c, "alice", NULL, "::ffff:192.168.1.1", NULL) == 0);
-	CHECK(c.allow_tcp_forwarding == 0);
+	CHECK(c.allow_tcp_forwarding == FWD(0));
 	config_free(&c);
 	/* root is excluded by the negation, and a missing host never matches */
 	config_copy(&c, &base);
@@ -729,7 +798,8 @@ static void fill_everything(struct config *c)
 		"DenyUsers c\nAllowGroups g\nDenyGroups h\nBanner /etc/banner\n"
 		"PermitUserEnvironment yes\nCiphers aes256-gcm@openssh.com\n"
 		"MACs hmac-sha2-512\nKexAlgorithms curve25519-sha256\n"
-		"HostKeyAlgorithms ssh-ed25519,rsa-sha2-512\nPubkeyAcceptedAlgorithms rsa-sha2-256\n"
+		"HostKeyAlgorithms ssh-ed25519" RSA_KEYALGS_FOR_TEST "\n"
+		"PubkeyAcceptedAlgorithms " RSA_OR_ED25519_FOR_TEST "\n"
 		"CASignatureAlgorithms ssh-ed25519\nCompression no\nRekeyLimit 100M 30m\n"
 		"MaxSessions 0\nPermitTTY no\nPrintMotd no\nPrintLastLog no\nAcceptEnv LANG LC_*\n"
 		"SetEnv X=1 \"Y=two words\"\nSubsystem sftp /usr/lib/sftp-server -e\n"
@@ -870,6 +940,8 @@ int main(void)
 	test_values();
 	test_errors();
 	test_known_algorithms();
+	if (!HAVE_RSA || !HAVE_NIST || !HAVE_DH)
+		test_left_out_algorithms();
 	test_command_line();
 	test_include();
 	test_match();

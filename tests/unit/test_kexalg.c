@@ -9,6 +9,7 @@
 #include <tommath.h>
 
 #include "unit.h"
+#include "build_opts.h"
 #include "kexalg.h"
 #ifndef WOMBAT_NO_PQ
 #include "mlkem768.h"
@@ -200,12 +201,52 @@ static size_t expect_shared_len(enum kex_kind k)
 	}
 }
 
+/* Is kind k in this build (not left out by --disable-nist, --disable-dh)? */
+static int kind_built(enum kex_kind k)
+{
+	if (k >= KEX_ECDH_P256 && k <= KEX_ECDH_P521)
+		return HAVE_NIST;
+	return kexalg_is_dh(k) ? HAVE_DH : 1;
+}
+
+/* A left-out kind: its name is not negotiable and both halves refuse it. */
+static void check_left_out(enum kex_kind k, const char *name)
+{
+	uint8_t state[KEXALG_STATE_MAX], pub[2048], spub[2048], ks[1100];
+	size_t pl = sizeof pub, sl = sizeof spub, kl = sizeof ks;
+	printf("SKIPPED: %s (left out of this build:%s); checking it is refused\n", name,
+	       FEATURES_LEFT_OUT);
+	CHECK(kexalg_lookup(name, NULL, NULL) == -1);
+	memset(pub, 7, sizeof pub);
+	CHECK(kexalg_client_start(k, state, pub, &pl) == -1);
+	CHECK(kexalg_server(k, pub, 65, spub, &sl, ks, &kl) == -1);
+}
+
+static void test_left_out_lookup(void)
+{
+	static const struct { enum kex_kind k; const char *name; } named[] = {
+		{ KEX_ECDH_P256, "ecdh-sha2-nistp256" }, { KEX_ECDH_P384, "ecdh-sha2-nistp384" },
+		{ KEX_ECDH_P521, "ecdh-sha2-nistp521" },
+		{ KEX_DH14, "diffie-hellman-group14-sha256" },
+		{ KEX_DH16, "diffie-hellman-group16-sha512" },
+		{ KEX_DH18, "diffie-hellman-group18-sha512" },
+		{ KEX_DH_GEX, "diffie-hellman-group-exchange-sha256" },
+	};
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+		if (!kind_built(named[i].k))
+			check_left_out(named[i].k, named[i].name);
+}
+
 static void test_lookup(void)
 {
 	enum kex_kind k;
 	enum hash_alg h;
 	CHECK(kexalg_lookup("curve25519-sha256", &k, &h) == 0 && k == KEX_X25519 && h == HASH_SHA256);
 	CHECK(kexalg_lookup("curve25519-sha256@libssh.org", &k, &h) == 0 && k == KEX_X25519);
+	if (!HAVE_NIST || !HAVE_DH) {
+		test_left_out_lookup();
+		return;
+	}
 	CHECK(kexalg_lookup("ecdh-sha2-nistp256", &k, &h) == 0 && k == KEX_ECDH_P256 && h == HASH_SHA256);
 	CHECK(kexalg_lookup("ecdh-sha2-nistp384", &k, &h) == 0 && k == KEX_ECDH_P384 && h == HASH_SHA384);
 	CHECK(kexalg_lookup("ecdh-sha2-nistp521", &k, &h) == 0 && k == KEX_ECDH_P521 && h == HASH_SHA512);
@@ -347,7 +388,7 @@ static void test_agreement(void)
 {
 	for (size_t i = 0; i < sizeof all_kinds / sizeof all_kinds[0]; i++) {
 		enum kex_kind k = all_kinds[i];
-		for (int round = 0; round < 3; round++) {
+		for (int round = 0; round < 3 && kind_built(k); round++) {
 			uint8_t state[KEXALG_STATE_MAX], cpub[2048], spub[2048], ks[1100], kc[1100];
 			size_t cl = sizeof cpub, sl = sizeof spub, ksl = sizeof ks, kcl = sizeof kc;
 			CHECK(kexalg_client_start(k, state, cpub, &cl) == 0);
@@ -387,6 +428,8 @@ static void test_known_answers(void)
 		size_t peerl = unit_unhex(v->peer, peer, sizeof peer);
 		size_t wl = unit_unhex(v->k, want, sizeof want), gl = sizeof got;
 
+		if (!kind_built(v->kind))
+			continue;       /* test_left_out_lookup says so */
 		memset(state, 0, sizeof state);
 		state[0] = (uint8_t)v->kind;
 		if (v->kind >= KEX_ECDH_P256 && v->kind <= KEX_ECDH_P521) {
@@ -525,6 +568,11 @@ static void test_capacity(void)
 {
 	uint8_t state[KEXALG_STATE_MAX], cpub[1024], spub[1024], ks[512];
 	size_t cl = sizeof cpub, sl = 10, kl = sizeof ks;
+	if (!HAVE_NIST || !HAVE_DH) {
+		printf("SKIPPED: capacity checks of DH and ECDH (left out of this build:%s)\n",
+		       FEATURES_LEFT_OUT);
+		return;
+	}
 	CHECK(kexalg_client_start(KEX_DH14, state, cpub, &cl) == 0);
 	CHECK(kexalg_server(KEX_DH14, cpub, cl, spub, &sl, ks, &kl) == -1);
 	cl = sizeof cpub;
@@ -602,8 +650,14 @@ int main(void)
 	test_agreement();
 	test_known_answers();
 	test_x25519_rejects();
-	test_ecdh_rejects();
-	test_dh_rejects();
+	if (HAVE_NIST)
+		test_ecdh_rejects();
+	else
+		printf("SKIPPED: ECDH rejects (built with --disable-nist)\n");
+	if (HAVE_DH)
+		test_dh_rejects();
+	else
+		printf("SKIPPED: DH rejects (built with --disable-dh)\n");
 	test_capacity();
 #ifndef WOMBAT_NO_PQ
 	test_hybrid_agreement();
@@ -613,6 +667,14 @@ int main(void)
 	printf("SKIPPED: mlkem768x25519 agreement, known answer and rejects "
 	       "(built with --disable-pq)\n");
 #endif
-	test_group_exchange_math();
+	if (HAVE_DH) {
+		test_group_exchange_math();
+	} else {
+		struct dh_group g = { .p = { 0xff }, .p_len = 256, .bits = 2048, .g = 2 };
+		uint8_t state[KEXALG_STATE_MAX], pub[1100];
+		size_t pl = sizeof pub;
+		printf("SKIPPED: group exchange math (built with --disable-dh); checking it is refused\n");
+		CHECK(kexalg_group_client_start(&g, state, pub, &pl) == -1);
+	}
 	return UNIT_DONE();
 }
