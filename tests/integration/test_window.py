@@ -131,6 +131,20 @@ def forward_and_connect(t):
     return got[0], sock
 
 
+def send_and_read(send, recv, n, what):
+    """Run send in a thread while reading n bytes with recv (both at once:
+    a window refills only as its side is read); the bytes read."""
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = bytearray()
+    while len(got) < n:
+        piece = recv(1 << 16)
+        assert piece, f"the {what} ended after {len(got)} of {n} bytes"
+        got += piece
+    sender.join(120)
+    return bytes(got)
+
+
 @pytest.mark.parametrize("window", [SMALL, LARGE])
 def test_forwarded_channel_window_and_transfers(start_server, readable_keys, keys, user, window):
     """The server's own CHANNEL_OPEN announces the window too; data through
@@ -146,28 +160,13 @@ def test_forwarded_channel_window_and_transfers(start_server, readable_keys, key
             assert chan.out_window_size == window       # our CHANNEL_OPEN
             chan.settimeout(120)
             # client -> server -> socket: through the server's window
-            sender = threading.Thread(target=lambda: (chan.sendall(data), chan.shutdown_write()))
-            sender.start()
-            got = bytearray()
-            while len(got) < n:
-                piece = sock.recv(1 << 16)
-                assert piece, f"the socket ended after {len(got)} of {n} bytes"
-                got += piece
-            sender.join(120)
-            assert bytes(got) == data
+            assert send_and_read(lambda: (chan.sendall(data), chan.shutdown_write()),
+                                 sock.recv, n, "socket") == data
             assert 0 < watch.most[chan] <= window
             # socket -> server -> client (read while sending: the client's
             # own window refills only as the channel is read)
-            sender = threading.Thread(target=lambda: (sock.sendall(data),
-                                                      sock.shutdown(socket.SHUT_WR)))
-            sender.start()
-            back = bytearray()
-            while len(back) < n:
-                piece = chan.recv(1 << 16)
-                assert piece, f"the channel ended after {len(back)} of {n} bytes"
-                back += piece
-            sender.join(120)
-            assert bytes(back) == data
+            assert send_and_read(lambda: (sock.sendall(data), sock.shutdown(socket.SHUT_WR)),
+                                 chan.recv, n, "channel") == data
     finally:
         t.close()
     assert server.alive()
