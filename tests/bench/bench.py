@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -388,9 +389,73 @@ def sink_startup(servers, user, key, reps):
     return out
 
 
-def measure_throughput(servers, user, key, reps, size_mib, login_median):
+def own_cpu_ticks(pid):
+    """A process's own user + system time in clock ticks, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])
+
+
+class ServerCpu:
+    """The CPU the server's own processes spend while a transfer runs:
+    every SAMPLE_S the listener's descendants whose executable is the
+    server's (not the user's command) are read, and each one's highest own
+    user + system time is kept, less what it had when sampling began. The
+    final slice of a process that exits between two samples is missed (at
+    most SAMPLE_S each); reaped children are not counted twice, because
+    only a process's own time is read. sshd's session process is not reaped
+    by its listener, so the listener's reaped-children total would miss it."""
+    SAMPLE_S = 0.01
+    RESCAN_EVERY = 5
+
+    def __init__(self, server):
+        self.server = server
+        self.stop_event = threading.Event()
+        self.start_ticks = {}
+        self.max_ticks = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _server_pids(self):
+        return [p for p in descendants(self.server.pid) if proc_exe(p) == self.server.binary]
+
+    def _run(self):
+        pids, n = [], 0
+        while not self.stop_event.is_set():
+            if n % self.RESCAN_EVERY == 0:
+                pids = self._server_pids()
+            n += 1
+            for p in pids:
+                t = own_cpu_ticks(p)
+                if t is not None and t > self.max_ticks.get(p, -1):
+                    self.max_ticks[p] = t
+            self.stop_event.wait(self.SAMPLE_S)
+
+    def __enter__(self):
+        for p in self._server_pids():
+            t = own_cpu_ticks(p)
+            if t is not None:
+                self.start_ticks[p] = t
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join()
+
+    def seconds(self):
+        ticks = sum(t - self.start_ticks.get(p, 0) for p, t in self.max_ticks.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure_throughput(servers, user, key, reps, size_mib, login_median,
+                       login_cpu=None):
     """MiB/s per cipher and direction. The login time (median from the
-    latency run) is subtracted so the figure is the transfer alone."""
+    latency run) is subtracted so the figure is the transfer alone; so is
+    the login's server CPU (login_cpu, the curve25519 row) from the
+    server's CPU for the transfer, given as seconds per GiB."""
     out = {}
     up_base = sink_startup(servers, user, key, reps)
     for label, cipher, mac in CIPHERS:
@@ -406,18 +471,28 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median):
                 out[label][s.kind]["unsupported"] = why
         for direction in ("down", "up"):
             times = {s.kind: [] for s in able}
+            cpus = {s.kind: [] for s in able}
             for rep in range(reps):
                 for s in rotated(able, rep):
-                    t = transfer(s, user, key, cipher, mac, size_mib, direction)
+                    with ServerCpu(s) as cpu:
+                        t = transfer(s, user, key, cipher, mac, size_mib, direction)
+                        time.sleep(0.05)    # the connection's last samples
                     if t is not None:
                         times[s.kind].append(t)
+                        cpus[s.kind].append(cpu.seconds())
             for s in able:
                 out[label][s.kind]["raw_seconds"][direction] = times[s.kind]
+                out[label][s.kind].setdefault("raw_cpu_s", {})[direction] = cpus[s.kind]
                 t = median(times[s.kind])
                 if t is not None:
                     base = login_median if direction == "down" else up_base
                     net = max(t - (base.get(s.kind) or 0), 1e-6)
                     out[label][s.kind][direction] = size_mib / net
+                c = median(cpus[s.kind])
+                if c is not None:
+                    login_c = ((login_cpu or {}).get(s.kind) or {}).get("cpu_s") or 0
+                    out[label][s.kind][f"cpu_gib_{direction}"] = \
+                        max(c - login_c, 0) * 1024 / size_mib
         print(f"  {label}: done", file=sys.stderr)
     return out
 
@@ -427,7 +502,6 @@ class Sink:
     it: the far end of an `ssh -L` forward. Runs in a thread."""
 
     def __init__(self):
-        import threading
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -745,6 +819,10 @@ def table_rows(res):
             vals = [per[k][direction] if k in per else None for k in COLUMNS]
             rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
                          vals, "higher"))
+            vals = [per[k].get(f"cpu_gib_{direction}") if k in per else None
+                    for k in COLUMNS]
+            rows.append(("  server CPU per GiB, s", [fmt(v, "s") for v in vals],
+                         vals, "lower"))
     for kex, per in res.get("login_cpu", {}).items():
         short = kex.split("-")[0]
         vals = [per[k]["login"] if k in per else None for k in COLUMNS]
@@ -821,6 +899,10 @@ def print_table(res):
               f"(uploads: login + sink start-up; the sink widens its pipe to 1 MiB); "
               f"ssh -L: timed from the connect through the tunnel to the sink's close coming "
               f"back, the login done before")
+    if "throughput" in res:
+        print("server CPU per GiB: the server's own processes (not the user's command), "
+              f"sampled every {ServerCpu.SAMPLE_S * 1000:.0f} ms during each transfer, "
+              "less the server's CPU per curve25519 login, scaled to 1 GiB; median")
     if "latency" in res:
         print("tinysshd and wombatd -i: one process per connection under "
               "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
@@ -931,7 +1013,8 @@ def main():
             return
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
-                                               args.size, login_median)
+                                               args.size, login_median,
+                                               res["login_cpu"].get("curve25519-sha256"))
         print("forwarding...", file=sys.stderr)
         res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                args.size)
