@@ -918,12 +918,11 @@ static int read_private_fields(struct sshkey *k, rd_t *r, int checked, const cha
 		if (memcmp(a, k->ed_pk, 32) != 0 || memcmp(b + 32, k->ed_pk, 32) != 0)
 			return fail(why, "ed25519 public key mismatch");
 		memcpy(k->ed_seed, b, 32);
-		if (checked)
+		if (checked) {
 			ed25519_pubkey(pk, k->ed_seed);
-		else
-			memcpy(pk, k->ed_pk, 32);
-		if (memcmp(pk, k->ed_pk, 32) != 0)
-			return fail(why, "ed25519 private key does not match public key");
+			if (memcmp(pk, k->ed_pk, 32) != 0)
+				return fail(why, "ed25519 private key does not match public key");
+		}
 		k->has_private = 1;
 		return 0;
 	}
