@@ -19,7 +19,13 @@
 #include <unistd.h>
 
 #ifdef HAVE_SECCOMP
-#include <seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/net.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 #endif
 
 #include "log.h"
@@ -216,68 +222,174 @@ static int limit(int resource, rlim_t n, const char *name)
 }
 
 #ifdef HAVE_SECCOMP
-/* What the child does: read and write its two sockets, poll, keep time,
- * sleep (the failure delay), allocate (no executable memory), take random
- * bytes, re-arm TCP_QUICKACK, exit. Everything else kills it. */
-static const int allowed[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
-	SCMP_SYS(poll), SCMP_SYS(ppoll),
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(getrandom), SCMP_SYS(getpid),
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
-	SCMP_SYS(futex), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
-};
-
-/* The sanitizer runtime (make check-asan) maps shadow memory, reads
- * /proc/self/maps through readlink-like calls and switches stacks; allowed
- * only in that build. A report it cannot write (open is not allowed) ends
- * the child by SIGSYS, which the tests see. */
-#if defined(__SANITIZE_ADDRESS__) || defined(WOMBAT_LEAK_CHECK)
-static const int allowed_sanitizer[] = {
-	SCMP_SYS(sigaltstack), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-	SCMP_SYS(sched_yield), SCMP_SYS(gettid), SCMP_SYS(prctl),
-};
+/* The filter is a classic BPF program over struct seccomp_data, written
+ * here (no library: each connection process is a fresh exec, and every
+ * shared library it maps costs private pages per session). It checks the
+ * architecture, then compares the system call number with the allow-list;
+ * anything not allowed kills the process. */
+#if defined(__x86_64__) && !defined(__ILP32__)
+#define SB_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__) && !defined(__AARCH64EB__)
+#define SB_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__arm__) && defined(__ARM_EABI__) && !defined(__ARMEB__)
+#define SB_AUDIT_ARCH AUDIT_ARCH_ARM
+#elif defined(__s390x__)
+#define SB_AUDIT_ARCH AUDIT_ARCH_S390X
+#elif defined(__i386__)
+#define SB_AUDIT_ARCH AUDIT_ARCH_I386
+#else
+#error "seccomp filter: unknown architecture (no AUDIT_ARCH here): ./configure --without-seccomp"
 #endif
 
-static int seccomp_allow(scmp_filter_ctx ctx, const int *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0) < 0)
-			return -1;
-	return 0;
-}
+/* i386 and s390x: glibc passes mmap's arguments (old_mmap) and
+ * setsockopt's (socketcall) in memory, where a filter cannot read them */
+#if defined(__i386__) || defined(__s390x__)
+#define SB_ARGS_IN_MEMORY 1
+#endif
+
+/* Offsets into struct seccomp_data; an argument is 64 bits wide, and its
+ * low half comes first on a little-endian machine, second on s390x. */
+#define SB_NR offsetof(struct seccomp_data, nr)
+#define SB_ARCH offsetof(struct seccomp_data, arch)
+#define SB_ARG(n) (offsetof(struct seccomp_data, args) + (n) * sizeof(uint64_t))
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SB_ARG_LO(n) SB_ARG(n)
+#define SB_ARG_HI(n) (SB_ARG(n) + 4)
+#else
+#define SB_ARG_LO(n) (SB_ARG(n) + 4)
+#define SB_ARG_HI(n) SB_ARG(n)
+#endif
+
+#define SB_KILL SECCOMP_RET_KILL_PROCESS
+#define SB_LD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define SB_RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
+/* jt/jf count the instructions skipped after this one */
+#define SB_JEQ(k, jt, jf) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf))
+
+/* Every block below starts with the system call number in A and either
+ * returns or falls through (not its call) with A unchanged. */
+
+/* 2 instructions: nr is allowed */
+#define SB_ALLOW(nr) \
+	SB_JEQ((nr), 0, 1),                     /* not nr: over the allow */ \
+	SB_RET(SECCOMP_RET_ALLOW)
+
+/* 5 instructions: nr is allowed unless argument 2 (prot) asks for
+ * PROT_EXEC. Only the low half is looked at: the kernel reads PROT_EXEC
+ * there (mprotect refuses high bits with EINVAL, mmap ignores them). */
+#define SB_ALLOW_NO_EXEC(nr) \
+	SB_JEQ((nr), 0, 4),                     /* not nr: past the 4 below */ \
+	SB_LD(SB_ARG_LO(2)), \
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1), /* exec: kill */ \
+	SB_RET(SB_KILL), \
+	SB_RET(SECCOMP_RET_ALLOW)
+
+/* 2 instructions: nr fails with errno e (its arguments are out of sight) */
+#define SB_FAIL(nr, e) \
+	SB_JEQ((nr), 0, 1), \
+	SB_RET(SECCOMP_RET_ERRNO | (e))
+
+/* What the child does: read and write its two sockets, poll, keep time,
+ * sleep (the failure delay), allocate (no executable memory), take random
+ * bytes, re-arm TCP_QUICKACK, exit. Everything else kills it. A call this
+ * architecture does not have is left out; on 32-bit ones glibc keeps time
+ * through the *_time64 calls and maps with mmap2. */
+static const struct sock_filter filter[] = {
+	SB_LD(SB_ARCH),
+	SB_JEQ(SB_AUDIT_ARCH, 1, 0),            /* this build's arch: over the kill */
+	SB_RET(SB_KILL),
+	SB_LD(SB_NR),
+#ifdef __x86_64__
+	/* the x32 ABI's calls (same arch, numbers with this bit) */
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1), /* x32: kill */
+	SB_RET(SB_KILL),
+#endif
+	SB_ALLOW(__NR_read), SB_ALLOW(__NR_write), SB_ALLOW(__NR_close),
+#ifdef __NR_poll
+	SB_ALLOW(__NR_poll),
+#endif
+	SB_ALLOW(__NR_ppoll),
+#ifdef __NR_ppoll_time64
+	SB_ALLOW(__NR_ppoll_time64),
+#endif
+	SB_ALLOW(__NR_clock_gettime), SB_ALLOW(__NR_gettimeofday),
+#ifdef __NR_clock_gettime64
+	SB_ALLOW(__NR_clock_gettime64),
+#endif
+#ifdef __NR_time
+	SB_ALLOW(__NR_time),
+#endif
+	SB_ALLOW(__NR_nanosleep), SB_ALLOW(__NR_clock_nanosleep),
+#ifdef __NR_clock_nanosleep_time64
+	SB_ALLOW(__NR_clock_nanosleep_time64),
+#endif
+	SB_ALLOW(__NR_getrandom), SB_ALLOW(__NR_getpid),
+	SB_ALLOW(__NR_brk), SB_ALLOW(__NR_munmap), SB_ALLOW(__NR_mremap),
+	SB_ALLOW(__NR_madvise), SB_ALLOW(__NR_futex),
+#ifdef __NR_futex_time64
+	SB_ALLOW(__NR_futex_time64),
+#endif
+	SB_ALLOW(__NR_rt_sigreturn), SB_ALLOW(__NR_rt_sigprocmask),
+	SB_ALLOW(__NR_exit), SB_ALLOW(__NR_exit_group),
+	/* The sanitizer runtime (make check-asan) maps shadow memory, reads
+	 * /proc/self/maps through readlink-like calls and switches stacks;
+	 * allowed only in that build. A report it cannot write (open is not
+	 * allowed) ends the child by SIGSYS, which the tests see. */
+#if defined(__SANITIZE_ADDRESS__) || defined(WOMBAT_LEAK_CHECK)
+	SB_ALLOW(__NR_sigaltstack),
+#ifdef __NR_readlink
+	SB_ALLOW(__NR_readlink),
+#endif
+	SB_ALLOW(__NR_readlinkat), SB_ALLOW(__NR_sched_yield),
+	SB_ALLOW(__NR_gettid), SB_ALLOW(__NR_prctl),
+#endif
+	/* memory, but never executable */
+	SB_ALLOW_NO_EXEC(__NR_mprotect),
+#ifdef __NR_mmap2
+	SB_ALLOW_NO_EXEC(__NR_mmap2),
+#endif
+#ifdef SB_ARGS_IN_MEMORY
+	/* old_mmap: prot unreadable; malloc falls back to brk */
+	SB_FAIL(__NR_mmap, ENOMEM),
+	/* socketcall: only conn.c's quick-ACK setsockopt, which ignores the
+	 * failure; any other socket call kills */
+	SB_JEQ(__NR_socketcall, 0, 3),          /* not socketcall: past the 3 below */
+	SB_LD(SB_ARG_LO(0)),
+	SB_JEQ(SYS_SETSOCKOPT, 0, 1),           /* not setsockopt: kill */
+	SB_RET(SECCOMP_RET_ERRNO | EPERM),
+	SB_RET(SB_KILL),
+#else
+	SB_ALLOW_NO_EXEC(__NR_mmap),
+#endif
+	/* conn.c re-arms quick ACKs after every read before authentication:
+	 * setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK), both 64-bit halves of
+	 * arguments 1 and 2 compared */
+	SB_JEQ(__NR_setsockopt, 0, 10),         /* not setsockopt: past the 10 below */
+	SB_LD(SB_ARG_HI(1)),
+	SB_JEQ(0, 0, 7),                        /* level high half != 0: kill */
+	SB_LD(SB_ARG_LO(1)),
+	SB_JEQ(IPPROTO_TCP, 0, 5),              /* level != IPPROTO_TCP: kill */
+	SB_LD(SB_ARG_HI(2)),
+	SB_JEQ(0, 0, 3),                        /* optname high half != 0: kill */
+	SB_LD(SB_ARG_LO(2)),
+	SB_JEQ(TCP_QUICKACK, 0, 1),             /* optname != TCP_QUICKACK: kill */
+	SB_RET(SECCOMP_RET_ALLOW),
+	SB_RET(SB_KILL),
+	/* everything else */
+	SB_RET(SB_KILL),
+};
 
 static int load_seccomp(void)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),
+		.filter = (struct sock_filter *)filter,
+	};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
+		error("sandbox: cannot load the seccomp filter: %s", strerror(errno));
 		return -1;
-	int rc = seccomp_allow(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]));
-#if defined(__SANITIZE_ADDRESS__) || defined(WOMBAT_LEAK_CHECK)
-	if (rc == 0)
-		rc = seccomp_allow(ctx, allowed_sanitizer,
-				   sizeof(allowed_sanitizer) / sizeof(allowed_sanitizer[0]));
-#endif
-	/* memory, but never executable */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* conn.c re-arms quick ACKs after every read before authentication */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
-				      SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
-				      SCMP_A2(SCMP_CMP_EQ, TCP_QUICKACK, 0));
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc < 0)
-		error("sandbox: cannot load the seccomp filter: %s", strerror(-rc));
-	return rc < 0 ? -1 : 0;
+	}
+	return 0;
 }
 #endif
 
