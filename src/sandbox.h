@@ -29,4 +29,10 @@ int sandbox_prepare(int quiet);
  * the network. */
 int sandbox_enter(const int *keep, int n);
 
+#ifdef HAVE_SECCOMP
+/* The seccomp filter alone (sandbox_enter's last step; no_new_privs must be
+ * set): tests/unit/test_sandbox.c tries calls under it. -1 logged. */
+int sandbox_seccomp_load(void);
+#endif
+
 #endif
