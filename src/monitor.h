@@ -28,7 +28,7 @@
  *                        chroot to an empty root-owned directory, setgroups
  *                        + setresgid + setresuid to the dedicated user,
  *                        RLIMIT_NOFILE/NPROC/FSIZE, no_new_privs, a seccomp
- *                        filter (libseccomp; kill on anything else). Its log
+ *                        filter (sandbox.c's BPF; kill on anything else). Its log
  *                        lines go to the monitor (MON_LOG), which writes them.
  *
  * When wombatd is not root, chroot and the uid change are skipped (logged);
