@@ -2,6 +2,9 @@
 #include "account.h"
 
 #include <crypt.h>
+#ifdef WOMBAT_CRYPT_SONAME
+#include <dlfcn.h>
+#endif
 #include <errno.h>
 #include <shadow.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "log.h"
 
 const char *account_nologin_path = "/etc/nologin";
 const char *account_shadow_path = "/etc/shadow";
@@ -159,6 +163,56 @@ int account_usable(const struct passwd *pw, time_t now, char *why, size_t whysz)
 	return 1;
 }
 
+/* ---- libcrypt ------------------------------------------------------------ */
+
+#ifdef WOMBAT_CRYPT_SONAME
+/* Loaded by its SONAME (configure) at the first password check: about 10
+ * KiB per connection process that never checks one. Into the global scope,
+ * and the functions looked up there, as a linked call would find them (an
+ * LD_PRELOAD interposer, such as test_access's crypt spy, comes first). A
+ * failed load is logged and tried again at the next check. */
+static __typeof__(&crypt_r) libcrypt_crypt_r;
+static __typeof__(&crypt_gensalt_rn) libcrypt_gensalt_rn;
+
+static int libcrypt_load(void)
+{
+	if (libcrypt_crypt_r && libcrypt_gensalt_rn)
+		return 0;
+	if (dlopen(WOMBAT_CRYPT_SONAME, RTLD_NOW | RTLD_GLOBAL)) {
+		libcrypt_crypt_r = (__typeof__(&crypt_r))dlsym(RTLD_DEFAULT, "crypt_r");
+		libcrypt_gensalt_rn =
+			(__typeof__(&crypt_gensalt_rn))dlsym(RTLD_DEFAULT, "crypt_gensalt_rn");
+	}
+	if (!libcrypt_crypt_r || !libcrypt_gensalt_rn) {
+		error("password check impossible: cannot load %s: %s", WOMBAT_CRYPT_SONAME,
+		      dlerror());
+		libcrypt_crypt_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+char *account_crypt_r(const char *phrase, const char *setting, struct crypt_data *cd)
+{
+	return libcrypt_load() == 0 ? libcrypt_crypt_r(phrase, setting, cd) : NULL;
+}
+
+char *account_crypt_gensalt_rn(char *out, int outsz)
+{
+	return libcrypt_load() == 0 ? libcrypt_gensalt_rn(NULL, 0, NULL, 0, out, outsz) : NULL;
+}
+#else
+char *account_crypt_r(const char *phrase, const char *setting, struct crypt_data *cd)
+{
+	return crypt_r(phrase, setting, cd);
+}
+
+char *account_crypt_gensalt_rn(char *out, int outsz)
+{
+	return crypt_gensalt_rn(NULL, 0, NULL, 0, out, outsz);
+}
+#endif
+
 /* ---- the dummy password check ------------------------------------------ */
 
 /* The setting part of a hash (scheme, cost, salt), without the hash
@@ -195,7 +249,7 @@ static const char *dummy_setting(void)
 	if (setting[0])
 		return setting;
 	if (!shadow_walk(visit_first_setting, setting) &&
-	    !crypt_gensalt_rn(NULL, 0, NULL, 0, setting, sizeof(setting)))
+	    !account_crypt_gensalt_rn(setting, sizeof(setting)))
 		snprintf(setting, sizeof(setting), "$6$wombatdummysalt$");
 	return setting;
 }
@@ -205,7 +259,7 @@ void account_burn_password(const char *password)
 	struct crypt_data *cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return;
-	(void)!crypt_r(password ? password : "", dummy_setting(), cd);
+	(void)!account_crypt_r(password ? password : "", dummy_setting(), cd);
 	wipe(cd, sizeof(*cd));
 	free(cd);
 }

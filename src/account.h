@@ -50,4 +50,11 @@ int account_shadow_usable(const char *hash, long lastchg, long max, long expire,
  * matches. */
 void account_burn_password(const char *password);
 
+/* crypt_r(3) and crypt_gensalt_rn(3). A dynamic build loads libcrypt at
+ * the first call (so a key-authenticated session never maps it); when it
+ * cannot be loaded they fail (NULL, logged), and so does the password
+ * check. Called in the monitor, which may open files. */
+char *account_crypt_r(const char *phrase, const char *setting, struct crypt_data *cd);
+char *account_crypt_gensalt_rn(char *out, int outsz);
+
 #endif

@@ -57,7 +57,7 @@ int authfile_check_hash(const char *hash, const char *password)
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)
 		return -1;
-	res = crypt_r(password, hash, cd);
+	res = account_crypt_r(password, hash, cd);
 	/* libxcrypt reports failure as NULL or a "*0"/"*1" token */
 	if (res != NULL && res[0] != '*') {
 		hlen = strlen(hash);

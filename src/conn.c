@@ -69,7 +69,10 @@ struct conn {
 	int trimmed;                 /* memory given back since the last event */
 };
 
-static int privsep_on;
+/* In .data, not .bss: .data's page is written at start-up anyway, and in
+ * .bss this flag alone dirtied a page of every connection process (4 KiB;
+ * nothing else the process writes lay on it). */
+static int privsep_on __attribute__((section(".data.privsep_on")));
 void (*conn_test_after_version)(const char *client_version);
 
 void conn_set_privsep(int on)
@@ -945,14 +948,17 @@ int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t si
 #define CONN_IDLE_TRIM_MS 500
 
 /* The stack below this frame holds nothing live: its pages go back to the
- * kernel (they come back zeroed if the stack grows there again). The
- * window lies within the stack and the guard gap the kernel keeps free
- * below it (256 pages or more), so it maps nothing else. */
+ * kernel (they come back zeroed if the stack grows there again). Kept: the
+ * page holding the lowest byte this frame and the madvise call below it
+ * can use (STACK_TRIM_MARGIN; madvise is a bare system call), not a page
+ * more. The window lies within the stack and the guard gap the kernel
+ * keeps free below it (256 pages or more), so it maps nothing else. */
+#define STACK_TRIM_MARGIN 1024
 static __attribute__((noinline)) void trim_stack(void)
 {
 	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	const size_t window = 512u * 1024;
-	uintptr_t top = ((uintptr_t)__builtin_frame_address(0) & ~(page - 1)) - 2 * page;
+	uintptr_t top = ((uintptr_t)__builtin_frame_address(0) - STACK_TRIM_MARGIN) & ~(page - 1);
 	if (top > window)
 		madvise((void *)(top - window), window, MADV_DONTNEED);
 }

@@ -8,6 +8,61 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "log.h"
+
+#ifdef WOMBAT_Z_SONAME
+#include <dlfcn.h>
+/* zlib is loaded by its SONAME (configure) when a connection first
+ * compresses: only after authentication (zlib@openssh.com), in the process
+ * that runs the authenticated connection, which may open files. An idle
+ * session that does not compress never maps it (about 10 KiB). Into the
+ * global scope, the functions looked up there as a linked call finds them;
+ * the zlib calls below go through these pointers. */
+static struct {
+	__typeof__(&inflateInit_) inflate_init;
+	__typeof__(&deflateInit_) deflate_init;
+	__typeof__(&inflate) inflate;
+	__typeof__(&deflate) deflate;
+	__typeof__(&inflateEnd) inflate_end;
+	__typeof__(&deflateEnd) deflate_end;
+} zl;
+
+static int zlib_load(void)
+{
+	if (zl.deflate_end)
+		return 0;
+	if (!dlopen(WOMBAT_Z_SONAME, RTLD_NOW | RTLD_GLOBAL)) {
+		error("compression impossible: cannot load %s: %s", WOMBAT_Z_SONAME, dlerror());
+		return -1;
+	}
+	zl.inflate_init = (__typeof__(zl.inflate_init))dlsym(RTLD_DEFAULT, "inflateInit_");
+	zl.deflate_init = (__typeof__(zl.deflate_init))dlsym(RTLD_DEFAULT, "deflateInit_");
+	zl.inflate = (__typeof__(zl.inflate))dlsym(RTLD_DEFAULT, "inflate");
+	zl.deflate = (__typeof__(zl.deflate))dlsym(RTLD_DEFAULT, "deflate");
+	zl.inflate_end = (__typeof__(zl.inflate_end))dlsym(RTLD_DEFAULT, "inflateEnd");
+	zl.deflate_end = (__typeof__(zl.deflate_end))dlsym(RTLD_DEFAULT, "deflateEnd");
+	if (!zl.inflate_init || !zl.deflate_init || !zl.inflate || !zl.deflate ||
+	    !zl.inflate_end || !zl.deflate_end) {
+		error("compression impossible: %s lacks a zlib function", WOMBAT_Z_SONAME);
+		memset(&zl, 0, sizeof(zl));
+		return -1;
+	}
+	return 0;
+}
+#undef inflateInit
+#undef deflateInit
+#define inflateInit(s) zl.inflate_init((s), ZLIB_VERSION, (int)sizeof(z_stream))
+#define deflateInit(s, level) zl.deflate_init((s), (level), ZLIB_VERSION, (int)sizeof(z_stream))
+#define inflate(s, flush) zl.inflate((s), (flush))
+#define deflate(s, flush) zl.deflate((s), (flush))
+#define inflateEnd(s) zl.inflate_end(s)
+#define deflateEnd(s) zl.deflate_end(s)
+#else
+static int zlib_load(void)
+{
+	return 0;
+}
+#endif
 
 #define READ_CHUNK (64u * 1024u)
 /* Input holds at most one partial packet plus one read. */
@@ -112,6 +167,8 @@ void pkt_set_tx(struct packet *p, tcrypt_t *t)
 
 int pkt_start_compression(struct packet *p, int in, int out)
 {
+	if ((in || out) && zlib_load() < 0)
+		return fail(p, "zlib cannot be loaded");
 	if (in && !p->zin_on) {
 		memset(&p->zin, 0, sizeof(p->zin));
 		if (inflateInit(&p->zin) != Z_OK)
