@@ -128,45 +128,11 @@ static const ltc_ecc_set_type *curve_of(enum kex_kind k)
 	case KEX_ECDH_P521: size = 66; break;
 	default: return NULL;
 	}
-	for (int i = 0; ltc_ecc_sets[i].size != 0; i++)
-		if (ltc_ecc_sets[i].size == size)
-			return &ltc_ecc_sets[i];
-	return NULL;
+	int idx = nist_curve_idx(size);
+	return idx < 0 ? NULL : &ltc_ecc_sets[idx];
 }
 
 #define MP_OK(call) ((call) == MP_OKAY)
-
-/* Is pt an uncompressed point 0x04||X||Y with X, Y < p on
- * y^2 = x^3 - 3x + b (mod p)? The NIST curves have cofactor 1, so a point
- * on the curve is in the prime-order group; libtomcrypt 1.18's import does
- * not check this itself. */
-static int ecc_point_valid(const ltc_ecc_set_type *dp, const uint8_t *pt,
-			   size_t len)
-{
-	size_t sz = (size_t)dp->size;
-	mp_int p, b, x, y, lhs, rhs, t;
-	int ok;
-
-	if (len != 1 + 2 * sz || pt[0] != 0x04)
-		return 0;
-	if (mp_init_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL) != MP_OKAY)
-		return 0;
-	ok = MP_OK(mp_read_radix(&p, dp->prime, 16)) &&
-	     MP_OK(mp_read_radix(&b, dp->B, 16)) &&
-	     MP_OK(mp_from_ubin(&x, pt + 1, sz)) &&
-	     MP_OK(mp_from_ubin(&y, pt + 1 + sz, sz)) &&
-	     mp_cmp(&x, &p) == MP_LT && mp_cmp(&y, &p) == MP_LT &&
-	     MP_OK(mp_sqrmod(&y, &p, &lhs)) &&              /* y^2 */
-	     MP_OK(mp_sqrmod(&x, &p, &rhs)) &&
-	     MP_OK(mp_mulmod(&rhs, &x, &p, &rhs)) &&        /* x^3 */
-	     MP_OK(mp_mul_d(&x, 3, &t)) &&
-	     MP_OK(mp_sub(&rhs, &t, &rhs)) &&
-	     MP_OK(mp_add(&rhs, &b, &rhs)) &&
-	     MP_OK(mp_mod(&rhs, &p, &rhs)) &&               /* x^3 - 3x + b */
-	     mp_cmp(&lhs, &rhs) == MP_EQ;
-	mp_clear_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL);
-	return ok;
-}
 
 /* K = x-coordinate of priv * peer, fixed length, after validating peer. */
 static int ecdh_shared(ecc_key *priv, const ltc_ecc_set_type *dp,
@@ -177,7 +143,7 @@ static int ecdh_shared(ecc_key *priv, const ltc_ecc_set_type *dp,
 	unsigned long kl = (unsigned long)*shared_len;
 	int err;
 
-	if (!ecc_point_valid(dp, peer, peer_len))
+	if (!nist_point_valid((int)(dp - ltc_ecc_sets), peer, peer_len))
 		return -1;
 	if (ecc_ansi_x963_import_ex(peer, (unsigned long)peer_len, &pub,
 				    (ltc_ecc_set_type *)dp) != CRYPT_OK)
@@ -212,7 +178,7 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 	ecc_key priv;
 	int r;
 
-	if (!dp || !ecc_point_valid(dp, client, client_len))
+	if (!dp || !nist_point_valid((int)(dp - ltc_ecc_sets), client, client_len))
 		return -1;
 	if (ecdh_make_key(dp, &priv, server_pub, server_len) != 0)
 		return -1;

@@ -69,15 +69,6 @@ static const struct curve_info *curve_of(enum key_type t)
 	return NULL;
 }
 
-/* Index into libtomcrypt's curve table for a NIST curve of this size. */
-static int ltc_curve_idx(int size)
-{
-	for (int i = 0; ltc_ecc_sets[i].size; i++)
-		if (ltc_ecc_sets[i].size == size)
-			return i;
-	return -1;
-}
-
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
@@ -276,37 +267,13 @@ static int mp_from_hex(mp_int *m, const char *hex)
 
 /* ----------------------------------------------------------------- ECDSA */
 
-/* Is (x, y) on y^2 = x^3 - 3x + b over the curve's prime field? */
-static int ecc_on_curve(const ltc_ecc_set_type *dp, mp_int *x, mp_int *y)
-{
-	mp_int p, b, lhs, rhs, t;
-	int ok = 0;
-	if (mp_init_multi(&p, &b, &lhs, &rhs, &t, NULL) != MP_OKAY)
-		return 0;
-	if (mp_from_hex(&p, dp->prime) < 0 || mp_from_hex(&b, dp->B) < 0)
-		goto out;
-	if (mp_cmp(x, &p) != MP_LT || mp_cmp(y, &p) != MP_LT)
-		goto out;
-	if (mp_sqrmod(y, &p, &lhs) != MP_OKAY ||
-	    mp_sqrmod(x, &p, &rhs) != MP_OKAY ||
-	    mp_mulmod(&rhs, x, &p, &rhs) != MP_OKAY ||
-	    mp_add(x, x, &t) != MP_OKAY || mp_add(&t, x, &t) != MP_OKAY ||
-	    mp_submod(&rhs, &t, &p, &rhs) != MP_OKAY ||
-	    mp_addmod(&rhs, &b, &p, &rhs) != MP_OKAY)
-		goto out;
-	ok = mp_cmp(&lhs, &rhs) == MP_EQ;
-out:
-	mp_clear_multi(&p, &b, &lhs, &rhs, &t, NULL);
-	return ok;
-}
-
 /* Fill k->ecc from an uncompressed point Q (0x04 || X || Y), checked to lie
  * on the curve. */
 static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 {
 	const struct curve_info *c = curve_of(k->type);
-	int idx = ltc_curve_idx(c->size);
-	if (idx < 0 || qn != 1 + 2 * (size_t)c->size || q[0] != 0x04)
+	int idx = nist_curve_idx(c->size);
+	if (idx < 0 || !nist_point_valid(idx, q, qn))
 		return -1;
 	ecc_key *e = &k->ecc;
 	memset(e, 0, sizeof(*e));
@@ -321,7 +288,7 @@ static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 	    mp_from_ubin(e->pubkey.y, q + 1 + c->size, (size_t)c->size) != MP_OKAY)
 		return -1;
 	mp_set(e->pubkey.z, 1);
-	return ecc_on_curve(e->dp, e->pubkey.x, e->pubkey.y) ? 0 : -1;
+	return 0;
 }
 
 /* Set the private scalar d, checking 0 < d < order and d*G == Q. */
@@ -582,7 +549,7 @@ static int generate_ed25519(struct sshkey *k)
 
 static int generate_ecdsa(struct sshkey *k)
 {
-	int idx = ltc_curve_idx(curve_of(k->type)->size);
+	int idx = nist_curve_idx(curve_of(k->type)->size);
 	if (idx < 0 || ecc_make_key_ex(NULL, crypto_prng_idx(), &k->ecc,
 				       &ltc_ecc_sets[idx]) != CRYPT_OK)
 		return -1;
