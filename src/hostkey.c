@@ -1282,16 +1282,19 @@ int key_load_host(const char *path, struct sshkey **out, char *err, size_t errsz
 
 /* ------------------------------------------------- private key: writing */
 
-static int put_private_fields(const struct sshkey *k, buf_t *b)
+/* The private key's fields after its type name: as in an OpenSSH file's
+ * private section (PROTOCOL.key), or with dropbear as dropbearkey writes
+ * them (see key_from_dropbear: no separate ed25519 public key, RSA's e
+ * before n and no q^-1 mod p). */
+static int put_private_fields(const struct sshkey *k, buf_t *b, int dropbear)
 {
-	int rc = buf_put_cstring(b, key_type_name(k));
-	if (rc < 0)
+	if (buf_put_cstring(b, key_type_name(k)) < 0)
 		return -1;
 	if (k->type == KEY_ED25519) {
 		uint8_t sk[64];
+		int rc = dropbear ? 0 : buf_put_string(b, k->ed_pk, 32);
 		memcpy(sk, k->ed_seed, 32);
 		memcpy(sk + 32, k->ed_pk, 32);
-		rc = buf_put_string(b, k->ed_pk, 32);
 		if (rc == 0)
 			rc = buf_put_string(b, sk, 64);
 		wipe(sk, sizeof(sk));
@@ -1299,9 +1302,12 @@ static int put_private_fields(const struct sshkey *k, buf_t *b)
 	}
 	if (HAVE_RSA && k->type == KEY_RSA) {
 		const rsa_key *r = &k->rsa;
-		if (put_mp(b, r->N) || put_mp(b, r->e) || put_mp(b, r->d) ||
-		    put_mp(b, r->qP) || put_mp(b, r->p) || put_mp(b, r->q))
-			return -1;
+		void *const ssh[] = { r->N, r->e, r->d, r->qP, r->p, r->q };
+		void *const db[] = { r->e, r->N, r->d, r->p, r->q };
+		void *const *v = dropbear ? db : ssh;
+		for (size_t i = 0; i < (dropbear ? 5 : 6); i++)
+			if (put_mp(b, v[i]))
+				return -1;
 		return 0;
 	}
 	if (!HAVE_NIST || buf_put_cstring(b, curve_of(k->type)->curve) ||
@@ -1319,7 +1325,7 @@ static int build_key_v1(const struct sshkey *k, const char *comment, buf_t *out)
 	buf_init(&pub, 1024, KEY_BLOB_MAX);
 	buf_init(&priv, 4096, 4 * KEY_BLOB_MAX);
 	if (key_public_blob(k, &pub) < 0 || buf_put_u32(&priv, check) ||
-	    buf_put_u32(&priv, check) || put_private_fields(k, &priv) ||
+	    buf_put_u32(&priv, check) || put_private_fields(k, &priv, 0) ||
 	    buf_put_cstring(&priv, comment ? comment : ""))
 		goto out;
 	for (uint8_t i = 1; buf_used(&priv) % PRIV_BLOCK; i++)
@@ -1462,36 +1468,17 @@ out:
 int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_t errsz)
 {
 	buf_t b;
-	int rc = -1;
 	if (!k->has_private) {
 		set_err(err, errsz, "no private key to save");
 		return -1;
 	}
 	buf_init(&b, 1024, 4 * KEY_BLOB_MAX);
-	if (buf_put_cstring(&b, key_type_name(k)) < 0)
-		goto out;
-	if (k->type == KEY_ED25519) {
-		uint8_t sk[64];
-		memcpy(sk, k->ed_seed, 32);
-		memcpy(sk + 32, k->ed_pk, 32);
-		int bad = buf_put_string(&b, sk, 64);
-		wipe(sk, sizeof(sk));
-		if (bad)
-			goto out;
-	} else if (HAVE_RSA && k->type == KEY_RSA) {
-		const rsa_key *r = &k->rsa;
-		if (put_mp(&b, r->e) || put_mp(&b, r->N) || put_mp(&b, r->d) ||
-		    put_mp(&b, r->p) || put_mp(&b, r->q))
-			goto out;
-	} else if (!HAVE_NIST || buf_put_cstring(&b, curve_of(k->type)->curve) ||
-		   ecc_put_point(k, &b) || put_mp(&b, k->ecc.k)) {
-		goto out;
-	}
-	rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600, err, errsz);
-	buf_free(&b);
+	int rc = put_private_fields(k, &b, 1);
+	if (rc < 0)
+		set_err(err, errsz, "%s: cannot encode key", path);
+	else
+		rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600,
+				  err, errsz);
+	buf_free(&b);   /* wipes */
 	return rc;
-out:
-	set_err(err, errsz, "%s: cannot encode key", path);
-	buf_free(&b);
-	return -1;
 }
