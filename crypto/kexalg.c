@@ -26,11 +26,11 @@
 #define DH_X_BYTES 64          /* 512-bit private exponent */
 #define STATE_MAX KEXALG_STATE_MAX
 
-static const char group14_p[] = RFC3526_MODP_2048;
-
-static const char group16_p[] = RFC3526_MODP_4096;
-
-static const char group18_p[] = RFC3526_MODP_8192;
+/* modp.h: defined here for dhgroup.c's built-in groups too */
+const char rfc3526_modp_2048[] = RFC3526_MODP_2048;
+const char rfc3526_modp_4096[] = RFC3526_MODP_4096;
+const char rfc3526_modp_6144[] = RFC3526_MODP_6144;
+const char rfc3526_modp_8192[] = RFC3526_MODP_8192;
 
 static const struct {
 	const char *name;
@@ -193,10 +193,10 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 static int fixed_group(enum kex_kind k, struct dh_group *grp)
 {
 	/* big-endian bytes, top byte 0xFF (crypto/modp.h): 8 bits a byte */
-	const char *p = k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p :
-			k == KEX_DH18 ? group18_p : NULL;
-	size_t len = k == KEX_DH14 ? sizeof group14_p - 1 : k == KEX_DH16 ?
-		     sizeof group16_p - 1 : sizeof group18_p - 1;
+	const char *p = k == KEX_DH14 ? rfc3526_modp_2048 : k == KEX_DH16 ?
+			rfc3526_modp_4096 : k == KEX_DH18 ? rfc3526_modp_8192 : NULL;
+	size_t len = k == KEX_DH14 ? sizeof rfc3526_modp_2048 - 1 : k == KEX_DH16 ?
+		     sizeof rfc3526_modp_4096 - 1 : sizeof rfc3526_modp_8192 - 1;
 
 	if (!p || len > sizeof grp->p)
 		return -1;
