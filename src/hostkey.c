@@ -989,24 +989,23 @@ static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* Does the public key blob name a key type we know (as opposed to, say,
- * ssh-dss)? */
-static int blob_type_known(const uint8_t *blob, size_t n)
+/* Why a public key blob that key_from_blob refused is no use: its type is
+ * one this build has (the key itself is bad), one it was configured
+ * without, or one wombat does not know (ssh-dss, say). */
+static const char *blob_refused_why(const uint8_t *blob, size_t n)
 {
 	rd_t r;
 	char name[32];
 	enum key_type t;
+	const char *left_out = NULL;
 	rd_init(&r, blob, n);
-	return rd_cstring(&r, name, sizeof(name)) == 0 && key_type_from_name(name, &t) == 0;
-}
-
-/* If it names a key type this build was configured without: why. */
-static const char *blob_type_left_out(const uint8_t *blob, size_t n)
-{
-	rd_t r;
-	char name[32];
-	rd_init(&r, blob, n);
-	return rd_cstring(&r, name, sizeof(name)) == 0 ? key_type_left_out(name) : NULL;
+	if (rd_cstring(&r, name, sizeof(name)) == 0) {
+		if (key_type_from_name(name, &t) == 0)
+			return "bad public key";
+		left_out = key_type_left_out(name);
+	}
+	return left_out ? left_out :
+	       "unsupported key type (wombat has ed25519, ecdsa and rsa keys)";
 }
 
 /* The decoded binary openssh-key-v1 container. */
@@ -1036,9 +1035,7 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 	    rd_end(&r) < 0)
 		return fail(why, "truncated or oversized key file");
 	if (key_from_blob(pub, pn, &k) < 0)
-		return fail(why, blob_type_known(pub, pn) ? "bad public key" :
-			    blob_type_left_out(pub, pn) ? blob_type_left_out(pub, pn) :
-			    "unsupported key type (wombat has ed25519, ecdsa and rsa keys)");
+		return fail(why, blob_refused_why(pub, pn));
 	if (read_private_section(k, priv, privn, comment, csz, checked, why) < 0) {
 		key_free(k);
 		return -1;
