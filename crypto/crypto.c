@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <tomcrypt.h>
+#include <tommath.h>
 
 static int prng_index = -1;
 
@@ -52,6 +53,44 @@ int crypto_init(void)
 		return -1;
 	done = 1;
 	return 0;
+}
+
+int nist_curve_idx(int size)
+{
+	for (int i = 0; ltc_ecc_sets[i].size; i++)
+		if (ltc_ecc_sets[i].size == size)
+			return i;
+	return -1;
+}
+
+#define MP_OK(call) ((call) == MP_OKAY)
+
+int nist_point_valid(int idx, const uint8_t *pt, size_t len)
+{
+	const ltc_ecc_set_type *dp = &ltc_ecc_sets[idx];
+	size_t sz = (size_t)dp->size;
+	mp_int p, b, x, y, lhs, rhs, t;
+	int ok;
+
+	if (len != 1 + 2 * sz || pt[0] != 0x04)
+		return 0;
+	if (mp_init_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL) != MP_OKAY)
+		return 0;
+	ok = MP_OK(mp_read_radix(&p, dp->prime, 16)) &&
+	     MP_OK(mp_read_radix(&b, dp->B, 16)) &&
+	     MP_OK(mp_from_ubin(&x, pt + 1, sz)) &&
+	     MP_OK(mp_from_ubin(&y, pt + 1 + sz, sz)) &&
+	     mp_cmp(&x, &p) == MP_LT && mp_cmp(&y, &p) == MP_LT &&
+	     MP_OK(mp_sqrmod(&y, &p, &lhs)) &&              /* y^2 */
+	     MP_OK(mp_sqrmod(&x, &p, &rhs)) &&
+	     MP_OK(mp_mulmod(&rhs, &x, &p, &rhs)) &&        /* x^3 */
+	     MP_OK(mp_mul_d(&x, 3, &t)) &&
+	     MP_OK(mp_sub(&rhs, &t, &rhs)) &&
+	     MP_OK(mp_add(&rhs, &b, &rhs)) &&
+	     MP_OK(mp_mod(&rhs, &p, &rhs)) &&               /* x^3 - 3x + b */
+	     mp_cmp(&lhs, &rhs) == MP_EQ;
+	mp_clear_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL);
+	return ok;
 }
 
 int crypto_prng_idx(void)

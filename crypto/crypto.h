@@ -27,6 +27,15 @@ void hash_init(hash_ctx *c, enum hash_alg a);
 void hash_update(hash_ctx *c, const void *d, size_t n);
 void hash_final(hash_ctx *c, uint8_t *out);
 
+/* NIST curves (libtomcrypt's ltc_ecc_sets; host keys and ECDH share
+ * them): the index of the curve whose coordinates are size bytes, -1 if
+ * none; and whether pt is an uncompressed point 0x04||X||Y, X and Y below
+ * p, on y^2 = x^3 - 3x + b (mod p) of curve idx. The curves have
+ * cofactor 1, so such a point is in the prime-order group; libtomcrypt
+ * 1.18's import does not check this itself. */
+int nist_curve_idx(int size);
+int nist_point_valid(int idx, const uint8_t *pt, size_t len);
+
 /* The libtomcrypt PRNG index to pass where it wants one (a "sprng"-style
  * wrapper over getrandom). */
 int crypto_prng_idx(void);

@@ -88,9 +88,9 @@ static const struct builtin_group {
 	  "\x37\x18\x35\xDE\x35\x29\xBB\xAB\xEE\x72\x1E\x06\x35\x43\x5F\x27"
 	},
 	{ 6144, "RFC 3526 modp_6144",
-	  RFC3526_MODP_6144
+	  rfc3526_modp_6144
 	},
 	{ 8192, "RFC 3526 modp_8192",
-	  RFC3526_MODP_8192
+	  rfc3526_modp_8192
 	},
 };

@@ -89,10 +89,11 @@ for spec in "$@"; do
 	esac
 	echo "	{ $bits, \"$origin\","
 	case $spec in
-	modp_*)  # RFC 3526's groups are written once, in crypto/modp.h
+	modp_*)  # RFC 3526's groups are written once, in crypto/modp.h,
+		 # and kept once in the binary (its rfc3526_modp_BITS arrays)
 		[ "$(modp_h_hex "$bits")" = "$hex" ] || {
 			echo "$spec: OpenSSL's group differs from crypto/modp.h's" >&2; exit 1; }
-		echo "	  RFC3526_MODP_$bits" ;;
+		echo "	  rfc3526_modp_$bits" ;;
 	*) echo "$hex" | c_bytes ;;
 	esac
 	echo "	},"

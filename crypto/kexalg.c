@@ -26,11 +26,11 @@
 #define DH_X_BYTES 64          /* 512-bit private exponent */
 #define STATE_MAX KEXALG_STATE_MAX
 
-static const char group14_p[] = RFC3526_MODP_2048;
-
-static const char group16_p[] = RFC3526_MODP_4096;
-
-static const char group18_p[] = RFC3526_MODP_8192;
+/* modp.h: defined here for dhgroup.c's built-in groups too */
+const char rfc3526_modp_2048[] = RFC3526_MODP_2048;
+const char rfc3526_modp_4096[] = RFC3526_MODP_4096;
+const char rfc3526_modp_6144[] = RFC3526_MODP_6144;
+const char rfc3526_modp_8192[] = RFC3526_MODP_8192;
 
 static const struct {
 	const char *name;
@@ -128,45 +128,11 @@ static const ltc_ecc_set_type *curve_of(enum kex_kind k)
 	case KEX_ECDH_P521: size = 66; break;
 	default: return NULL;
 	}
-	for (int i = 0; ltc_ecc_sets[i].size != 0; i++)
-		if (ltc_ecc_sets[i].size == size)
-			return &ltc_ecc_sets[i];
-	return NULL;
+	int idx = nist_curve_idx(size);
+	return idx < 0 ? NULL : &ltc_ecc_sets[idx];
 }
 
 #define MP_OK(call) ((call) == MP_OKAY)
-
-/* Is pt an uncompressed point 0x04||X||Y with X, Y < p on
- * y^2 = x^3 - 3x + b (mod p)? The NIST curves have cofactor 1, so a point
- * on the curve is in the prime-order group; libtomcrypt 1.18's import does
- * not check this itself. */
-static int ecc_point_valid(const ltc_ecc_set_type *dp, const uint8_t *pt,
-			   size_t len)
-{
-	size_t sz = (size_t)dp->size;
-	mp_int p, b, x, y, lhs, rhs, t;
-	int ok;
-
-	if (len != 1 + 2 * sz || pt[0] != 0x04)
-		return 0;
-	if (mp_init_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL) != MP_OKAY)
-		return 0;
-	ok = MP_OK(mp_read_radix(&p, dp->prime, 16)) &&
-	     MP_OK(mp_read_radix(&b, dp->B, 16)) &&
-	     MP_OK(mp_from_ubin(&x, pt + 1, sz)) &&
-	     MP_OK(mp_from_ubin(&y, pt + 1 + sz, sz)) &&
-	     mp_cmp(&x, &p) == MP_LT && mp_cmp(&y, &p) == MP_LT &&
-	     MP_OK(mp_sqrmod(&y, &p, &lhs)) &&              /* y^2 */
-	     MP_OK(mp_sqrmod(&x, &p, &rhs)) &&
-	     MP_OK(mp_mulmod(&rhs, &x, &p, &rhs)) &&        /* x^3 */
-	     MP_OK(mp_mul_d(&x, 3, &t)) &&
-	     MP_OK(mp_sub(&rhs, &t, &rhs)) &&
-	     MP_OK(mp_add(&rhs, &b, &rhs)) &&
-	     MP_OK(mp_mod(&rhs, &p, &rhs)) &&               /* x^3 - 3x + b */
-	     mp_cmp(&lhs, &rhs) == MP_EQ;
-	mp_clear_multi(&p, &b, &x, &y, &lhs, &rhs, &t, NULL);
-	return ok;
-}
 
 /* K = x-coordinate of priv * peer, fixed length, after validating peer. */
 static int ecdh_shared(ecc_key *priv, const ltc_ecc_set_type *dp,
@@ -177,7 +143,7 @@ static int ecdh_shared(ecc_key *priv, const ltc_ecc_set_type *dp,
 	unsigned long kl = (unsigned long)*shared_len;
 	int err;
 
-	if (!ecc_point_valid(dp, peer, peer_len))
+	if (!nist_point_valid((int)(dp - ltc_ecc_sets), peer, peer_len))
 		return -1;
 	if (ecc_ansi_x963_import_ex(peer, (unsigned long)peer_len, &pub,
 				    (ltc_ecc_set_type *)dp) != CRYPT_OK)
@@ -212,7 +178,7 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 	ecc_key priv;
 	int r;
 
-	if (!dp || !ecc_point_valid(dp, client, client_len))
+	if (!dp || !nist_point_valid((int)(dp - ltc_ecc_sets), client, client_len))
 		return -1;
 	if (ecdh_make_key(dp, &priv, server_pub, server_len) != 0)
 		return -1;
@@ -227,10 +193,10 @@ static int ecdh_server(enum kex_kind k, const uint8_t *client, size_t client_len
 static int fixed_group(enum kex_kind k, struct dh_group *grp)
 {
 	/* big-endian bytes, top byte 0xFF (crypto/modp.h): 8 bits a byte */
-	const char *p = k == KEX_DH14 ? group14_p : k == KEX_DH16 ? group16_p :
-			k == KEX_DH18 ? group18_p : NULL;
-	size_t len = k == KEX_DH14 ? sizeof group14_p - 1 : k == KEX_DH16 ?
-		     sizeof group16_p - 1 : sizeof group18_p - 1;
+	const char *p = k == KEX_DH14 ? rfc3526_modp_2048 : k == KEX_DH16 ?
+			rfc3526_modp_4096 : k == KEX_DH18 ? rfc3526_modp_8192 : NULL;
+	size_t len = k == KEX_DH14 ? sizeof rfc3526_modp_2048 - 1 : k == KEX_DH16 ?
+		     sizeof rfc3526_modp_4096 - 1 : sizeof rfc3526_modp_8192 - 1;
 
 	if (!p || len > sizeof grp->p)
 		return -1;

@@ -3,7 +3,8 @@
  * parsing at run time); each one's top byte is 0xFF, so a group of N bits is
  * N/8 bytes. The fixed groups of diffie-hellman-group14/16/18
  * (crypto/kexalg.c) and the largest built-in groups of the group exchange
- * (crypto/dhgroup_builtin.h). */
+ * (crypto/dhgroup_builtin.h), which both use the arrays declared at the
+ * end: one copy of each group in the binary. */
 #ifndef WOMBAT_MODP_H
 #define WOMBAT_MODP_H
 
@@ -178,5 +179,11 @@
 	"\xC9\x19\x0D\xA6\xFC\x02\x6E\x47\x95\x58\xE4\x47\x56\x77\xE9\xAA" \
 	"\x9E\x30\x50\xE2\x76\x56\x94\xDF\xC8\x1F\x56\xE8\x80\xB9\x6E\x71" \
 	"\x60\xC9\x80\xDD\x98\xED\xD3\xDF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF"
+
+/* The groups' bytes (and a NUL), each defined once, in crypto/kexalg.c; a
+ * string literal per user would put an 8192-bit group in wombatd twice
+ * (literals with NUL bytes in them are not merged). */
+extern const char rfc3526_modp_2048[2048 / 8 + 1], rfc3526_modp_4096[4096 / 8 + 1],
+	rfc3526_modp_6144[6144 / 8 + 1], rfc3526_modp_8192[8192 / 8 + 1];
 
 #endif

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <shadow.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,60 +334,54 @@ static int valid_tunnel(const char *v)
 	return 1;
 }
 
-/* restrict: everything off; later re-enables turn single items back on. */
-static void apply_restrict(struct authkey_opts *o)
+/* The options without a value: each sets one int of struct line_opts to 1
+ * and/or another to 0 (offsets; 0, the offset of o.command, a pointer, for
+ * none). restrict also turns everything else off (apply_flag); later
+ * re-enables turn single items back on. */
+#define LO(field) (unsigned short)offsetof(struct line_opts, field)
+static const struct flag_opt {
+	const char *name;
+	unsigned short set, clear;
+} flag_opts[] = {
+	{ "no-agent-forwarding", LO(o.no_agent_forwarding), 0 },
+	{ "no-port-forwarding", LO(o.no_port_forwarding), LO(o.port_forwarding) },
+	{ "no-pty", LO(o.no_pty), LO(o.pty) },
+	{ "no-user-rc", LO(o.no_user_rc), 0 },
+	{ "no-X11-forwarding", LO(o.no_x11_forwarding), 0 },
+	{ "restrict", LO(o.restrict_), 0 },
+	{ "pty", LO(o.pty), LO(o.no_pty) },
+	{ "port-forwarding", LO(o.port_forwarding), LO(o.no_port_forwarding) },
+	{ "agent-forwarding", 0, LO(o.no_agent_forwarding) },
+	{ "X11-forwarding", 0, LO(o.no_x11_forwarding) },
+	{ "user-rc", 0, LO(o.no_user_rc) },
+	{ "cert-authority", LO(cert_authority), 0 },
+};
+
+static const struct flag_opt *flag_named(const char *name)
 {
-	o->restrict_ = 1;
-	o->no_pty = o->no_port_forwarding = o->no_agent_forwarding = 1;
-	o->no_x11_forwarding = o->no_user_rc = 1;
-	o->pty = o->port_forwarding = 0;
+	for (size_t i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++)
+		if (!strcasecmp(name, flag_opts[i].name))
+			return &flag_opts[i];
+	return NULL;
 }
 
 /* Apply a flag option (no value). 0 ok, -1 unknown name. */
 static int apply_flag(struct line_opts *lo, const char *name)
 {
+	const struct flag_opt *f = flag_named(name);
 	struct authkey_opts *o = &lo->o;
 
-	if (!strcasecmp(name, "no-agent-forwarding"))
-		o->no_agent_forwarding = 1;
-	else if (!strcasecmp(name, "no-port-forwarding"))
-		o->no_port_forwarding = 1, o->port_forwarding = 0;
-	else if (!strcasecmp(name, "no-pty"))
-		o->no_pty = 1, o->pty = 0;
-	else if (!strcasecmp(name, "no-user-rc"))
-		o->no_user_rc = 1;
-	else if (!strcasecmp(name, "no-X11-forwarding"))
-		o->no_x11_forwarding = 1;
-	else if (!strcasecmp(name, "restrict"))
-		apply_restrict(o);
-	else if (!strcasecmp(name, "pty"))
-		o->pty = 1, o->no_pty = 0;
-	else if (!strcasecmp(name, "port-forwarding"))
-		o->port_forwarding = 1, o->no_port_forwarding = 0;
-	else if (!strcasecmp(name, "agent-forwarding"))
-		o->no_agent_forwarding = 0;
-	else if (!strcasecmp(name, "X11-forwarding"))
-		o->no_x11_forwarding = 0;
-	else if (!strcasecmp(name, "user-rc"))
-		o->no_user_rc = 0;
-	else if (!strcasecmp(name, "cert-authority"))
-		lo->cert_authority = 1;
-	else
+	if (f == NULL)
 		return -1;
-	return 0;
-}
-
-static int is_flag_name(const char *name)
-{
-	static const char *const flags[] = {
-		"no-agent-forwarding", "no-port-forwarding", "no-pty",
-		"no-user-rc", "no-X11-forwarding", "restrict", "pty",
-		"port-forwarding", "agent-forwarding", "X11-forwarding",
-		"user-rc", "cert-authority",
-	};
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (!strcasecmp(name, flags[i]))
-			return 1;
+	if (f->set == LO(o.restrict_)) {
+		o->no_pty = o->no_port_forwarding = o->no_agent_forwarding = 1;
+		o->no_x11_forwarding = o->no_user_rc = 1;
+		o->pty = o->port_forwarding = 0;
+	}
+	if (f->set)
+		*(int *)((char *)lo + f->set) = 1;
+	if (f->clear)
+		*(int *)((char *)lo + f->clear) = 0;
 	return 0;
 }
 
@@ -506,7 +501,7 @@ static int parse_options(const char **pp, struct line_opts *lo, char *err, size_
 				set_err(err, errsz, "option '%s': missing closing quote", name);
 				return -1;
 			}
-			if (is_flag_name(name)) {
+			if (flag_named(name) != NULL) {
 				free(value);
 				set_err(err, errsz, "option '%s' takes no value", name);
 				return -1;

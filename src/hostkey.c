@@ -69,15 +69,6 @@ static const struct curve_info *curve_of(enum key_type t)
 	return NULL;
 }
 
-/* Index into libtomcrypt's curve table for a NIST curve of this size. */
-static int ltc_curve_idx(int size)
-{
-	for (int i = 0; ltc_ecc_sets[i].size; i++)
-		if (ltc_ecc_sets[i].size == size)
-			return i;
-	return -1;
-}
-
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
@@ -276,37 +267,13 @@ static int mp_from_hex(mp_int *m, const char *hex)
 
 /* ----------------------------------------------------------------- ECDSA */
 
-/* Is (x, y) on y^2 = x^3 - 3x + b over the curve's prime field? */
-static int ecc_on_curve(const ltc_ecc_set_type *dp, mp_int *x, mp_int *y)
-{
-	mp_int p, b, lhs, rhs, t;
-	int ok = 0;
-	if (mp_init_multi(&p, &b, &lhs, &rhs, &t, NULL) != MP_OKAY)
-		return 0;
-	if (mp_from_hex(&p, dp->prime) < 0 || mp_from_hex(&b, dp->B) < 0)
-		goto out;
-	if (mp_cmp(x, &p) != MP_LT || mp_cmp(y, &p) != MP_LT)
-		goto out;
-	if (mp_sqrmod(y, &p, &lhs) != MP_OKAY ||
-	    mp_sqrmod(x, &p, &rhs) != MP_OKAY ||
-	    mp_mulmod(&rhs, x, &p, &rhs) != MP_OKAY ||
-	    mp_add(x, x, &t) != MP_OKAY || mp_add(&t, x, &t) != MP_OKAY ||
-	    mp_submod(&rhs, &t, &p, &rhs) != MP_OKAY ||
-	    mp_addmod(&rhs, &b, &p, &rhs) != MP_OKAY)
-		goto out;
-	ok = mp_cmp(&lhs, &rhs) == MP_EQ;
-out:
-	mp_clear_multi(&p, &b, &lhs, &rhs, &t, NULL);
-	return ok;
-}
-
 /* Fill k->ecc from an uncompressed point Q (0x04 || X || Y), checked to lie
  * on the curve. */
 static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 {
 	const struct curve_info *c = curve_of(k->type);
-	int idx = ltc_curve_idx(c->size);
-	if (idx < 0 || qn != 1 + 2 * (size_t)c->size || q[0] != 0x04)
+	int idx = nist_curve_idx(c->size);
+	if (idx < 0 || !nist_point_valid(idx, q, qn))
 		return -1;
 	ecc_key *e = &k->ecc;
 	memset(e, 0, sizeof(*e));
@@ -321,7 +288,7 @@ static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 	    mp_from_ubin(e->pubkey.y, q + 1 + c->size, (size_t)c->size) != MP_OKAY)
 		return -1;
 	mp_set(e->pubkey.z, 1);
-	return ecc_on_curve(e->dp, e->pubkey.x, e->pubkey.y) ? 0 : -1;
+	return 0;
 }
 
 /* Set the private scalar d, checking 0 < d < order and d*G == Q. */
@@ -402,66 +369,81 @@ static int rsa_load_public(struct sshkey *k, const uint8_t *e, size_t en,
 	return 0;
 }
 
-/* Private part from the OpenSSH fields. libtomcrypt also wants d mod (p-1)
- * and d mod (q-1), which the file does not carry, so compute them; and check
- * that the numbers fit together before trusting them for signing. */
-static int rsa_load_private(struct sshkey *k, const uint8_t *n, size_t nn,
-			    const uint8_t *e, size_t en, const uint8_t *d, size_t dn,
-			    const uint8_t *iqmp, size_t iqn, const uint8_t *p,
-			    size_t pn, const uint8_t *q, size_t qn)
+/* An RSA private key's numbers, indexed in an OpenSSH file's order
+ * (PROTOCOL.key); each file format reads them in its own order. */
+enum { RSA_N, RSA_E, RSA_D, RSA_IQMP, RSA_P, RSA_Q, RSA_NFIELDS };
+struct rsa_fields {
+	const uint8_t *v[RSA_NFIELDS];
+	size_t n[RSA_NFIELDS];
+};
+
+static int read_rsa_fields(rd_t *r, struct rsa_fields *f, const uint8_t *order,
+			   size_t count)
 {
-	mp_int mn, me, md, mp_, mq, mi, t, pm1, qm1, dp, dq;
-	uint8_t *dpb = NULL, *dqb = NULL;
-	size_t dpl = 0, dql = 0;
-	int ok = 0;
-	if (!rsa_bits_ok(n, nn) || en == 0 || en > 8 || dn == 0 || pn == 0 ||
-	    qn == 0 || iqn == 0)
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < count; i++)
+		if (rd_mpint_be(r, &f->v[order[i]], &f->n[order[i]]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Private part from its numbers. libtomcrypt also wants d mod (p-1) and
+ * d mod (q-1), which the files do not carry, so compute them (and q^-1 mod p
+ * when the file lacks it too: dropbear's, f->v[RSA_IQMP] NULL); and check
+ * that the numbers fit together before trusting them for signing. */
+static int rsa_load_private(struct sshkey *k, const struct rsa_fields *f)
+{
+	/* the fields, then scratch: t, p-1, q-1, and the CRT exponents */
+	enum { T = RSA_NFIELDS, PM1, QM1, DP, DQ, NUMS };
+	mp_int m[NUMS];
+	uint8_t crt[3][RSA_MAX_BYTES];
+	size_t crtn[3];
+	const int crt_of[3] = { DP, DQ, RSA_IQMP };
+	int derive_iqmp = f->v[RSA_IQMP] == NULL, ok = 0, i;
+	if (!rsa_bits_ok(f->v[RSA_N], f->n[RSA_N]) || f->n[RSA_E] == 0 || f->n[RSA_E] > 8)
 		return -1;
-	if (mp_init_multi(&mn, &me, &md, &mp_, &mq, &mi, &t, &pm1, &qm1, &dp, &dq,
-			  NULL) != MP_OKAY)
-		return -1;
-	if (mp_from_ubin(&mn, n, nn) || mp_from_ubin(&me, e, en) ||
-	    mp_from_ubin(&md, d, dn) || mp_from_ubin(&mp_, p, pn) ||
-	    mp_from_ubin(&mq, q, qn) || mp_from_ubin(&mi, iqmp, iqn))
-		goto out;
+	for (i = RSA_D; i < RSA_NFIELDS; i++)
+		if (f->n[i] == 0 && !(i == RSA_IQMP && derive_iqmp))
+			return -1;
+	for (i = 0; i < NUMS; i++)
+		if (mp_init(&m[i]) != MP_OKAY)
+			goto clear;
+	for (int j = 0; j < RSA_NFIELDS; j++)
+		if (f->v[j] && mp_from_ubin(&m[j], f->v[j], f->n[j]) != MP_OKAY)
+			goto clear;
 	/* n == p*q */
-	if (mp_mul(&mp_, &mq, &t) || mp_cmp(&t, &mn) != MP_EQ)
-		goto out;
+	if (mp_mul(&m[RSA_P], &m[RSA_Q], &m[T]) || mp_cmp(&m[T], &m[RSA_N]) != MP_EQ)
+		goto clear;
+	if (derive_iqmp && mp_invmod(&m[RSA_Q], &m[RSA_P], &m[RSA_IQMP]))
+		goto clear;
 	/* iqmp * q == 1 (mod p) */
-	if (mp_mulmod(&mi, &mq, &mp_, &t) || mp_cmp_d(&t, 1) != MP_EQ)
-		goto out;
-	if (mp_sub_d(&mp_, 1, &pm1) || mp_sub_d(&mq, 1, &qm1) ||
-	    mp_mod(&md, &pm1, &dp) || mp_mod(&md, &qm1, &dq))
-		goto out;
+	if (mp_mulmod(&m[RSA_IQMP], &m[RSA_Q], &m[RSA_P], &m[T]) || mp_cmp_d(&m[T], 1) != MP_EQ)
+		goto clear;
+	if (mp_sub_d(&m[RSA_P], 1, &m[PM1]) || mp_sub_d(&m[RSA_Q], 1, &m[QM1]) ||
+	    mp_mod(&m[RSA_D], &m[PM1], &m[DP]) || mp_mod(&m[RSA_D], &m[QM1], &m[DQ]))
+		goto clear;
 	/* e*d == 1 modulo p-1 and q-1 */
-	if (mp_mulmod(&me, &dp, &pm1, &t) || mp_cmp_d(&t, 1) != MP_EQ ||
-	    mp_mulmod(&me, &dq, &qm1, &t) || mp_cmp_d(&t, 1) != MP_EQ)
-		goto out;
-	dpl = mp_ubin_size(&dp);
-	dql = mp_ubin_size(&dq);
-	dpb = malloc(dpl ? dpl : 1);
-	dqb = malloc(dql ? dql : 1);
-	if (!dpb || !dqb || mp_to_ubin(&dp, dpb, dpl, &dpl) ||
-	    mp_to_ubin(&dq, dqb, dql, &dql))
-		goto out;
-	if (rsa_set_key(n, nn, e, en, d, dn, &k->rsa) != CRYPT_OK)
-		goto out;
+	if (mp_mulmod(&m[RSA_E], &m[DP], &m[PM1], &m[T]) || mp_cmp_d(&m[T], 1) != MP_EQ ||
+	    mp_mulmod(&m[RSA_E], &m[DQ], &m[QM1], &m[T]) || mp_cmp_d(&m[T], 1) != MP_EQ)
+		goto clear;
+	for (int j = 0; j < 3; j++)
+		if (mp_to_ubin(&m[crt_of[j]], crt[j], RSA_MAX_BYTES, &crtn[j]) != MP_OKAY)
+			goto clear;
+	if (rsa_set_key(f->v[RSA_N], f->n[RSA_N], f->v[RSA_E], f->n[RSA_E],
+			f->v[RSA_D], f->n[RSA_D], &k->rsa) != CRYPT_OK)
+		goto clear;
 	k->rsa_ready = 1;
-	if (rsa_set_factors(p, pn, q, qn, &k->rsa) != CRYPT_OK ||
-	    rsa_set_crt_params(dpb, dpl, dqb, dql, iqmp, iqn, &k->rsa) != CRYPT_OK)
-		goto out;
+	if (rsa_set_factors(f->v[RSA_P], f->n[RSA_P], f->v[RSA_Q], f->n[RSA_Q],
+			    &k->rsa) != CRYPT_OK ||
+	    rsa_set_crt_params(crt[0], crtn[0], crt[1], crtn[1], crt[2], crtn[2],
+			       &k->rsa) != CRYPT_OK)
+		goto clear;
 	k->has_private = 1;
 	ok = 1;
-out:
-	if (dpb) {
-		wipe(dpb, dpl);
-		free(dpb);
-	}
-	if (dqb) {
-		wipe(dqb, dql);
-		free(dqb);
-	}
-	mp_clear_multi(&mn, &me, &md, &mp_, &mq, &mi, &t, &pm1, &qm1, &dp, &dq, NULL);
+clear:
+	wipe(crt, sizeof(crt));
+	while (i-- > 0)
+		mp_clear(&m[i]);    /* zeroes the digits */
 	return ok ? 0 : -1;
 }
 
@@ -582,7 +564,7 @@ static int generate_ed25519(struct sshkey *k)
 
 static int generate_ecdsa(struct sshkey *k)
 {
-	int idx = ltc_curve_idx(curve_of(k->type)->size);
+	int idx = nist_curve_idx(curve_of(k->type)->size);
 	if (idx < 0 || ecc_make_key_ex(NULL, crypto_prng_idx(), &k->ecc,
 				       &ltc_ecc_sets[idx]) != CRYPT_OK)
 		return -1;
@@ -927,15 +909,12 @@ static int read_private_fields(struct sshkey *k, rd_t *r, int checked, const cha
 		return 0;
 	}
 	if (HAVE_RSA && k->type == KEY_RSA) {
-		const uint8_t *n, *e, *d, *iq, *p, *q;
-		size_t nn, en, dn, iqn, pn, qn;
-		if (rd_mpint_be(r, &n, &nn) < 0 || rd_mpint_be(r, &e, &en) < 0 ||
-		    rd_mpint_be(r, &d, &dn) < 0 || rd_mpint_be(r, &iq, &iqn) < 0 ||
-		    rd_mpint_be(r, &p, &pn) < 0 || rd_mpint_be(r, &q, &qn) < 0)
+		static const uint8_t order[] = { RSA_N, RSA_E, RSA_D, RSA_IQMP, RSA_P, RSA_Q };
+		struct rsa_fields f;
+		if (read_rsa_fields(r, &f, order, sizeof(order)) < 0)
 			return fail(why, "bad RSA private key fields");
 		struct sshkey *priv = key_new(KEY_RSA);
-		int rc = priv ? rsa_load_private(priv, n, nn, e, en, d, dn, iq, iqn,
-						 p, pn, q, qn) : -1;
+		int rc = priv ? rsa_load_private(priv, &f) : -1;
 		if (rc == 0 && !key_equal_public(priv, k))
 			rc = -1;
 		if (rc == 0) {
@@ -1010,24 +989,23 @@ static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* Does the public key blob name a key type we know (as opposed to, say,
- * ssh-dss)? */
-static int blob_type_known(const uint8_t *blob, size_t n)
+/* Why a public key blob that key_from_blob refused is no use: its type is
+ * one this build has (the key itself is bad), one it was configured
+ * without, or one wombat does not know (ssh-dss, say). */
+static const char *blob_refused_why(const uint8_t *blob, size_t n)
 {
 	rd_t r;
 	char name[32];
 	enum key_type t;
+	const char *left_out = NULL;
 	rd_init(&r, blob, n);
-	return rd_cstring(&r, name, sizeof(name)) == 0 && key_type_from_name(name, &t) == 0;
-}
-
-/* If it names a key type this build was configured without: why. */
-static const char *blob_type_left_out(const uint8_t *blob, size_t n)
-{
-	rd_t r;
-	char name[32];
-	rd_init(&r, blob, n);
-	return rd_cstring(&r, name, sizeof(name)) == 0 ? key_type_left_out(name) : NULL;
+	if (rd_cstring(&r, name, sizeof(name)) == 0) {
+		if (key_type_from_name(name, &t) == 0)
+			return "bad public key";
+		left_out = key_type_left_out(name);
+	}
+	return left_out ? left_out :
+	       "unsupported key type (wombat has ed25519, ecdsa and rsa keys)";
 }
 
 /* The decoded binary openssh-key-v1 container. */
@@ -1057,9 +1035,7 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 	    rd_end(&r) < 0)
 		return fail(why, "truncated or oversized key file");
 	if (key_from_blob(pub, pn, &k) < 0)
-		return fail(why, blob_type_known(pub, pn) ? "bad public key" :
-			    blob_type_left_out(pub, pn) ? blob_type_left_out(pub, pn) :
-			    "unsupported key type (wombat has ed25519, ecdsa and rsa keys)");
+		return fail(why, blob_refused_why(pub, pn));
 	if (read_private_section(k, priv, privn, comment, csz, checked, why) < 0) {
 		key_free(k);
 		return -1;
@@ -1198,39 +1174,15 @@ static int dropbear_ed25519(struct sshkey *k, rd_t *r, const char **why)
 	return 0;
 }
 
-/* q^-1 mod p, which OpenSSH files carry and dropbear's do not, as bytes in
- * out (*outn on entry: its size). */
-static int rsa_iqmp(const uint8_t *p, size_t pn, const uint8_t *q, size_t qn,
-		    uint8_t *out, size_t *outn)
-{
-	mp_int mp_, mq, mi;
-	int ok = 0;
-	if (mp_init_multi(&mp_, &mq, &mi, NULL) != MP_OKAY)
-		return -1;
-	if (mp_from_ubin(&mp_, p, pn) == MP_OKAY && mp_from_ubin(&mq, q, qn) == MP_OKAY &&
-	    !mp_iszero(&mp_) && mp_invmod(&mq, &mp_, &mi) == MP_OKAY &&
-	    mp_ubin_size(&mi) <= *outn && mp_to_ubin(&mi, out, *outn, outn) == MP_OKAY)
-		ok = 1;
-	mp_clear_multi(&mp_, &mq, &mi, NULL);
-	return ok ? 0 : -1;
-}
-
 static int dropbear_rsa(struct sshkey *k, rd_t *r, const char **why)
 {
-	const uint8_t *e, *n, *d, *p, *q;
-	size_t en, nn, dn, pn, qn;
-	uint8_t iqmp[RSA_MAX_BYTES];
-	size_t iqn = sizeof(iqmp);
-	if (rd_mpint_be(r, &e, &en) < 0 || rd_mpint_be(r, &n, &nn) < 0 ||
-	    rd_mpint_be(r, &d, &dn) < 0 || rd_mpint_be(r, &p, &pn) < 0 ||
-	    rd_mpint_be(r, &q, &qn) < 0)
+	static const uint8_t order[] = { RSA_E, RSA_N, RSA_D, RSA_P, RSA_Q };
+	struct rsa_fields f;
+	if (read_rsa_fields(r, &f, order, sizeof(order)) < 0)
 		return fail(why, "dropbear-format key: bad RSA key fields");
-	if (pn > RSA_MAX_BYTES || qn > RSA_MAX_BYTES ||
-	    rsa_iqmp(p, pn, q, qn, iqmp, &iqn) < 0)
-		return fail(why, "dropbear-format key: inconsistent RSA private key");
-	int rc = rsa_load_private(k, n, nn, e, en, d, dn, iqmp, iqn, p, pn, q, qn);
-	wipe(iqmp, sizeof(iqmp));
-	return rc == 0 ? 0 : fail(why, "dropbear-format key: inconsistent RSA private key");
+	/* q^-1 mod p, which OpenSSH files carry, rsa_load_private computes */
+	return rsa_load_private(k, &f) == 0 ? 0 :
+	       fail(why, "dropbear-format key: inconsistent RSA private key");
 }
 
 static int dropbear_ecdsa(struct sshkey *k, rd_t *r, const char **why)
@@ -1327,16 +1279,19 @@ int key_load_host(const char *path, struct sshkey **out, char *err, size_t errsz
 
 /* ------------------------------------------------- private key: writing */
 
-static int put_private_fields(const struct sshkey *k, buf_t *b)
+/* The private key's fields after its type name: as in an OpenSSH file's
+ * private section (PROTOCOL.key), or with dropbear as dropbearkey writes
+ * them (see key_from_dropbear: no separate ed25519 public key, RSA's e
+ * before n and no q^-1 mod p). */
+static int put_private_fields(const struct sshkey *k, buf_t *b, int dropbear)
 {
-	int rc = buf_put_cstring(b, key_type_name(k));
-	if (rc < 0)
+	if (buf_put_cstring(b, key_type_name(k)) < 0)
 		return -1;
 	if (k->type == KEY_ED25519) {
 		uint8_t sk[64];
+		int rc = dropbear ? 0 : buf_put_string(b, k->ed_pk, 32);
 		memcpy(sk, k->ed_seed, 32);
 		memcpy(sk + 32, k->ed_pk, 32);
-		rc = buf_put_string(b, k->ed_pk, 32);
 		if (rc == 0)
 			rc = buf_put_string(b, sk, 64);
 		wipe(sk, sizeof(sk));
@@ -1344,9 +1299,12 @@ static int put_private_fields(const struct sshkey *k, buf_t *b)
 	}
 	if (HAVE_RSA && k->type == KEY_RSA) {
 		const rsa_key *r = &k->rsa;
-		if (put_mp(b, r->N) || put_mp(b, r->e) || put_mp(b, r->d) ||
-		    put_mp(b, r->qP) || put_mp(b, r->p) || put_mp(b, r->q))
-			return -1;
+		void *const ssh[] = { r->N, r->e, r->d, r->qP, r->p, r->q };
+		void *const db[] = { r->e, r->N, r->d, r->p, r->q };
+		void *const *v = dropbear ? db : ssh;
+		for (size_t i = 0; i < (dropbear ? 5 : 6); i++)
+			if (put_mp(b, v[i]))
+				return -1;
 		return 0;
 	}
 	if (!HAVE_NIST || buf_put_cstring(b, curve_of(k->type)->curve) ||
@@ -1364,7 +1322,7 @@ static int build_key_v1(const struct sshkey *k, const char *comment, buf_t *out)
 	buf_init(&pub, 1024, KEY_BLOB_MAX);
 	buf_init(&priv, 4096, 4 * KEY_BLOB_MAX);
 	if (key_public_blob(k, &pub) < 0 || buf_put_u32(&priv, check) ||
-	    buf_put_u32(&priv, check) || put_private_fields(k, &priv) ||
+	    buf_put_u32(&priv, check) || put_private_fields(k, &priv, 0) ||
 	    buf_put_cstring(&priv, comment ? comment : ""))
 		goto out;
 	for (uint8_t i = 1; buf_used(&priv) % PRIV_BLOCK; i++)
@@ -1507,36 +1465,17 @@ out:
 int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_t errsz)
 {
 	buf_t b;
-	int rc = -1;
 	if (!k->has_private) {
 		set_err(err, errsz, "no private key to save");
 		return -1;
 	}
 	buf_init(&b, 1024, 4 * KEY_BLOB_MAX);
-	if (buf_put_cstring(&b, key_type_name(k)) < 0)
-		goto out;
-	if (k->type == KEY_ED25519) {
-		uint8_t sk[64];
-		memcpy(sk, k->ed_seed, 32);
-		memcpy(sk + 32, k->ed_pk, 32);
-		int bad = buf_put_string(&b, sk, 64);
-		wipe(sk, sizeof(sk));
-		if (bad)
-			goto out;
-	} else if (HAVE_RSA && k->type == KEY_RSA) {
-		const rsa_key *r = &k->rsa;
-		if (put_mp(&b, r->e) || put_mp(&b, r->N) || put_mp(&b, r->d) ||
-		    put_mp(&b, r->p) || put_mp(&b, r->q))
-			goto out;
-	} else if (!HAVE_NIST || buf_put_cstring(&b, curve_of(k->type)->curve) ||
-		   ecc_put_point(k, &b) || put_mp(&b, k->ecc.k)) {
-		goto out;
-	}
-	rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600, err, errsz);
-	buf_free(&b);
+	int rc = put_private_fields(k, &b, 1);
+	if (rc < 0)
+		set_err(err, errsz, "%s: cannot encode key", path);
+	else
+		rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600,
+				  err, errsz);
+	buf_free(&b);   /* wipes */
 	return rc;
-out:
-	set_err(err, errsz, "%s: cannot encode key", path);
-	buf_free(&b);
-	return -1;
 }

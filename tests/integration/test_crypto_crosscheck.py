@@ -133,8 +133,10 @@ def test_fixed_groups_match_rfc3526():
     for bits, p in modp.items():
         assert p == rfc[bits], bits
     text = Path(REPO, "crypto/kexalg.c").read_text()
-    fixed = dict(re.findall(r'static const char (group\d+)_p\[\] = RFC3526_MODP_(\d+);', text))
-    assert fixed == {"group14": "2048", "group16": "4096", "group18": "8192"}
+    arrays = re.findall(r'const char rfc3526_modp_(\d+)\[\] = RFC3526_MODP_(\d+);', text)
+    assert arrays and all(a == b for a, b in arrays)
+    fixed = dict(re.findall(r'KEX_DH(\d+) \?\s+rfc3526_modp_(\d+)', text))
+    assert fixed == {"14": "2048", "16": "4096", "18": "8192"}
 
 
 def openssl_says_prime(n):
@@ -150,8 +152,8 @@ def test_builtin_gex_groups_are_safe_primes():
     prime again at 6144/8192 bits costs minutes)."""
     groups = c_byte_constants("crypto/dhgroup_builtin.h",
                               r'\{ (\d+), "[^"]*",\n((?:\t  "(?:\\x[0-9A-F]{2})+"\n)+)')
-    # the RFC 3526 entries name crypto/modp.h's macro instead of the hex
-    named = re.findall(r'\{ (\d+), "[^"]*",\n\t  RFC3526_MODP_(\d+)\n',
+    # the RFC 3526 entries name crypto/modp.h's array instead of the hex
+    named = re.findall(r'\{ (\d+), "[^"]*",\n\t  rfc3526_modp_(\d+)\n',
                        Path(REPO, "crypto/dhgroup_builtin.h").read_text())
     modp = modp_h_groups()
     for bits, macro_bits in named:
