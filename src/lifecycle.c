@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "config.h"
 #include "log.h"
 
@@ -136,16 +137,12 @@ static int read_file(const char *path, char *buf, size_t sz)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	alive_sleep_us((int64_t)ms * 1000);
 }
 
 static long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)alive_now_ms();
 }
 
 /* ---------- processes ---------- */
