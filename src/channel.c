@@ -238,9 +238,9 @@ void chan_wait(struct channel *ch, int fd, short events, int64_t due)
 	ch->wait_due = fd >= 0 ? due : 0;
 }
 
-static void set_nonblock(int fd)
+void set_nonblock(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
@@ -251,12 +251,9 @@ void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
 	ch->wfd = wfd;
 	ch->rfd = rfd;
 	ch->efd = efd;
-	if (wfd >= 0)
-		set_nonblock(wfd);
-	if (rfd >= 0)
-		set_nonblock(rfd);
-	if (efd >= 0)
-		set_nonblock(efd);
+	set_nonblock(wfd);
+	set_nonblock(rfd);
+	set_nonblock(efd);
 }
 
 buf_t *chan_request_start(struct channel *ch, const char *type, int want_reply)

@@ -669,13 +669,6 @@ static void tune_socket(int fd, const struct config *cfg)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 /* The one line that says why the connection ended. A connection that
  * ends unauthenticated after failed attempts is an auth failure, whoever
  * hung up (the client giving up, MaxAuthTries, LoginGraceTime). */

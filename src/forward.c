@@ -491,7 +491,7 @@ static int start_resolver(struct channel *ch)
 	if (pid == 0)
 		resolver_child(d->host, d->port, p[1], conn_user(chan_conn(ch)));
 	close(p[1]);
-	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	set_nonblock(p[0]);
 	d->res_fd = p[0];
 	d->res_pid = pid;
 	buf_init(&d->res_out, 256, 4096);
