@@ -1,6 +1,7 @@
 /* alive: connection timers (see alive.h). */
 #include "alive.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,11 +9,23 @@
 #include "authfile.h"
 #include "config.h"
 
-int64_t alive_now_ms(void)
+int64_t alive_now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t alive_now_ms(void)
+{
+	return alive_now_us() / 1000;
+}
+
+void alive_sleep_us(int64_t us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 void alive_init(struct alive *a, int64_t now)

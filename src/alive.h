@@ -32,6 +32,10 @@ enum alive_due {
 };
 
 int64_t alive_now_ms(void);
+/* The same clock in microseconds, and a sleep on it (EINTR resumed): the
+ * one monotonic clock of the connection, its sessions and its login delay. */
+int64_t alive_now_us(void);
+void alive_sleep_us(int64_t us);
 void alive_init(struct alive *a, int64_t now);
 /* Any packet from the client: it is alive, the probe count starts over. */
 void alive_received(struct alive *a, int64_t now);

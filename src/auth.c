@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "alive.h"
 #include "conn.h"
 #include "crypto.h"
 #include "hostkey.h"
@@ -55,13 +56,6 @@ static void send_failure(struct conn *c, const struct config *cfg)
 
 /* ---- timing: every failure answer takes a per-user minimum ------------- */
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 long auth_failure_delay_us(const struct auth *a, const char *user)
 {
 	hash_ctx h;
@@ -81,13 +75,10 @@ long auth_failure_delay_us(const struct auth *a, const char *user)
 static void hold_failure(const struct auth *a, const char *user, int64_t start)
 {
 	int64_t target = auth_failure_delay_us(a, user);
-	int64_t elapsed = now_us() - start;
+	int64_t elapsed = alive_now_us() - start;
 	while (target < elapsed)
 		target *= 2;
-	int64_t left = target - elapsed;
-	struct timespec ts = { .tv_sec = left / 1000000, .tv_nsec = (left % 1000000) * 1000 };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	alive_sleep_us(target - elapsed);
 }
 
 /* Group names longer than this are not matched (none is, in practice). */
@@ -699,7 +690,7 @@ static int try_method(struct auth *a, struct conn *c, const char *method, rd_t *
 int auth_handle(struct auth *a, struct conn *c, const uint8_t *payload, size_t len,
 		const uint8_t *sid, size_t sidl)
 {
-	int64_t start = now_us();
+	int64_t start = alive_now_us();
 	rd_t r;
 	char user[64], service[64], method[32];
 	rd_init(&r, payload, len);

@@ -107,9 +107,17 @@ int buf_put(buf_t *b, const void *data, size_t n)
 	return 0;
 }
 
+/* The fixed-size writers and readers below fill or read the bytes in
+ * place, with no local copy whose address is taken: such a local would
+ * give each of these small, frequently called functions a stack canary. */
 int buf_put_u8(buf_t *b, uint8_t v)
 {
-	return buf_put(b, &v, 1);
+	uint8_t *d = buf_reserve(b, 1);
+	if (!d)
+		return -1;
+	d[0] = v;
+	b->len++;
+	return 0;
 }
 
 int buf_put_bool(buf_t *b, int v)
@@ -119,8 +127,15 @@ int buf_put_bool(buf_t *b, int v)
 
 int buf_put_u32(buf_t *b, uint32_t v)
 {
-	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
-	return buf_put(b, x, 4);
+	uint8_t *d = buf_reserve(b, 4);
+	if (!d)
+		return -1;
+	d[0] = (uint8_t)(v >> 24);
+	d[1] = (uint8_t)(v >> 16);
+	d[2] = (uint8_t)(v >> 8);
+	d[3] = (uint8_t)v;
+	b->len += 4;
+	return 0;
 }
 
 int buf_put_u64(buf_t *b, uint64_t v)
@@ -172,19 +187,36 @@ static int rd_fail(rd_t *r)
 	return -1;
 }
 
+/* n bytes in place and consumed; NULL (err set) when fewer are left. */
+static const uint8_t *rd_take(rd_t *r, size_t n)
+{
+	if (r->err || n > rd_left(r)) {
+		r->err = 1;
+		return NULL;
+	}
+	const uint8_t *p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 int rd_ptr(rd_t *r, const uint8_t **out, size_t n)
 {
-	if (r->err || n > rd_left(r))
-		return rd_fail(r);
-	*out = r->p + r->off;
-	r->off += n;
+	const uint8_t *p = rd_take(r, n);
+	if (!p)
+		return -1;
+	*out = p;
 	return 0;
 }
 
 int rd_bytes(rd_t *r, void *out, size_t n)
 {
-	const uint8_t *p;
-	if (rd_ptr(r, &p, n) < 0)
+	const uint8_t *p = rd_take(r, n);
+	if (!p)
 		return -1;
 	memcpy(out, p, n);
 	return 0;
@@ -192,60 +224,77 @@ int rd_bytes(rd_t *r, void *out, size_t n)
 
 int rd_skip(rd_t *r, size_t n)
 {
-	const uint8_t *p;
-	return rd_ptr(r, &p, n);
+	return rd_take(r, n) ? 0 : -1;
 }
 
 int rd_u8(rd_t *r, uint8_t *v)
 {
-	return rd_bytes(r, v, 1);
+	const uint8_t *p = rd_take(r, 1);
+	if (!p)
+		return -1;
+	*v = p[0];
+	return 0;
 }
 
 int rd_bool(rd_t *r, int *v)
 {
-	uint8_t x;
-	if (rd_u8(r, &x) < 0)
+	const uint8_t *p = rd_take(r, 1);
+	if (!p)
 		return -1;
-	*v = x != 0;
+	*v = p[0] != 0;
 	return 0;
 }
 
 int rd_u32(rd_t *r, uint32_t *v)
 {
-	const uint8_t *p;
-	if (rd_ptr(r, &p, 4) < 0)
+	const uint8_t *p = rd_take(r, 4);
+	if (!p)
 		return -1;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	*v = be32(p);
 	return 0;
 }
 
 int rd_u64(rd_t *r, uint64_t *v)
 {
-	uint32_t hi, lo;
-	if (rd_u32(r, &hi) < 0 || rd_u32(r, &lo) < 0)
+	const uint8_t *p = rd_take(r, 8);
+	if (!p)
 		return -1;
-	*v = (uint64_t)hi << 32 | lo;
+	*v = (uint64_t)be32(p) << 32 | be32(p + 4);
 	return 0;
+}
+
+/* A string's bytes in place, its length in *n; NULL (err set) on error.
+ * Inlined into its callers, so that their n needs no stack canary. */
+static inline __attribute__((always_inline)) const uint8_t *rd_str(rd_t *r, size_t *n)
+{
+	const uint8_t *p = rd_take(r, 4);
+	if (!p)
+		return NULL;
+	uint32_t len = be32(p);
+	if (len > BUF_MAX_STRING) {
+		r->err = 1;
+		return NULL;
+	}
+	p = rd_take(r, len);
+	if (p)
+		*n = len;       /* left as it was on an error */
+	return p;
 }
 
 int rd_string(rd_t *r, const uint8_t **s, size_t *n)
 {
-	uint32_t len;
-	if (rd_u32(r, &len) < 0)
+	const uint8_t *p = rd_str(r, n);
+	if (!p)
 		return -1;
-	if (len > BUF_MAX_STRING)
-		return rd_fail(r);
-	if (rd_ptr(r, s, len) < 0)
-		return -1;
-	*n = len;
+	*s = p;
 	return 0;
 }
 
 int rd_cstring(rd_t *r, char *out, size_t outsz)
 {
-	const uint8_t *s;
 	size_t n;
-	if (rd_string(r, &s, &n) < 0)
+	const uint8_t *s = rd_str(r, &n);
+	if (!s)
 		return -1;
 	if (n >= outsz || memchr(s, 0, n))
 		return rd_fail(r);
@@ -256,9 +305,9 @@ int rd_cstring(rd_t *r, char *out, size_t outsz)
 
 int rd_mpint_be(rd_t *r, const uint8_t **mag, size_t *n)
 {
-	const uint8_t *s;
 	size_t len;
-	if (rd_string(r, &s, &len) < 0)
+	const uint8_t *s = rd_str(r, &len);
+	if (!s)
 		return -1;
 	if (len == 0) {
 		*mag = s;

@@ -45,7 +45,7 @@ struct channel {
 	char kind[80];             /* ChannelTimeout type */
 	char label[160];           /* for the log, may be empty */
 	uint64_t bytes_in, bytes_out;
-	struct timespec start;
+	int64_t start;             /* opened (alive_now_ms) */
 	int64_t last_active;       /* last DATA either way (alive_now_ms) */
 	int idle_timeout;          /* ChannelTimeout for its kind, s; 0 = none */
 	char timeout_name[80];     /* the name that matched, for the log */
@@ -80,14 +80,6 @@ static struct channel *chan_lookup(struct chanset *cs, uint32_t id)
 static int back_pressure(const struct chanset *cs)
 {
 	return conn_out_queued(cs->c) > CONN_OUT_HIGH;
-}
-
-static double elapsed_since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* Traffic on the channel: ChannelTimeout starts over (OpenSSH counts
@@ -168,7 +160,7 @@ static void chan_destroy(struct channel *ch)
 		logit("%s channel %u%s%s closed (%s): %.1fs, %llu bytes in, %llu bytes out",
 		      ch->type->name, ch->id, ch->label[0] ? " " : "", ch->label,
 		      ch->end_why ? ch->end_why : "connection ended",
-		      elapsed_since(&ch->start),
+		      (double)(alive_now_ms() - ch->start) / 1000,
 		      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
 	buf_free(&ch->in);
 	cs->chans[ch->id] = NULL;
@@ -246,9 +238,9 @@ void chan_wait(struct channel *ch, int fd, short events, int64_t due)
 	ch->wait_due = fd >= 0 ? due : 0;
 }
 
-static void set_nonblock(int fd)
+void set_nonblock(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
@@ -259,12 +251,9 @@ void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
 	ch->wfd = wfd;
 	ch->rfd = rfd;
 	ch->efd = efd;
-	if (wfd >= 0)
-		set_nonblock(wfd);
-	if (rfd >= 0)
-		set_nonblock(rfd);
-	if (efd >= 0)
-		set_nonblock(efd);
+	set_nonblock(wfd);
+	set_nonblock(rfd);
+	set_nonblock(efd);
 }
 
 buf_t *chan_request_start(struct channel *ch, const char *type, int want_reply)
@@ -730,7 +719,7 @@ static struct channel *chan_new(struct chanset *cs, const struct chan_type *t, i
 	ch->lwin = ch->lwin_size;
 	ch->wfd = ch->rfd = ch->efd = ch->wait_fd = -1;
 	ch->drain_on_end = cfg->close_on_child_exit;
-	clock_gettime(CLOCK_MONOTONIC, &ch->start);
+	ch->start = alive_now_ms();
 	chan_set_kind(ch, t->name);
 	note_activity(ch);
 	cs->chans[id] = ch;

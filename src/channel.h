@@ -196,6 +196,8 @@ int chan_count_type(const struct chanset *cs, const struct chan_type *t);
 /* Hand over the fds (made non-blocking here; any may be -1). The channel
  * closes them. */
 void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd);
+/* O_NONBLOCK on fd (nothing for -1); also for the connection's socket. */
+void set_nonblock(int fd);
 /* Refuse an open (from the type's open hook, then return REFUSED). */
 void chan_refuse(struct channel *ch, uint32_t code, const char *why);
 /* A pending open is decided: code 0 confirms (-> OPEN), else OPEN_FAILURE

@@ -672,13 +672,6 @@ static void tune_socket(int fd, const struct config *cfg)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 /* The one line that says why the connection ended. A connection that
  * ends unauthenticated after failed attempts is an auth failure, whoever
  * hung up (the client giving up, MaxAuthTries, LoginGraceTime). */
@@ -816,6 +809,17 @@ static int rd_fixed(rd_t *r, uint8_t *out, size_t n)
 	return 0;
 }
 
+/* The packet layer's counters, in the order they are handed over. */
+static const struct { unsigned short at, wide; } pkt_counters[] = {
+	{ offsetof(struct packet, seq_in), 0 },      { offsetof(struct packet, seq_out), 0 },
+	{ offsetof(struct packet, rekey_in), 1 },    { offsetof(struct packet, rekey_out), 1 },
+	{ offsetof(struct packet, total_in), 1 },    { offsetof(struct packet, total_out), 1 },
+	{ offsetof(struct packet, packets_in), 1 },  { offsetof(struct packet, packets_out), 1 },
+};
+#define N_PKT_COUNTERS (sizeof(pkt_counters) / sizeof(pkt_counters[0]))
+_Static_assert(sizeof(((struct packet *)0)->seq_in) == 4 &&
+	       sizeof(((struct packet *)0)->rekey_in) == 8, "pkt_counters' widths");
+
 static int put_direction(buf_t *b, const tcrypt_t *t)
 {
 	struct tcrypt_state st;
@@ -860,14 +864,13 @@ static void hand_over(struct conn *c)
 	buf_put_string(&b, k->session_id, k->session_id_len);
 	buf_put_cstring(&b, k->v_c);
 	int rc = put_direction(&b, p->rx) | put_direction(&b, p->tx);
-	buf_put_u32(&b, p->seq_in);
-	buf_put_u32(&b, p->seq_out);
-	buf_put_u64(&b, p->rekey_in);
-	buf_put_u64(&b, p->rekey_out);
-	buf_put_u64(&b, p->total_in);
-	buf_put_u64(&b, p->total_out);
-	buf_put_u64(&b, p->packets_in);
-	buf_put_u64(&b, p->packets_out);
+	for (size_t i = 0; i < N_PKT_COUNTERS; i++) {
+		const void *v = (const char *)p + pkt_counters[i].at;
+		if (pkt_counters[i].wide)
+			buf_put_u64(&b, *(const uint64_t *)v);
+		else
+			buf_put_u32(&b, *(const uint32_t *)v);
+	}
 	buf_put_bool(&b, k->strict);
 	buf_put_bool(&b, k->ext_info_c);
 	buf_put_u32(&b, (uint32_t)k->rekeys);
@@ -911,14 +914,13 @@ int conn_import_transport(struct conn *c, rd_t *r, const uint8_t *sid, size_t si
 	uint32_t rekeys;
 	uint64_t last;
 	int strict, ext;
-	rd_u32(r, &p->seq_in);
-	rd_u32(r, &p->seq_out);
-	rd_u64(r, &p->rekey_in);
-	rd_u64(r, &p->rekey_out);
-	rd_u64(r, &p->total_in);
-	rd_u64(r, &p->total_out);
-	rd_u64(r, &p->packets_in);
-	rd_u64(r, &p->packets_out);
+	for (size_t i = 0; i < N_PKT_COUNTERS; i++) {
+		void *v = (char *)p + pkt_counters[i].at;
+		if (pkt_counters[i].wide)
+			rd_u64(r, v);
+		else
+			rd_u32(r, v);
+	}
 	rd_bool(r, &strict);
 	rd_bool(r, &ext);
 	rd_u32(r, &rekeys);
@@ -1216,28 +1218,36 @@ static const char *signal_name(int sig)
 	}
 }
 
+/* The monitor ends the connection itself: the cause logged, how it ended. */
+static int end_separated(struct conn *c, const char *cause, int kind)
+{
+	set_cause(c, cause);
+	c->end_kind = kind;
+	log_end(c);
+	conn_free(c);
+	return kind;
+}
+
 /* The child ended before a login: it logged its own end unless it was
  * killed. */
 static int child_ended(struct conn *c, int status)
 {
+	char why[120] = "";
+	int kind = c->end_kind ? c->end_kind : CONN_END_PROTOCOL;
 	if (WIFEXITED(status)) {
 		int code = WEXITSTATUS(status);
 		if (code != 255) {
 			conn_free(c);
 			return code;
 		}
-		set_cause(c, "pre-auth child failed (see above)");
-	} else if (WIFSIGNALED(status)) {
-		char why[120];
+		return end_separated(c, "pre-auth child failed (see above)", kind);
+	}
+	if (WIFSIGNALED(status)) {
 		snprintf(why, sizeof(why), "pre-auth child killed by signal %d (%s)",
 			 WTERMSIG(status), signal_name(WTERMSIG(status)));
-		set_cause(c, why);
-		c->end_kind = CONN_END_CRASH;
+		kind = CONN_END_CRASH;
 	}
-	log_end(c);
-	int kind = c->end_kind ? c->end_kind : CONN_END_PROTOCOL;
-	conn_free(c);
-	return kind;
+	return end_separated(c, why, kind);
 }
 
 static int wait_child(pid_t pid)
@@ -1271,19 +1281,11 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 		snprintf(cause, sizeof(cause), "LoginGraceTime (%d s) exceeded before "
 			 "authentication (the pre-auth child did not end in time)",
 			 c->cfg.login_grace_time);
-		set_cause(c, cause);
-		c->end_kind = CONN_END_GRACE;
-		log_end(c);
-		conn_free(c);
-		return CONN_END_GRACE;
+		return end_separated(c, cause, CONN_END_GRACE);
 	}
-	if (rc < 0) {
-		set_cause(c, "monitor request out of order or malformed (see above)");
-		c->end_kind = CONN_END_PROTOCOL;
-		log_end(c);
-		conn_free(c);
-		return CONN_END_PROTOCOL;
-	}
+	if (rc < 0)
+		return end_separated(c, "monitor request out of order or malformed (see above)",
+				     CONN_END_PROTOCOL);
 	if (rc == 0)
 		return child_ended(c, status);
 	/* the user is in: the monitor carries the connection on, starting with

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,43 @@ static int unix_address(const char *path, struct sockaddr_un *sun)
 	return 0;
 }
 
+/* A numeric IPv4 or IPv6 address and a port as a socket address: its
+ * length, 0 when addr is not numeric (no lookup is made). */
+static socklen_t numeric_sockaddr(const char *addr, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return sizeof(*s6);
+	}
+	return 0;
+}
+
+/* The numeric address of an IPv4 or IPv6 socket address into addr (left
+ * as it was for another family); its port, 0 for another family. */
+static int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)asz);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)asz);
+	else
+		return 0;
+	return ntohs(s4->sin_port);   /* sin6_port is at the same place */
+}
+_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
+	       "the port of either family is read at one offset");
+
 /* =================================================== reading requests */
 
 /* A name off the wire into out (NUL-terminated). 0 ok, 1 unusable (too
@@ -325,12 +363,7 @@ static void dial_connected(struct channel *ch)
 {
 	struct dial *d = chan_priv(ch);
 	char addr[INET6_ADDRSTRLEN] = "?";
-	const struct sockaddr_storage *ss = &d->addrs[d->next];
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr, sizeof(addr));
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
-			  sizeof(addr));
+	sockaddr_text(&d->addrs[d->next], addr, sizeof(addr));
 	int dupfd = fcntl(d->sock, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0) {
 		dial_failed(ch, "%s", "out of file descriptors");
@@ -458,7 +491,7 @@ static int start_resolver(struct channel *ch)
 	if (pid == 0)
 		resolver_child(d->host, d->port, p[1], conn_user(chan_conn(ch)));
 	close(p[1]);
-	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	set_nonblock(p[0]);
 	d->res_fd = p[0];
 	d->res_pid = pid;
 	buf_init(&d->res_out, 256, 4096);
@@ -572,22 +605,9 @@ static void dial_wake(struct channel *ch, short revents)
 /* A numeric address needs no lookup. */
 static int numeric_address(struct dial *d)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&d->addrs[0];
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&d->addrs[0];
-	memset(&d->addrs[0], 0, sizeof(d->addrs[0]));
-	if (inet_pton(AF_INET, d->host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)d->port);
-		d->lens[0] = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, d->host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)d->port);
-		d->lens[0] = sizeof(*s6);
-	} else {
-		return 0;
-	}
-	d->n_addrs = 1;
-	return 1;
+	d->lens[0] = numeric_sockaddr(d->host, d->port, &d->addrs[0]);
+	d->n_addrs = d->lens[0] ? 1 : 0;
+	return d->n_addrs;
 }
 
 static enum chan_open_rc tcpip_open(struct channel *ch, rd_t *r)
@@ -831,8 +851,8 @@ static int listen_addresses(int gateway_ports, const char *host, const char *out
 		*n = 2;
 		return 0;
 	}
-	struct in6_addr tmp;
-	if (inet_pton(AF_INET, host, &tmp) != 1 && inet_pton(AF_INET6, host, &tmp) != 1)
+	struct sockaddr_storage tmp;
+	if (!numeric_sockaddr(host, 0, &tmp))
 		return -1;
 	snprintf(given, sizeof(given), "%s", host);
 	out[0] = given;
@@ -843,19 +863,8 @@ static int listen_addresses(int gateway_ports, const char *host, const char *out
 static int tcp_listen_on(const char *addr, int port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*s6);
-	} else {
+	socklen_t len = numeric_sockaddr(addr, port, &ss);
+	if (!len) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -956,87 +965,63 @@ static void reply(struct fwdset *fs, int want_reply, int ok, int with_port, uint
 	conn_pkt_send(fs->c);
 }
 
-static int req_tcpip_forward(struct fwdset *fs, int want_reply, rd_t *r)
+/* tcpip-forward (host, port) or streamlocal-forward@openssh.com (path):
+ * a listener for the client. */
+static int req_forward(struct fwdset *fs, int want_reply, rd_t *r, int is_unix)
 {
 	const struct config *cfg = conn_config(fs->c);
-	char host[FWD_HOST_MAX];
-	uint32_t port;
-	int h = take_name(r, host, sizeof(host));
-	if (h < 0 || rd_u32(r, &port) < 0 || rd_end(r) < 0)
+	struct listener tmp = { .is_unix = is_unix };
+	char *name = is_unix ? tmp.path : tmp.host;
+	char what[FWD_HOST_MAX + 64];
+	uint32_t port = 0;
+	int h = take_name(r, name, is_unix ? sizeof(tmp.path) : sizeof(tmp.host));
+	if (h < 0 || (!is_unix && rd_u32(r, &port) < 0) || rd_end(r) < 0)
 		return -1;
-	printable(host);
-	const char *why = h || port > 65535 ? "bad address or port"
-		: fwd_listen_refusal(cfg, conn_authkey_opts(fs->c), 0, host, (int)port,
-				     user_is_root(fs->c));
+	printable(name);
+	/* the log lines name the request this way throughout */
+	if (is_unix)
+		snprintf(what, sizeof(what), "streamlocal-forward on %s", name);
+	else
+		snprintf(what, sizeof(what), "tcpip-forward on %s port %u", name, port);
+	const char *why;
+	if (is_unix && (h || name[0] != '/'))
+		why = "bad socket path (must be absolute)";
+	else if (!is_unix && (h || port > 65535))
+		why = "bad address or port";
+	else
+		why = fwd_listen_refusal(cfg, conn_authkey_opts(fs->c), is_unix, name, (int)port,
+					 user_is_root(fs->c));
 	int slot = free_listener_slot(fs);
 	if (!why && slot < 0)
 		why = "too many remote forwards on this connection";
 	const char *addrs[2];
 	int n = 0;
-	if (!why && listen_addresses(cfg->gateway_ports, host, addrs, &n) < 0)
+	if (!why && !is_unix && listen_addresses(cfg->gateway_ports, name, addrs, &n) < 0)
 		why = "GatewayPorts clientspecified takes numeric addresses and localhost only";
 	if (why) {
-		logit("tcpip-forward on %s port %u refused for %s: %s", host, port,
-		      user_name(fs->c), why);
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
-	}
-	struct listener *l = calloc(1, sizeof(*l));
-	if (!l) {
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
-	}
-	snprintf(l->host, sizeof(l->host), "%s", host);
-	l->port = (int)port;
-	if (tcp_listener_bind(l, addrs, n) < 0) {
-		logit("tcpip-forward on %s port %u for %s failed: %s", host, port,
-		      user_name(fs->c), strerror(errno));
-		free(l);
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
-	}
-	fs->l[slot] = l;
-	verbose("tcpip-forward for %s: listening on %s port %d (asked %s port %u)",
-		user_name(fs->c), l->bound, l->bound_port, host, port);
-	reply(fs, want_reply, 1, port == 0, (uint32_t)l->bound_port);
-	return 1;
-}
-
-static int req_streamlocal_forward(struct fwdset *fs, int want_reply, rd_t *r)
-{
-	struct listener tmp = { .is_unix = 1 };
-	int h = take_name(r, tmp.path, sizeof(tmp.path));
-	if (h < 0 || rd_end(r) < 0)
-		return -1;
-	printable(tmp.path);
-	const char *why = h || tmp.path[0] != '/' ? "bad socket path (must be absolute)"
-		: fwd_listen_refusal(conn_config(fs->c), conn_authkey_opts(fs->c), 1, tmp.path, 0,
-				     user_is_root(fs->c));
-	int slot = free_listener_slot(fs);
-	if (!why && slot < 0)
-		why = "too many remote forwards on this connection";
-	if (why) {
-		logit("streamlocal-forward on %s refused for %s: %s", tmp.path, user_name(fs->c),
-		      why);
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
+		logit("%s refused for %s: %s", what, user_name(fs->c), why);
+		goto fail;
 	}
 	struct listener *l = malloc(sizeof(*l));
-	if (!l) {
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
-	}
+	if (!l)
+		goto fail;
 	*l = tmp;
-	if (unix_listener_bind(fs, l) < 0) {
-		logit("streamlocal-forward on %s for %s failed: %s", l->path, user_name(fs->c),
-		      strerror(errno));
+	l->port = (int)port;
+	if ((is_unix ? unix_listener_bind(fs, l) : tcp_listener_bind(l, addrs, n)) < 0) {
+		logit("%s for %s failed: %s", what, user_name(fs->c), strerror(errno));
 		free(l);
-		reply(fs, want_reply, 0, 0, 0);
-		return 1;
+		goto fail;
 	}
 	fs->l[slot] = l;
-	verbose("streamlocal-forward for %s: listening on %s", user_name(fs->c), l->path);
-	reply(fs, want_reply, 1, 0, 0);
+	if (is_unix)
+		verbose("streamlocal-forward for %s: listening on %s", user_name(fs->c), l->path);
+	else
+		verbose("tcpip-forward for %s: listening on %s port %d (asked %s port %u)",
+			user_name(fs->c), l->bound, l->bound_port, name, port);
+	reply(fs, want_reply, 1, !is_unix && port == 0, (uint32_t)l->bound_port);
+	return 1;
+fail:
+	reply(fs, want_reply, 0, 0, 0);
 	return 1;
 }
 
@@ -1066,32 +1051,19 @@ static int req_cancel(struct fwdset *fs, int want_reply, rd_t *r, int is_unix)
 
 int fwd_global_request(struct fwdset *fs, const char *name, int want_reply, rd_t *r)
 {
-	if (strcmp(name, "tcpip-forward") == 0)
-		return req_tcpip_forward(fs, want_reply, r);
-	if (strcmp(name, "cancel-tcpip-forward") == 0)
-		return req_cancel(fs, want_reply, r, 0);
-	if (strcmp(name, "streamlocal-forward@openssh.com") == 0)
-		return req_streamlocal_forward(fs, want_reply, r);
-	if (strcmp(name, "cancel-streamlocal-forward@openssh.com") == 0)
-		return req_cancel(fs, want_reply, r, 1);
+	/* even: TCP, odd: Unix socket; the first two set up, the others cancel */
+	static const char *const requests[] = {
+		"tcpip-forward", "streamlocal-forward@openssh.com",
+		"cancel-tcpip-forward", "cancel-streamlocal-forward@openssh.com",
+	};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, requests[i]) == 0)
+			return i < 2 ? req_forward(fs, want_reply, r, i)
+				     : req_cancel(fs, want_reply, r, i & 1);
 	return 0;
 }
 
 /* ---- accepting ---- */
-
-static void peer_text(const struct sockaddr_storage *ss, char *addr, size_t asz, int *port)
-{
-	snprintf(addr, asz, "?");
-	*port = 0;
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr, (socklen_t)asz);
-		*port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr,
-			  (socklen_t)asz);
-		*port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	}
-}
 
 static void accept_one(struct fwdset *fs, struct listener *l, int lfd)
 {
@@ -1101,7 +1073,7 @@ static void accept_one(struct fwdset *fs, struct listener *l, int lfd)
 	if (fd < 0)
 		return;
 	buf_t extra;
-	char label[FWD_HOST_MAX + 120], addr[INET6_ADDRSTRLEN];
+	char label[FWD_HOST_MAX + 120], addr[INET6_ADDRSTRLEN] = "?";
 	int oport;
 	if (buf_init(&extra, 128, 1024) < 0) {
 		close(fd);
@@ -1113,7 +1085,7 @@ static void accept_one(struct fwdset *fs, struct listener *l, int lfd)
 		snprintf(label, sizeof(label), "via %s", l->path);
 		chan_open_out(fs->cs, &forwarded_streamlocal_chan_type, NULL, &extra, fd, label);
 	} else {
-		peer_text(&ss, addr, sizeof(addr), &oport);
+		oport = sockaddr_text(&ss, addr, sizeof(addr));
 		buf_put_cstring(&extra, l->host);
 		buf_put_u32(&extra, (uint32_t)l->bound_port);
 		buf_put_cstring(&extra, addr);

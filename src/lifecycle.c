@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "config.h"
 #include "log.h"
 
@@ -136,16 +137,12 @@ static int read_file(const char *path, char *buf, size_t sz)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	alive_sleep_us((int64_t)ms * 1000);
 }
 
 static long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)alive_now_ms();
 }
 
 /* ---------- processes ---------- */
@@ -417,37 +414,49 @@ static pid_t session_dir_parse(const char *name, size_t *user_len, unsigned *cha
 	return (pid_t)atol(p + 1);
 }
 
-static pid_t session_dir_conn_pid(const char *name)
-{
-	size_t user_len;
-	unsigned chan;
-	return session_dir_parse(name, &user_len, &chan);
-}
+typedef void session_dir_fn(const char *dir, const char *name, size_t user_len,
+			    unsigned chan, const void *arg);
 
-/* Session cgroups of connections that are gone: remove the empty ones;
- * report the populated ones when report is set. */
-static void scan_leftovers(int report)
+/* fn for each session cgroup under the base whose connection is conn, or
+ * (conn 0) whose connection is gone. */
+static void each_session_dir(pid_t conn, session_dir_fn *fn, const void *arg)
 {
 	DIR *d = cg_base[0] ? opendir(cg_base) : NULL;
 	struct dirent *e;
 	if (!d)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		pid_t conn = session_dir_conn_pid(e->d_name);
-		if (conn <= 0 || (kill(conn, 0) == 0 || errno == EPERM))
+		size_t user_len;
+		unsigned chan;
+		pid_t owner = session_dir_parse(e->d_name, &user_len, &chan);
+		if (conn ? owner != conn : (owner <= 0 || kill(owner, 0) == 0 || errno == EPERM))
 			continue;       /* not ours, or its connection still runs */
 		char dir[PATH_MAX];
 		if (snprintf(dir, sizeof(dir), "%s/%s", cg_base, e->d_name) >= (int)sizeof(dir))
 			continue;
-		if (rmdir(dir) == 0) {
-			debug("removed empty session cgroup %s", dir);
-			continue;
-		}
-		if (report)
-			logit("leftover session cgroup %s from an earlier run: %d processes "
-			      "still running", dir, cg_count(dir));
+		fn(dir, e->d_name, user_len, chan, arg);
 	}
 	closedir(d);
+}
+
+/* A session cgroup of a connection that is gone: removed when empty,
+ * reported when populated and *report is set. */
+static void leftover(const char *dir, const char *name, size_t user_len, unsigned chan,
+		     const void *report)
+{
+	(void)name;
+	(void)user_len;
+	(void)chan;
+	if (rmdir(dir) == 0)
+		debug("removed empty session cgroup %s", dir);
+	else if (*(const int *)report)
+		logit("leftover session cgroup %s from an earlier run: %d processes "
+		      "still running", dir, cg_count(dir));
+}
+
+static void scan_leftovers(int report)
+{
+	each_session_dir(0, leftover, &report);
 }
 
 int lifecycle_init(const struct config *cfg, int check_only, char *err, size_t errsz)
@@ -504,6 +513,15 @@ void lifecycle_sweep(void)
 
 /* ---------- per session ---------- */
 
+/* SessionKillMode, SessionKillSignal and SessionKillTimeout as cfg has them. */
+static void policy_from_config(struct lc_session *ls, const struct config *cfg)
+{
+	ls->mode = cfg->session_kill_mode;
+	ls->sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM;
+	ls->timeout = cfg->session_kill_timeout >= 0 ? cfg->session_kill_timeout : 5;
+	ls->pgid = -1;
+}
+
 static int needs_cgroup(const struct lc_session *ls)
 {
 	return (ls->mode == KILL_CONTROL_GROUP || ls->mode == KILL_MIXED) && !ls->fallback;
@@ -554,12 +572,9 @@ struct lc_session *lifecycle_session_new(const struct config *cfg, const char *u
 	struct lc_session *ls = calloc(1, sizeof(*ls));
 	if (!ls)
 		return NULL;
-	ls->mode = cfg->session_kill_mode;
-	ls->sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM;
-	ls->timeout = cfg->session_kill_timeout >= 0 ? cfg->session_kill_timeout : 5;
+	policy_from_config(ls, cfg);
 	ls->fallback = cfg->session_kill_fallback_pgrp;
 	ls->chan = chan_id;
-	ls->pgid = -1;
 	/* a name an administrator can read: user, connection, channel */
 	size_t i;
 	for (i = 0; user[i] && i + 1 < sizeof(ls->user); i++) {
@@ -628,14 +643,16 @@ static void log_end(const struct lc_session *ls, int sig, const struct tally *t)
  * hangs up its jobs; one that first sees EOF on the closed terminal exits
  * without doing so — bash races the two when both come at once. Terminal
  * emulators order it the same way: SIGHUP first, then close. */
-static void wait_gone(pid_t pid, long ms)
+static void wait_gone(pid_t pid, long ms, long step_ms)
 {
 	long end = now_ms() + ms;
 	while (proc_running(pid) && now_ms() < end)
-		sleep_ms(5);
+		sleep_ms(step_ms);
 }
 
-static void end_process_mode(struct lc_session *ls, pid_t main_pid, long grace_ms)
+/* process mode (hup: SIGHUP to the main process, then up to grace_ms for
+ * it to go) and none (nothing sent): nobody waits afterwards. */
+static void end_in_place(struct lc_session *ls, pid_t main_pid, int hup, long grace_ms)
 {
 	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
 	if (main_pid > 0) {
@@ -643,27 +660,17 @@ static void end_process_mode(struct lc_session *ls, pid_t main_pid, long grace_m
 			t.running = 1;
 		/* the main process alone, not its group: what it started
 		 * is for it to hang up (an interactive shell does) */
-		if (kill(main_pid, SIGHUP) == 0)
+		if (hup && kill(main_pid, SIGHUP) == 0)
 			t.signalled = 1;
-		wait_gone(main_pid, grace_ms);
+		if (hup)
+			wait_gone(main_pid, grace_ms, 5);
 	}
 	t.left = t.running - t.signalled;
 	if (t.left < 0)
 		t.left = 0;
 	if (ls->dir[0] && rmdir(ls->dir) == 0)
 		ls->dir[0] = 0;
-	log_end(ls, SIGHUP, &t);
-}
-
-static void end_none_mode(struct lc_session *ls, pid_t main_pid)
-{
-	struct tally t = { cg_count(ls->dir), 0, 0, 0 };
-	if (!ls->dir[0] && main_pid > 0)
-		t.running = 1;
-	t.left = t.running;
-	if (ls->dir[0] && rmdir(ls->dir) == 0)
-		ls->dir[0] = 0;
-	log_end(ls, 0, &t);
+	log_end(ls, hup ? SIGHUP : 0, &t);
 }
 
 /* The reaper owns nothing of the connection: no socket, no channel pipes
@@ -704,9 +711,7 @@ static void reap_cgroup(struct lc_session *ls, pid_t main_pid, struct tally *t)
 			kill(main_pid, ls->sig);
 			if (ls->sig != SIGKILL)
 				kill(main_pid, SIGCONT);
-			long end = now_ms() + timeout_ms;
-			while (proc_running(main_pid) && now_ms() < end)
-				sleep_ms(20);
+			wait_gone(main_pid, timeout_ms, 20);
 		}
 		t->killed = cg_count(ls->dir);
 		if (t->killed)
@@ -733,8 +738,7 @@ static void reap_group(struct lc_session *ls, pid_t main_pid, struct tally *t)
 	} else if (proc_running(main_pid)) {
 		t->signalled = 1;
 		kill(main_pid, ls->sig);
-		while (proc_running(main_pid) && now_ms() < end)
-			sleep_ms(20);
+		wait_gone(main_pid, ls->timeout * 1000L, 20);
 	}
 	if (kill(-pg, SIGKILL) == 0)
 		t->killed = 1;
@@ -779,14 +783,14 @@ static void apply_end(struct lc_session *ls, pid_t main_pid, long hup_grace_ms)
 		ls->pgid = main_pid;
 	switch (ls->mode) {
 	case KILL_NONE:
-		end_none_mode(ls, main_pid);
+		end_in_place(ls, main_pid, 0, 0);
 		break;
 	case KILL_CONTROL_GROUP:
 	case KILL_MIXED:
 		end_with_reaper(ls, main_pid);
 		break;
 	default:
-		end_process_mode(ls, main_pid, hup_grace_ms);
+		end_in_place(ls, main_pid, 1, hup_grace_ms);
 		break;
 	}
 }
@@ -850,14 +854,10 @@ static int cg_holds(const char *dir, pid_t pid)
 /* One session cgroup left by a killed connection: its policy (recorded, or
  * the listener's global one), applied as its connection would have. */
 static void end_orphan(const char *dir, const char *name, size_t user_len, unsigned chan,
-		       const struct config *cfg)
+		       const void *cfg)
 {
-	struct lc_session ls = {
-		.mode = cfg->session_kill_mode,
-		.sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM,
-		.timeout = cfg->session_kill_timeout >= 0 ? cfg->session_kill_timeout : 5,
-		.chan = chan, .pgid = -1,
-	};
+	struct lc_session ls = { .chan = chan };
+	policy_from_config(&ls, cfg);
 	snprintf(ls.dir, sizeof(ls.dir), "%s", dir);
 	if (user_len >= sizeof(ls.user))
 		user_len = sizeof(ls.user) - 1;
@@ -876,19 +876,6 @@ static void end_orphan(const char *dir, const char *name, size_t user_len, unsig
 
 void lifecycle_connection_killed(pid_t conn, const struct config *cfg)
 {
-	DIR *d = cg_base[0] ? opendir(cg_base) : NULL;
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		size_t user_len;
-		unsigned chan;
-		if (session_dir_parse(e->d_name, &user_len, &chan) != conn)
-			continue;
-		char dir[PATH_MAX];
-		if (snprintf(dir, sizeof(dir), "%s/%s", cg_base, e->d_name) >= (int)sizeof(dir))
-			continue;
-		end_orphan(dir, e->d_name, user_len, chan, cfg);
-	}
-	closedir(d);
+	if (conn > 0)
+		each_session_dir(conn, end_orphan, cfg);
 }

@@ -13,40 +13,23 @@
 
 /* ---- framing ------------------------------------------------------------ */
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* All n bytes written (out: p is only read from) or read; a full or empty
+ * non-blocking descriptor is waited for. 0, or -1 when it failed or ended. */
+static int move_all(int fd, uint8_t *p, size_t n, int out)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
+		ssize_t k = out ? write(fd, p, n) : read(fd, p, n);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (k < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = out ? POLLOUT : POLLIN };
 			poll(&pfd, 1, 1000);
 			continue;
 		}
-		if (w <= 0)
+		if (k <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			poll(&pfd, 1, 1000);
-			continue;
-		}
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
+		p += k;
+		n -= (size_t)k;
 	}
 	return 0;
 }
@@ -62,23 +45,23 @@ int mon_write_msg(int fd, uint8_t type, const uint8_t *body, size_t n)
 	hdr[2] = (uint8_t)(len >> 8);
 	hdr[3] = (uint8_t)len;
 	hdr[4] = type;
-	if (write_all(fd, hdr, 5) < 0)
+	if (move_all(fd, hdr, 5, 1) < 0)
 		return -1;
-	return n ? write_all(fd, body, n) : 0;
+	return n ? move_all(fd, (uint8_t *)body, n, 1) : 0;
 }
 
 int mon_read_msg(int fd, buf_t *out)
 {
 	uint8_t hdr[4];
 	buf_reset(out);
-	if (read_all(fd, hdr, 4) < 0)
+	if (move_all(fd, hdr, 4, 0) < 0)
 		return -1;
 	uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 		       (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len < 1 || len > MON_MSG_MAX)
 		return -1;
 	uint8_t *p = buf_reserve(out, len);
-	if (!p || read_all(fd, p, len) < 0)
+	if (!p || move_all(fd, p, len, 0) < 0)
 		return -1;
 	buf_commit(out, len);
 	return 0;

@@ -19,29 +19,20 @@
 
 /* ---- the monitor side ----------------------------------------------------- */
 
-static const char *state_name(enum mon_state s)
-{
-	switch (s) {
-	case MS_PREAUTH: return "before the user is named";
-	case MS_USER:    return "authenticating";
-	case MS_AUTHED:  return "authenticated";
-	case MS_DONE:    return "handed over";
-	}
-	return "?";
-}
+static const char state_names[][25] = {
+	[MS_PREAUTH] = "before the user is named", [MS_USER] = "authenticating",
+	[MS_AUTHED] = "authenticated", [MS_DONE] = "handed over",
+};
+
+static const char type_names[][10] = {
+	"unknown", [MON_LOG] = "log", [MON_SIGN] = "sign", [MON_USER] = "user",
+	[MON_PUBKEY] = "publickey", [MON_PASSWORD] = "password",
+	[MON_TRANSPORT] = "transport", [MON_MODULI] = "moduli",
+};
 
 static const char *type_name(uint8_t t)
 {
-	switch (t) {
-	case MON_LOG: return "log";
-	case MON_SIGN: return "sign";
-	case MON_USER: return "user";
-	case MON_PUBKEY: return "publickey";
-	case MON_PASSWORD: return "password";
-	case MON_TRANSPORT: return "transport";
-	case MON_MODULI: return "moduli";
-	default: return "unknown";
-	}
+	return type_names[t <= MON_MODULI ? t : 0];
 }
 
 void monitor_init(struct monitor *m, struct conn *c, struct sshkey **hostkeys,
@@ -257,7 +248,7 @@ int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *r
 	uint8_t type = msg[0];
 	if (!allowed_in_state(m->state, type)) {
 		snprintf(m->err, sizeof(m->err), "%s request (type %u) not valid %s",
-			 type_name(type), type, state_name(m->state));
+			 type_name(type), type, state_names[m->state]);
 		return -1;
 	}
 	rd_t r;

@@ -173,14 +173,21 @@ static void env_put(struct envlist *e, const char *entry)
 	e->v[e->n] = NULL;
 }
 
-static void env_set(struct envlist *e, const char *name, const char *value)
+/* "NAME=VALUE" in a fresh allocation; NULL when out of memory. */
+static char *env_entry(const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 2;
 	char *s = malloc(n);
-	if (!s)
-		return;
-	snprintf(s, n, "%s=%s", name, value);
-	env_put(e, s);
+	if (s)
+		snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+static void env_set(struct envlist *e, const char *name, const char *value)
+{
+	char *s = env_entry(name, value);
+	if (s)
+		env_put(e, s);
 }
 
 /* authorized_keys environment=: PermitUserEnvironment yes, or a pattern
@@ -514,22 +521,14 @@ static int session_launch(struct session *s, struct launch *l, const char *what)
 				      chan_id(s->ch));
 	if (!s->lc)
 		return 0;   /* a cgroup is required and could not be made: logged */
-	if (make_stdio(s, in, out, err) < 0) {
-		error("session: pipe: %s", strerror(errno));
-		close_pair(in);
-		close_pair(out);
-		close_pair(err);
-		return 0;
-	}
+	const char *failed = "pipe";
+	if (make_stdio(s, in, out, err) < 0)
+		goto fail;
 	record_login_before(s, pw, l);
 	pid_t pid = fork();
-	if (pid < 0) {
-		error("session: fork: %s", strerror(errno));
-		close_pair(in);
-		close_pair(out);
-		close_pair(err);
-		return 0;
-	}
+	failed = "fork";
+	if (pid < 0)
+		goto fail;
 	lifecycle_session_started(s->lc, pid);
 	if (pid == 0)
 		child_exec(s, pw, l, in[0], out[1], err[1]);
@@ -546,6 +545,12 @@ static int session_launch(struct session *s, struct launch *l, const char *what)
 	verbose("session channel %u: %s for %s, pid %d%s%s", chan_id(s->ch), what,
 		pw->pw_name, (int)pid, s->pty ? " on " : "", s->pty ? s->pty->path : "");
 	return 1;
+fail:
+	error("session: %s: %s", failed, strerror(errno));
+	close_pair(in);
+	close_pair(out);
+	close_pair(err);
+	return 0;
 }
 
 /* The command that runs in place of what the client asked: ForceCommand
@@ -647,10 +652,8 @@ static int req_env(struct session *s, rd_t *r)
 	}
 	if (!s->started && s->n_client_env < SESSION_MAX_ENV && name[0] &&
 	    !strchr(name, '=') && env_accepted(cfg, name)) {
-		size_t n = strlen(name) + strlen(value) + 2;
-		char *e = malloc(n);
+		char *e = env_entry(name, value);
 		if (e) {
-			snprintf(e, n, "%s=%s", name, value);
 			s->client_env[s->n_client_env++] = e;
 			ok = 1;
 		}

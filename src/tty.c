@@ -27,7 +27,9 @@ enum mode_field { F_CC, F_IFLAG, F_LFLAG, F_OFLAG, F_CFLAG };
 struct mode_op {
 	uint8_t opcode;
 	uint8_t field;
-	tcflag_t flag;        /* for flags; the c_cc index for F_CC */
+	/* for flags; the c_cc index for F_CC. Linux's flags all fit in 16
+	 * bits (a larger constant would not compile: -Woverflow) */
+	uint16_t flag;
 };
 
 /* Opcodes from RFC 4254 s8 (and IUTF8, RFC 8160) that Linux has. */
