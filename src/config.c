@@ -184,6 +184,16 @@ static void *xrealloc(void *p, size_t n)
 	return r;
 }
 
+/* Where a line came from, for messages: "FILE:LINE" or "command line"
+ * (one format for every message, instead of two per message). */
+static const char *where(const struct pctx *p, char *buf, size_t bufsz)
+{
+	if (!p->file)
+		return "command line";
+	snprintf(buf, bufsz, "%s:%d", p->file, p->line);
+	return buf;
+}
+
 static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -194,26 +204,19 @@ static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	if (!p->err || !p->errsz)
-		return -1;
-	if (p->file)
-		snprintf(p->err, p->errsz, "%s:%d: %s: %s", p->file, p->line, opt, reason);
-	else
-		snprintf(p->err, p->errsz, "command line: %s: %s", opt, reason);
+	char at[1024];
+	if (p->err && p->errsz)
+		snprintf(p->err, p->errsz, "%s: %s: %s", where(p, at, sizeof at), opt, reason);
 	return -1;
 }
 
 /* A recognised value wombat does not act on: say so when the config is read. */
 static void pwarn(struct pctx *p, const char *value)
 {
-	if (p->mode == PM_MATCH)
-		return;
-	if (p->file)
-		logit("%s:%d: %s: '%s' is not supported by wombat, ignored",
-		      p->file, p->line, p->opt, value);
-	else
-		logit("command line: %s: '%s' is not supported by wombat, ignored",
-		      p->opt, value);
+	char at[1024];
+	if (p->mode != PM_MATCH)
+		logit("%s: %s: '%s' is not supported by wombat, ignored",
+		      where(p, at, sizeof at), p->opt, value);
 }
 
 static int one_arg(struct pctx *p, int ac)
@@ -637,14 +640,10 @@ static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int 
 		return -1;
 	if (built)
 		return 0;
-	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH) {
-		if (p->file)
-			logit("%s:%d: %s: '%s': this wombatd is built with %s, taken as 'no'",
-			      p->file, p->line, p->opt, av[0], option);
-		else
-			logit("command line: %s: '%s': this wombatd is built with %s, taken as 'no'",
-			      p->opt, av[0], option);
-	}
+	char at[1024];
+	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH)
+		logit("%s: %s: '%s': this wombatd is built with %s, taken as 'no'",
+		      where(p, at, sizeof at), p->opt, av[0], option);
 	*FIELD(p->c, k, int) = 0;
 	return 0;
 }
