@@ -184,6 +184,16 @@ static void *xrealloc(void *p, size_t n)
 	return r;
 }
 
+/* Where a line came from, for messages: "FILE:LINE" or "command line"
+ * (one format for every message, instead of two per message). */
+static const char *where(const struct pctx *p, char *buf, size_t bufsz)
+{
+	if (!p->file)
+		return "command line";
+	snprintf(buf, bufsz, "%s:%d", p->file, p->line);
+	return buf;
+}
+
 static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -194,32 +204,24 @@ static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	if (!p->err || !p->errsz)
-		return -1;
-	if (p->file)
-		snprintf(p->err, p->errsz, "%s:%d: %s: %s", p->file, p->line, opt, reason);
-	else
-		snprintf(p->err, p->errsz, "command line: %s: %s", opt, reason);
+	char at[1024];
+	if (p->err && p->errsz)
+		snprintf(p->err, p->errsz, "%s: %s: %s", where(p, at, sizeof at), opt, reason);
 	return -1;
 }
 
 /* A recognised value wombat does not act on: say so when the config is read. */
 static void pwarn(struct pctx *p, const char *value)
 {
-	if (p->mode == PM_MATCH)
-		return;
-	if (p->file)
-		logit("%s:%d: %s: '%s' is not supported by wombat, ignored",
-		      p->file, p->line, p->opt, value);
-	else
-		logit("command line: %s: '%s' is not supported by wombat, ignored",
-		      p->opt, value);
+	char at[1024];
+	if (p->mode != PM_MATCH)
+		logit("%s: %s: '%s' is not supported by wombat, ignored",
+		      where(p, at, sizeof at), p->opt, value);
 }
 
+/* (every keyword has at least one argument: handle_words checks that) */
 static int one_arg(struct pctx *p, int ac)
 {
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	if (ac > 1)
 		return perr(p, p->opt, "too many arguments");
 	return 0;
@@ -637,14 +639,10 @@ static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int 
 		return -1;
 	if (built)
 		return 0;
-	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH) {
-		if (p->file)
-			logit("%s:%d: %s: '%s': this wombatd is built with %s, taken as 'no'",
-			      p->file, p->line, p->opt, av[0], option);
-		else
-			logit("command line: %s: '%s': this wombatd is built with %s, taken as 'no'",
-			      p->opt, av[0], option);
-	}
+	char at[1024];
+	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH)
+		logit("%s: %s: '%s': this wombatd is built with %s, taken as 'no'",
+		      where(p, at, sizeof at), p->opt, av[0], option);
 	*FIELD(p->c, k, int) = 0;
 	return 0;
 }
@@ -696,8 +694,6 @@ static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 /* ForceCommand: the rest of the line is the command; "none" unsets. */
 static int p_command(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	char *v = (ac == 1 && strcasecmp(av[0], "none") == 0) ? NULL : join_words(av, ac);
 	return store_string(p, k, v);
 }
@@ -720,8 +716,6 @@ static int p_acc(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	char *vals[MAX_WORDS];
 	int n = 0;
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	if ((k->flags & KW_ONE) && ac > 1)
 		return perr(p, p->opt, "too many arguments");
 	for (; n < ac; n++) {
@@ -749,8 +743,6 @@ static int p_line(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	char *vals[CFG_MAX_LIST];
 	int n = 0;
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	if (ac > CFG_MAX_LIST)
 		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
 	for (int i = 0; i < ac; i++) {
@@ -937,8 +929,7 @@ static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
  * error for KW_REJECT keywords, where ignoring them would weaken security. */
 static int p_ignored(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
+	(void)ac;              /* at least one: handle_words */
 	if (strcmp(k->word, "*") == 0)
 		return 0;
 	const char *w = k->word;
@@ -960,7 +951,7 @@ static int p_subsystem(struct pctx *p, const struct keyword *k, char **av, int a
 {
 	struct config *c = p->c;
 	if (ac < 2)
-		return perr(p, p->opt, "missing %s", ac ? "command" : "value");
+		return perr(p, p->opt, "missing command");
 	if (!acc_begin(p, k))
 		return 0;
 	for (int i = 0; i < c->n_subsystems; i++)
@@ -979,8 +970,6 @@ static int p_rekey(struct pctx *p, const struct keyword *k, char **av, int ac)
 	uint64_t bytes = 0;
 	/* without a time, the default time limit stays */
 	int secs = ac == 2 ? 0 : DEFAULT_REKEY_SECONDS;
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	if (ac > 2)
 		return perr(p, p->opt, "too many arguments");
 	if (strcasecmp(av[0], "default") != 0) {
@@ -1099,8 +1088,6 @@ static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 static int p_penalties(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	struct penalty_cfg v;
-	if (ac < 1)
-		return perr(p, p->opt, "missing value");
 	penalty_defaults(&v);
 	for (int i = 0; i < ac; i++) {
 		int yes = strcasecmp(av[i], "yes") == 0, no = strcasecmp(av[i], "no") == 0;
@@ -1921,9 +1908,12 @@ static int handle_words(struct pctx *p, char **av, int n, const char *text, int 
 			return start_match(p, av + 1, n - 1, block);
 		return do_include(p, av + 1, n - 1, *block);
 	}
+	if (*block >= 0 && !(k->flags & KW_MATCH))
+		return perr(p, p->opt, "not allowed in a Match block");
+	/* every keyword takes a value: said here once, not by each parser */
+	if (n < 2)
+		return perr(p, p->opt, "missing value");
 	if (*block >= 0) {
-		if (!(k->flags & KW_MATCH))
-			return perr(p, p->opt, "not allowed in a Match block");
 		if (check_match_line(p, k, av + 1, n - 1) < 0)
 			return -1;
 		return record_line(p, *block, text);

@@ -2,6 +2,7 @@
  * The meanings are those of `dropbear -h` and dropbear(8) (2022.83). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,19 +139,24 @@ static int take_value(struct db_flags *f, char flag, const char *v, char *err, s
 /* A flag without a value; 1 for -h and -V (print and stop). */
 static int take_flag(struct db_flags *f, char flag, char *err, size_t errsz)
 {
+	/* each of these sets one int of db_flags (a table: one store, not a
+	 * case apiece) */
+	static const char flags[] = "FEiRmwsgBjka";
+	static const unsigned char field[] = {
+		offsetof(struct db_flags, foreground), offsetof(struct db_flags, to_stderr),
+		offsetof(struct db_flags, inetd), offsetof(struct db_flags, create),
+		offsetof(struct db_flags, no_motd), offsetof(struct db_flags, no_root),
+		offsetof(struct db_flags, no_password), offsetof(struct db_flags, no_root_password),
+		offsetof(struct db_flags, blank_password), offsetof(struct db_flags, no_local_fwd),
+		offsetof(struct db_flags, no_remote_fwd), offsetof(struct db_flags, gateway),
+	};
+	_Static_assert(sizeof field == sizeof flags - 1, "one field per flag");
+	const char *at = strchr(flags, flag);
+	if (flag && at) {
+		*(int *)(void *)((char *)f + field[at - flags]) = 1;
+		return 0;
+	}
 	switch (flag) {
-	case 'F': f->foreground = 1; return 0;
-	case 'E': f->to_stderr = 1; return 0;
-	case 'i': f->inetd = 1; return 0;
-	case 'R': f->create = 1; return 0;
-	case 'm': f->no_motd = 1; return 0;
-	case 'w': f->no_root = 1; return 0;
-	case 's': f->no_password = 1; return 0;
-	case 'g': f->no_root_password = 1; return 0;
-	case 'B': f->blank_password = 1; return 0;
-	case 'j': f->no_local_fwd = 1; return 0;
-	case 'k': f->no_remote_fwd = 1; return 0;
-	case 'a': f->gateway = 1; return 0;
 	/* dropbear marks its packets AF21 unless -z; wombat never sets a
 	 * traffic class, which is what -z asks for */
 	case 'z': return 0;

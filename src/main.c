@@ -385,6 +385,14 @@ static char **role_argv(int argc, char **argv)
 	return v;
 }
 
+/* LogLevel, or DEBUG1..DEBUG3 for -d, -dd, -ddd (and more) */
+static enum log_level log_level_of(const struct cmdline *cl, const struct config *cfg)
+{
+	if (cl->debug)
+		return (enum log_level)(LOG_L_DEBUG1 + (cl->debug > 3 ? 2 : cl->debug - 1));
+	return (enum log_level)cfg->log_level;
+}
+
 /* -R: one connection on fds 0/1, configuration and host keys from the
  * listener's snapshot (rexec.h); exits with how it ended (enum conn_end),
  * which the listener turns into penalties. */
@@ -399,10 +407,8 @@ static int run_connection_role(const struct cmdline *cl, struct config *cfg,
 		error("connection process: %s", err);
 		return 255;
 	}
-	enum log_level lvl = (enum log_level)cfg->log_level;
-	if (cl->debug)
-		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl->debug > 3 ? 2 : cl->debug - 1));
-	log_init("wombatd", lvl, cl->to_stderr || cl->test, NULL, cfg->syslog_facility);
+	log_init("wombatd", log_level_of(cl, cfg), cl->to_stderr || cl->test, NULL,
+		 cfg->syslog_facility);
 	/* the session cgroup base came with the snapshot; the notify pipe must
 	 * not reach the sessions */
 	fcntl(REXEC_NOTIFY_FD, F_SETFD, FD_CLOEXEC);
@@ -452,10 +458,8 @@ int main(int argc, char **argv)
 		dump_config(&cfg, cl.match_spec);
 		return 0;
 	}
-	enum log_level lvl = (enum log_level)cfg.log_level;
-	if (cl.debug)
-		lvl = (enum log_level)(LOG_L_DEBUG1 + (cl.debug > 3 ? 2 : cl.debug - 1));
-	log_init("wombatd", lvl, cl.to_stderr || cl.test, cl.log_file, cfg.syslog_facility);
+	log_init("wombatd", log_level_of(&cl, &cfg), cl.to_stderr || cl.test, cl.log_file,
+		 cfg.syslog_facility);
 	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
 	debug("AES/GHASH implementation: %s", cpu_aes_impl());
 	if (db.note[0])
