@@ -148,6 +148,11 @@ static void chan_destroy(struct channel *ch)
 {
 	struct chanset *cs = ch->cs;
 
+	/* DATA queued in this batch (chan_flush_input) goes out if the
+	 * consumer has room, as it would have before the CLOSE arrived */
+	if (ch->wfd >= 0 && buf_used(&ch->in) > 0 &&
+	    write(ch->wfd, buf_data(&ch->in), buf_used(&ch->in)) < 0)
+		debug("channel %u: input left unwritten at close", ch->id);
 	chan_close_fds(ch);
 	if (ch->exit_pending) {
 		ch->state = CH_CLOSE_SENT;   /* too late to report: no requests */
@@ -314,7 +319,8 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 	}
 }
 
-/* Packets one read_direct fills at most (64 KiB of 32 KiB packets is 2). */
+/* Packets one read_direct fills at most (CHAN_READ_MAX of 32 KiB packets
+ * is 8; of a 16 KiB max packet, 16). */
 #define DIRECT_MAX_PACKETS 16
 
 static uint8_t *put_be32(uint8_t *p, uint32_t v)
@@ -656,6 +662,10 @@ static void flush_in(struct channel *ch)
 	}
 }
 
+/* Client data for the consumer is queued in ch->in and written once per
+ * batch of packets (chan_flush_input, after each socket read): one write of
+ * up to a read's worth of DATA instead of one per packet, so the consumer
+ * wakes once per batch, not once per 32 KiB. */
 static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 {
 	ch->bytes_in += n;
@@ -663,32 +673,19 @@ static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 		consumed(ch, n);
 		return;
 	}
-	if (buf_used(&ch->in) == 0) {
-		/* nothing waiting: straight from the packet to the child, and
-		 * only what it does not take now is copied to ch->in (the poll
-		 * loop writes that when the fd is writable) */
-		ssize_t w = write(ch->wfd, p, n);
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			consumed(ch, n);
-			stdin_gone(ch);     /* EPIPE or other error: the reader is gone */
-			return;
-		}
-		if (w > 0) {
-			consumed(ch, (size_t)w);
-			p += w;
-			n -= (size_t)w;
-		}
-		if (n == 0 || buf_put(&ch->in, p, n) == 0)
-			return;
+	if (buf_put(&ch->in, p, n) < 0)
 		consumed(ch, n);    /* cannot happen: the buffer bound is the window */
-		return;
+}
+
+void chan_flush_input(struct chanset *cs)
+{
+	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+		struct channel *ch = cs->chans[i];
+		if (ch && ch->wfd >= 0 && buf_used(&ch->in) > 0) {
+			flush_in(ch);
+			check_close(ch);
+		}
 	}
-	if (buf_put(&ch->in, p, n) < 0) {
-		/* cannot happen: the buffer bound is the window */
-		consumed(ch, n);
-		return;
-	}
-	flush_in(ch);
 }
 
 /* ---------- message handlers ---------- */

@@ -103,7 +103,7 @@
 #include "buf.h"
 
 #define CHAN_MAX_PACKET  32768u              /* max DATA we accept */
-#define CHAN_READ_MAX    (64u * 1024)        /* one read() from a child fd */
+#define CHAN_READ_MAX    (256u * 1024)       /* one read() from a child fd */
 #define CHAN_MAX_CHANNELS 256                /* per connection */
 
 struct conn;
@@ -122,6 +122,9 @@ int chan_pollfds(struct chanset *cs, struct pollfd *pfds, int max);
 /* After poll(): pfds/n exactly as filled by chan_pollfds. Does the I/O and
  * sends what is ready (respecting windows and conn_out_queued). */
 void chan_poll_done(struct chanset *cs, struct pollfd *pfds, int n);
+/* After a batch of incoming packets: write the DATA they queued for each
+ * channel's consumer (one write per channel and batch). */
+void chan_flush_input(struct chanset *cs);
 /* Called by the connection's SIGCHLD handling for each reaped child. */
 void chan_child_exited(struct chanset *cs, pid_t pid, int status);
 /* Called after the output queue drains below CONN_OUT_HIGH, and after any

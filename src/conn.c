@@ -741,6 +741,8 @@ static void handle_socket_events(struct conn *c, struct pollfd *pfd)
 		if (!c->authenticated)
 			rearm_quickack(c->pkt.in_fd);
 		process_input(c);
+		if (c->chans)
+			chan_flush_input(c->chans);
 	}
 }
 
@@ -1294,6 +1296,8 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 	on_authenticated(c);
 	if (buf_used(&c->pkt.in) && !c->closing)
 		process_input(c);
+	if (c->chans)
+		chan_flush_input(c->chans);
 	conn_loop(c);
 	return conn_finish(c);
 }

@@ -64,7 +64,11 @@ static int zlib_load(void)
 }
 #endif
 
-#define READ_CHUNK (64u * 1024u)
+/* One socket read: OpenSSH's ssh sends a 32 KiB packet per write, and a
+ * read of 8 of them lets the channel layer write them to the consumer at
+ * once (chan_flush_input): a quarter of the loops, writes and wake-ups of
+ * 64 KiB reads. */
+#define READ_CHUNK (256u * 1024u)
 /* Input holds at most one partial packet plus one read. */
 #define IN_MAX (PACKET_MAX_LEN + 256u + 2u * READ_CHUNK)
 #define OUT_MAX (64u * 1024u * 1024u)

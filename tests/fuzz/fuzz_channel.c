@@ -197,6 +197,7 @@ static int one_message(struct chanset *cs, const uint8_t *part, size_t plen)
 	rd_t r;
 	rd_init(&r, copy, plen - 1);
 	int rc = chan_dispatch(cs, msg, &r);
+	chan_flush_input(cs);   /* as conn does after each batch */
 	free(copy);
 	if (chan_count(cs) > CHAN_MAX_CHANNELS)
 		abort();

@@ -533,6 +533,7 @@ static int one_message(struct chanset *cs, struct fwdset *fs, const uint8_t *par
 	rd_init(&r, copy, plen - 1);
 	int rc = msg == SSH_MSG_GLOBAL_REQUEST ? global_request(fs, &r)
 					       : chan_dispatch(cs, msg, &r);
+	chan_flush_input(cs);   /* as conn does after each batch */
 	free(copy);
 	if (chan_count(cs) > CHAN_MAX_CHANNELS)
 		abort();

@@ -120,6 +120,7 @@ static int send_msg(struct chanset *cs)
 	rd_t r;
 	rd_init(&r, buf_data(&msg) + 1, buf_used(&msg) - 1);
 	int rc = chan_dispatch(cs, buf_data(&msg)[0], &r);
+	chan_flush_input(cs);   /* as conn does after each batch of packets */
 	buf_reset(&msg);
 	return rc;
 }
