@@ -95,6 +95,7 @@ int nist_point_valid(int idx, const uint8_t *pt, size_t len)
 
 int crypto_prng_idx(void)
 {
+	crypto_init();          /* -1 stays -1 if that fails */
 	return prng_index;
 }
 
@@ -140,6 +141,7 @@ static const char *const hash_names[] = { "sha1", "sha256", "sha384", "sha512" }
 
 int hash_idx(enum hash_alg a)
 {
+	crypto_init();
 	return find_hash(hash_names[a]);
 }
 

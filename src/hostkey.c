@@ -273,7 +273,7 @@ static int ecc_load_public(struct sshkey *k, const uint8_t *q, size_t qn)
 {
 	const struct curve_info *c = curve_of(k->type);
 	int idx = nist_curve_idx(c->size);
-	if (idx < 0 || !nist_point_valid(idx, q, qn))
+	if (idx < 0 || !nist_point_valid(idx, q, qn) || crypto_init() < 0)
 		return -1;
 	ecc_key *e = &k->ecc;
 	memset(e, 0, sizeof(*e));
@@ -360,7 +360,7 @@ static int rsa_load_public(struct sshkey *k, const uint8_t *e, size_t en,
 			   const uint8_t *n, size_t nn)
 {
 	/* e odd and >= 3, and not wider than 64 bits (OpenSSH keeps it small) */
-	if (!rsa_bits_ok(n, nn) || en == 0 || en > 8 || !(e[en - 1] & 1) ||
+	if (crypto_init() < 0 || !rsa_bits_ok(n, nn) || en == 0 || en > 8 || !(e[en - 1] & 1) ||
 	    (en == 1 && e[0] < 3) || !(n[nn - 1] & 1))
 		return -1;
 	if (rsa_set_key(n, nn, e, en, NULL, 0, &k->rsa) != CRYPT_OK)
@@ -400,6 +400,8 @@ static int rsa_load_private(struct sshkey *k, const struct rsa_fields *f)
 	size_t crtn[3];
 	const int crt_of[3] = { DP, DQ, RSA_IQMP };
 	int derive_iqmp = f->v[RSA_IQMP] == NULL, ok = 0, i;
+	if (crypto_init() < 0)
+		return -1;
 	if (!rsa_bits_ok(f->v[RSA_N], f->n[RSA_N]) || f->n[RSA_E] == 0 || f->n[RSA_E] > 8)
 		return -1;
 	for (i = RSA_D; i < RSA_NFIELDS; i++)

@@ -443,7 +443,9 @@ int main(int argc, char **argv)
 		parse_args(argc - 1, argv + 1, &cl);   /* after "--wombat" */
 	else
 		parse_args(argc, argv, &cl);
-	if (crypto_init() < 0) {
+	/* the connection role initialises libtomcrypt at its first RSA/ECC
+	 * use (crypto.h): most sessions never need it */
+	if (!cl.conn_role && crypto_init() < 0) {
 		fprintf(stderr, "wombatd: crypto initialisation failed\n");
 		return 1;
 	}
