@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tomcrypt.h>
+#include "ltc_dyn.h"
 
 #include "aes.h"
 #include "chacha.h"

@@ -9,8 +9,7 @@
 #include <sys/random.h>
 #include <errno.h>
 #include <unistd.h>
-#include <tomcrypt.h>
-#include <tommath.h>
+#include "ltc_dyn.h"
 
 static int prng_index = -1;
 
@@ -43,6 +42,8 @@ int crypto_init(void)
 	static int done;
 	if (done)
 		return 0;
+	if (ltc_load() < 0)
+		return -1;
 	ltc_mp = ltm_desc;
 	if (register_cipher(&aes_desc) < 0 || register_hash(&sha1_desc) < 0 ||
 	    register_hash(&sha256_desc) < 0 || register_hash(&sha384_desc) < 0 ||

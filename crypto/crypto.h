@@ -11,6 +11,10 @@
  * meets an RSA or NIST key leaves libtomcrypt's tables untouched: their
  * pages stay shared instead of private (12 KiB an idle session). */
 int crypto_init(void);
+/* Load libtomcrypt and libtommath now, in a build that reaches them by
+ * dlopen (ltc_dyn.h); 0, or -1 with the reason logged. The pre-auth child
+ * calls it before its sandbox takes the file system away. */
+int ltc_load(void);
 /* Fill from the kernel's RNG (getrandom); aborts the process on failure. */
 void rand_bytes(void *p, size_t n);
 uint32_t rand_u32(void);

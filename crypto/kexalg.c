@@ -10,8 +10,7 @@
  *                               sntrup761 (crypto/sntrup761.c) + X25519
  */
 #include <string.h>
-#include <tomcrypt.h>
-#include <tommath.h>
+#include "ltc_dyn.h"
 
 #include "build_opts.h"
 #include "kexalg.h"

@@ -9,7 +9,7 @@
 #include "mlkem768.h"
 
 #include <string.h>
-#include <tomcrypt.h>
+#include "ltc_dyn.h"
 
 #include "crypto.h"
 

@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <tomcrypt.h>
-#include <tommath.h>
+#include "ltc_dyn.h"
 
 #include "hostkey.h"
 #include "crypto.h"

@@ -443,9 +443,12 @@ int main(int argc, char **argv)
 		parse_args(argc - 1, argv + 1, &cl);   /* after "--wombat" */
 	else
 		parse_args(argc, argv, &cl);
-	/* the connection role initialises libtomcrypt at its first RSA/ECC
-	 * use (crypto.h): most sessions never need it */
-	if (!cl.conn_role && crypto_init() < 0) {
+	/* the connection role (and inetd mode, one connection too) sets
+	 * libtomcrypt up at its first RSA/ECC use (crypto.h), and in a
+	 * dynamic build loads it only then (ltc_dyn.h): most sessions never
+	 * need it. The listener loads it at start, where a missing library
+	 * is found before the first connection. */
+	if (!cl.conn_role && !cl.inetd && crypto_init() < 0) {
 		fprintf(stderr, "wombatd: crypto initialisation failed\n");
 		return 1;
 	}

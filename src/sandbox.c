@@ -1,6 +1,7 @@
 /* sandbox: chroot, uid change, rlimits, no_new_privs and the seccomp filter
  * of the pre-auth child. */
 #include "sandbox.h"
+#include "crypto.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -399,6 +400,10 @@ int sandbox_enter(const int *keep, int n)
 		error("sandbox: not prepared");
 		return -1;
 	}
+	/* ECDH, DH and ML-KEM's SHA-3 run in here: libtomcrypt must be
+	 * mapped before the file system and mmap's PROT_EXEC go away */
+	if (ltc_load() < 0)
+		return -1;
 	int high = close_others(keep, n);
 	if (sb_root && drop_root() < 0)
 		return -1;

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from conftest import (IS_ROOT, USER as USER_NAME, WOMBATD, SANITIZED, Server, assert_good_login, built,
+                      ssh_argv,
                       free_port, server_argv, ssh)
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="reads other processes' /proc as root")
@@ -446,3 +447,102 @@ def test_rekey_before_login_is_signed_by_the_monitor(server, keys):
     log = server.log(mark)
     assert len(re.findall(r"key exchange done", log)) >= 1, log
     assert log.index("key exchange done") < log.index("Accepted publickey"), log
+
+
+# ------------------------------------------- libraries loaded at first use
+
+# Reached by dlopen at their first use in a dynamic build (crypto/ltc_dyn.h,
+# account.c, packet.c): libtomcrypt (with libtommath and libgmp under it),
+# libcrypt and zlib. A build that links one (static, sanitized, or no SONAME
+# found by configure) names it in its NEEDED entries.
+LAZY_LIBS = ("libtomcrypt.so", "libtommath.so", "libgmp.so", "libcrypt.so", "libz.so")
+
+
+def needed_libs(path):
+    r = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", r.stdout)
+
+
+def lazy_lib_of(name):
+    return next((lib for lib in LAZY_LIBS if name.startswith(lib)), None)
+
+
+def loaded_lazily():
+    """The LAZY_LIBS this wombatd does not link (and libtomcrypt's own
+    dependencies with libtomcrypt)."""
+    linked = {lazy_lib_of(n) for n in needed_libs(WOMBATD)}
+    lazy = {lib for lib in LAZY_LIBS if lib not in linked}
+    if "libtomcrypt.so" not in lazy:
+        lazy -= {"libtommath.so", "libgmp.so"}
+    return lazy
+
+
+def mapped_lazy_libs(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        names = {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
+    return {lazy_lib_of(n) for n in names} - {None}
+
+
+def session_monitor(srv, key, opts=()):
+    """Log in with a command that says it started and then sleeps: (client,
+    pid of the connection process serving it)."""
+    p = subprocess.Popen(ssh_argv(srv, "echo started; exec sleep 30", key=key, opts=opts),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    line = p.stdout.readline()
+    if line != b"started\n":
+        p.kill()
+        _, err = p.communicate()
+        pytest.fail(f"login failed: {err!r}\n{srv.log()[-3000:]}")
+    mons = [m for m in children(srv.pid) if children(m)]
+    assert len(mons) == 1, mons
+    return p, mons[0]
+
+
+def end_session(p):
+    p.kill()
+    p.communicate()
+
+
+def test_ed25519_session_maps_no_library_loaded_at_first_use(start_server, keys):
+    """An Ed25519 host key, an Ed25519 user key, curve25519: the connection
+    process serving the session never needed libtomcrypt, libcrypt or zlib,
+    and does not map them (about 50 KiB of private memory a session)."""
+    srv = start_server(host_keys=[keys.host["ed25519"]])
+    try:
+        p, mon = session_monitor(srv, keys.user["ed25519"], ["KexAlgorithms=curve25519-sha256"])
+        try:
+            assert not (mapped_lazy_libs(mon) & loaded_lazily()), \
+                (mapped_lazy_libs(mon), loaded_lazily())
+        finally:
+            end_session(p)
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("kex,user_key,monitor_loads", [
+    # the pre-auth child runs these exchanges: it loaded libtomcrypt
+    # before its sandbox, and the monitor still has no need of it
+    ("ecdh-sha2-nistp256", "ed25519", False),
+    ("diffie-hellman-group14-sha256", "ed25519", False),
+    ("sntrup761x25519-sha512@openssh.com", "ed25519", False),
+    # the monitor verifies an RSA or ECDSA user signature itself: it loads
+    # libtomcrypt then, and the login goes on
+    ("curve25519-sha256", "rsa", True),
+    ("curve25519-sha256", "ecdsa256", True),
+])
+def test_libtomcrypt_is_loaded_where_first_needed(start_server, keys, kex, user_key,
+                                                  monitor_loads):
+    """The client offers only kex (so the login used it) and user_key."""
+    srv = start_server(host_keys=[keys.host["ed25519"]])
+    try:
+        p, mon = session_monitor(srv, keys.user[user_key], [f"KexAlgorithms={kex}"])
+        try:
+            if "libtomcrypt.so" in loaded_lazily():
+                assert ("libtomcrypt.so" in mapped_lazy_libs(mon)) == monitor_loads, \
+                    mapped_lazy_libs(mon)
+        finally:
+            end_session(p)
+    finally:
+        srv.stop()
