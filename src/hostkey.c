@@ -44,7 +44,18 @@ struct sshkey {
 	ecc_key ecc;
 	int rsa_ready;
 	rsa_key rsa;
+	/* A connection process's RSA or ECDSA host key stays the listener's
+	 * openssh-key-v1 blob (key_from_private_blob) until a signature needs
+	 * its numbers (key_numbers): a session that signs with its Ed25519
+	 * key never loads libtomcrypt (crypto/ltc_dyn.h). v1_pub is the public
+	 * blob inside it. */
+	uint8_t *v1;
+	size_t v1_len;
+	const uint8_t *v1_pub;
+	size_t v1_pub_len;
 };
+
+static int key_numbers(const struct sshkey *k);
 
 struct curve_info {
 	enum key_type type;
@@ -173,6 +184,10 @@ void key_free(struct sshkey *k)
 		ecc_free(&k->ecc);      /* mp_clear zeroes the digits */
 	if (HAVE_RSA && k->rsa_ready)
 		rsa_free(&k->rsa);
+	if (k->v1) {
+		wipe(k->v1, k->v1_len);
+		free(k->v1);
+	}
 	wipe(k, sizeof(*k));
 	free(k);
 }
@@ -457,6 +472,8 @@ static size_t rsa_modulus_bytes(const struct sshkey *k)
 
 int key_public_blob(const struct sshkey *k, buf_t *out)
 {
+	if (k->v1)
+		return buf_put(out, k->v1_pub, k->v1_pub_len);
 	size_t mark = out->len;
 	int rc = buf_put_cstring(out, key_type_name(k));
 	if (rc == 0 && k->type == KEY_ED25519) {
@@ -675,7 +692,7 @@ int key_sign(const struct sshkey *k, const char *sigalg, const uint8_t *data,
 {
 	buf_t sig;
 	int rc = -1;
-	if (!k->has_private || !key_sigalg_ok(k, sigalg))
+	if (!k->has_private || !key_sigalg_ok(k, sigalg) || key_numbers(k) < 0)
 		return -1;
 	if (buf_init(&sig, 256, 2 * RSA_MAX_BYTES) < 0)
 		return -1;
@@ -779,7 +796,7 @@ int key_verify(const struct sshkey *k, const char *sigalg, const uint8_t *sig,
 	const uint8_t *s;
 	size_t sn;
 	rd_t r;
-	if (!key_verify_alg_ok(k, sigalg))
+	if (!key_verify_alg_ok(k, sigalg) || key_numbers(k) < 0)
 		return -1;
 	rd_init(&r, sig, sign);
 	if (rd_cstring(&r, name, sizeof(name)) < 0 || rd_string(&r, &s, &sn) < 0 ||
@@ -1010,15 +1027,16 @@ static const char *blob_refused_why(const uint8_t *blob, size_t n)
 }
 
 /* The decoded binary openssh-key-v1 container. */
-static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
-			char *comment, size_t csz, int checked, const char **why)
+/* The public blob and private section of an unencrypted openssh-key-v1
+ * container holding one key. */
+static int split_key_v1(const uint8_t *bin, size_t n, const uint8_t **pub, size_t *pn,
+			const uint8_t **priv, size_t *privn, const char **why)
 {
 	rd_t r;
 	char cipher[64], kdf[64];
-	const uint8_t *kdfopts, *pub, *priv;
-	size_t kn, pn, privn;
+	const uint8_t *kdfopts;
+	size_t kn;
 	uint32_t nkeys;
-	struct sshkey *k = NULL;
 	rd_init(&r, bin, n);
 	if (rd_skip(&r, sizeof(AUTH_MAGIC)) < 0 ||
 	    memcmp(bin, AUTH_MAGIC, sizeof(AUTH_MAGIC)) != 0)
@@ -1032,9 +1050,20 @@ static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
 		return fail(why, "unexpected KDF options");
 	if (rd_u32(&r, &nkeys) < 0 || nkeys != 1)
 		return fail(why, "file must hold exactly one key");
-	if (rd_string(&r, &pub, &pn) < 0 || rd_string(&r, &priv, &privn) < 0 ||
+	if (rd_string(&r, pub, pn) < 0 || rd_string(&r, priv, privn) < 0 ||
 	    rd_end(&r) < 0)
 		return fail(why, "truncated or oversized key file");
+	return 0;
+}
+
+static int parse_key_v1(const uint8_t *bin, size_t n, struct sshkey **out,
+			char *comment, size_t csz, int checked, const char **why)
+{
+	const uint8_t *pub, *priv;
+	size_t pn, privn;
+	struct sshkey *k = NULL;
+	if (split_key_v1(bin, n, &pub, &pn, &priv, &privn, why) < 0)
+		return -1;
 	if (key_from_blob(pub, pn, &k) < 0)
 		return fail(why, blob_refused_why(pub, pn));
 	if (read_private_section(k, priv, privn, comment, csz, checked, why) < 0) {
@@ -1286,7 +1315,7 @@ int key_load_host(const char *path, struct sshkey **out, char *err, size_t errsz
  * before n and no q^-1 mod p). */
 static int put_private_fields(const struct sshkey *k, buf_t *b, int dropbear)
 {
-	if (buf_put_cstring(b, key_type_name(k)) < 0)
+	if (key_numbers(k) < 0 || buf_put_cstring(b, key_type_name(k)) < 0)
 		return -1;
 	if (k->type == KEY_ED25519) {
 		uint8_t sk[64];
@@ -1343,14 +1372,67 @@ out:
 
 int key_private_blob(const struct sshkey *k, buf_t *out)
 {
+	if (k->v1)
+		return buf_put(out, k->v1, k->v1_len);
 	return k->has_private ? build_key_v1(k, "", out) : -1;
 }
 
 int key_from_private_blob(const uint8_t *bin, size_t n, struct sshkey **out)
 {
 	const char *why = NULL;
-	/* the listener's own keys, each proved when it read the file */
-	return parse_key_v1(bin, n, out, NULL, 0, 0, &why);
+	const uint8_t *pub, *priv;
+	size_t pn, privn;
+	char name[32];
+	enum key_type t;
+	rd_t r;
+	if (split_key_v1(bin, n, &pub, &pn, &priv, &privn, &why) < 0)
+		return -1;
+	rd_init(&r, pub, pn);
+	if (rd_cstring(&r, name, sizeof(name)) < 0 || key_type_from_name(name, &t) < 0)
+		return -1;
+	if (t == KEY_ED25519)   /* the listener's own keys, proved when read */
+		return parse_key_v1(bin, n, out, NULL, 0, 0, &why);
+	/* RSA, ECDSA: parsed at their first signature (key_numbers) */
+	struct sshkey *k = key_new(t);
+	if (!k || !(k->v1 = malloc(n))) {
+		free(k);
+		return -1;
+	}
+	memcpy(k->v1, bin, n);
+	k->v1_len = n;
+	k->v1_pub = k->v1 + (pub - bin);
+	k->v1_pub_len = pn;
+	k->has_private = 1;
+	*out = k;
+	return 0;
+}
+
+/* A deferred key's numbers, parsed now from its blob (which is then
+ * wiped). The key is const to its users: what it is does not change,
+ * only the form it is held in. */
+static int key_numbers(const struct sshkey *ck)
+{
+	struct sshkey *k = (struct sshkey *)ck, *full = NULL;
+	const char *why = NULL;
+	if (!k->v1)
+		return 0;
+	if (parse_key_v1(k->v1, k->v1_len, &full, NULL, 0, 0, &why) < 0)
+		return -1;
+	if (full->type != k->type) {
+		key_free(full);
+		return -1;
+	}
+	k->ecc_ready = full->ecc_ready;
+	k->ecc = full->ecc;
+	k->rsa_ready = full->rsa_ready;
+	k->rsa = full->rsa;
+	full->ecc_ready = full->rsa_ready = 0;  /* now k's */
+	key_free(full);
+	wipe(k->v1, k->v1_len);
+	free(k->v1);
+	k->v1 = NULL;
+	k->v1_pub = NULL;
+	return 0;
 }
 
 /* PEM-style armour: base64 in 70-column lines. */

@@ -506,10 +506,12 @@ def end_session(p):
 
 
 def test_ed25519_session_maps_no_library_loaded_at_first_use(start_server, keys):
-    """An Ed25519 host key, an Ed25519 user key, curve25519: the connection
-    process serving the session never needed libtomcrypt, libcrypt or zlib,
-    and does not map them (about 50 KiB of private memory a session)."""
-    srv = start_server(host_keys=[keys.host["ed25519"]])
+    """Ed25519, RSA and ECDSA host keys, an Ed25519 user key, curve25519:
+    the connection process signed with its Ed25519 host key and never
+    needed libtomcrypt (its RSA and ECDSA keys stay unparsed), libcrypt or
+    zlib, and does not map them (about 50 KiB of private memory a
+    session)."""
+    srv = start_server()
     try:
         p, mon = session_monitor(srv, keys.user["ed25519"], ["KexAlgorithms=curve25519-sha256"])
         try:
@@ -521,23 +523,28 @@ def test_ed25519_session_maps_no_library_loaded_at_first_use(start_server, keys)
         srv.stop()
 
 
-@pytest.mark.parametrize("kex,user_key,monitor_loads", [
+@pytest.mark.parametrize("kex,hostkey_alg,user_key,monitor_loads", [
     # the pre-auth child runs these exchanges: it loaded libtomcrypt
     # before its sandbox, and the monitor still has no need of it
-    ("ecdh-sha2-nistp256", "ed25519", False),
-    ("diffie-hellman-group14-sha256", "ed25519", False),
-    ("sntrup761x25519-sha512@openssh.com", "ed25519", False),
-    # the monitor verifies an RSA or ECDSA user signature itself: it loads
-    # libtomcrypt then, and the login goes on
-    ("curve25519-sha256", "rsa", True),
-    ("curve25519-sha256", "ecdsa256", True),
+    ("ecdh-sha2-nistp256", "ssh-ed25519", "ed25519", False),
+    ("diffie-hellman-group14-sha256", "ssh-ed25519", "ed25519", False),
+    ("sntrup761x25519-sha512@openssh.com", "ssh-ed25519", "ed25519", False),
+    # the monitor verifies an RSA or ECDSA user signature itself, and signs
+    # with an RSA or ECDSA host key: it loads libtomcrypt then, parses the
+    # key, and the login goes on
+    ("curve25519-sha256", "ssh-ed25519", "rsa", True),
+    ("curve25519-sha256", "ssh-ed25519", "ecdsa256", True),
+    ("curve25519-sha256", "rsa-sha2-256", "ed25519", True),
+    ("curve25519-sha256", "ecdsa-sha2-nistp256", "ed25519", True),
 ])
-def test_libtomcrypt_is_loaded_where_first_needed(start_server, keys, kex, user_key,
-                                                  monitor_loads):
-    """The client offers only kex (so the login used it) and user_key."""
-    srv = start_server(host_keys=[keys.host["ed25519"]])
+def test_libtomcrypt_is_loaded_where_first_needed(start_server, keys, kex, hostkey_alg,
+                                                  user_key, monitor_loads):
+    """The client offers only kex and hostkey_alg (so the login used them)
+    and user_key; the server has all three host keys."""
+    srv = start_server()
     try:
-        p, mon = session_monitor(srv, keys.user[user_key], [f"KexAlgorithms={kex}"])
+        p, mon = session_monitor(srv, keys.user[user_key], [
+            f"KexAlgorithms={kex}", f"HostKeyAlgorithms={hostkey_alg}"])
         try:
             if "libtomcrypt.so" in loaded_lazily():
                 assert ("libtomcrypt.so" in mapped_lazy_libs(mon)) == monitor_loads, \
