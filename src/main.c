@@ -443,21 +443,21 @@ int main(int argc, char **argv)
 		parse_args(argc - 1, argv + 1, &cl);   /* after "--wombat" */
 	else
 		parse_args(argc, argv, &cl);
-	/* the connection role (and inetd mode, one connection too) sets
-	 * libtomcrypt up at its first RSA/ECC use (crypto.h), and in a
-	 * dynamic build loads it only then (ltc_dyn.h): most sessions never
-	 * need it. The listener loads it at start, where a missing library
-	 * is found before the first connection. */
-	if (!cl.conn_role && !cl.inetd && crypto_init() < 0) {
-		fprintf(stderr, "wombatd: crypto initialisation failed\n");
-		return 1;
-	}
 	if (cl.conn_role)
 		return run_connection_role(&cl, &cfg, hostkeys);
 	/* Warnings while reading the configuration ("'yes' is not supported by
 	 * wombat, ignored") must reach the user of -e, -t and -T; the log's own
 	 * settings are known only once it is read, and set again below. */
 	log_init("wombatd", LOG_L_INFO, cl.to_stderr || cl.test || cl.dump, NULL, LOG_AUTH);
+	/* the connection role (and inetd mode, one connection too) sets
+	 * libtomcrypt up at its first RSA/ECC use (crypto.h), and in a
+	 * dynamic build loads it only then (ltc_dyn.h): most sessions never
+	 * need it. The listener loads it at start, where a missing library
+	 * is found before the first connection. */
+	if (!cl.inetd && crypto_init() < 0) {
+		fprintf(stderr, "wombatd: crypto initialisation failed (the log says why)\n");
+		return 1;
+	}
 	load_config(&cfg, &cl);
 	if (cl.dump) {
 		dump_config(&cfg, cl.match_spec);

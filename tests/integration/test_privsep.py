@@ -553,3 +553,55 @@ def test_libtomcrypt_is_loaded_where_first_needed(start_server, keys, kex, hostk
             end_session(p)
     finally:
         srv.stop()
+
+
+def libtomcrypt_file():
+    """The file the dynamic loader opens for libtomcrypt's SONAME."""
+    r = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=10)
+    m = re.search(r"^\s*libtomcrypt\.so\.\d+ \(([^)]*)\) => (\S+)$", r.stdout, re.M)
+    assert m, "libtomcrypt is not in the loader's cache"
+    return os.path.realpath(m.group(2))
+
+
+def test_listener_refuses_to_start_without_libtomcrypt(keys, tmp_path):
+    """libtomcrypt hidden (an empty file bind-mounted over it in a mount
+    namespace of the test's own): wombatd does not start, and says which
+    library (its own message in a build that loads it; the dynamic
+    loader's in one that links it)."""
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    argv = server_argv("wombatd", free_port(), [keys.host["ed25519"]], keys.authorized_keys, ())
+    script = f'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                        str(empty), libtomcrypt_file()] + argv,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "libtomcrypt" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_connection_without_libtomcrypt_ends_and_is_logged(start_server, keys, tmp_path):
+    """The library disappears after the start (the daemon's own mount
+    namespace, made by the test): each connection's pre-auth child cannot
+    load it before its sandbox, so the connection ends with the reason in
+    the log, the daemon stays up, and logins work again once it is back."""
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    lib = libtomcrypt_file()
+    port = free_port()
+    argv = ["unshare", "-m", "--propagation", "private"] + server_argv(
+        "wombatd", port, [keys.host["ed25519"]], keys.authorized_keys, ())
+    srv = Server("wombatd", port, str(tmp_path / "log"), argv)
+    srv.start()
+    ns = ["nsenter", "-t", str(srv.pid), "-m"]
+    try:
+        subprocess.run(ns + ["mount", "--bind", str(empty), lib], check=True, timeout=10)
+        mark = srv.mark()
+        r = ssh(srv, "echo", "hi")
+        assert r.returncode != 0 and b"hi" not in r.stdout, r
+        assert srv.alive(), srv.log()
+        if "libtomcrypt.so" in loaded_lazily():
+            assert srv.wait_log(r"cannot load libtomcrypt\.so", since=mark), srv.log(mark)
+        subprocess.run(ns + ["umount", lib], check=True, timeout=10)
+        assert_good_login(srv)
+    finally:
+        srv.stop()
