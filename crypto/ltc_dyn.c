@@ -4,8 +4,25 @@
 
 #ifdef WOMBAT_LTC_SONAME
 #include <dlfcn.h>
+#include <string.h>
 
-static struct ltc_table table;
+/* The table, filled through its other view: dlsym's void pointers, which
+ * POSIX makes convertible to function pointers of the same size. */
+#define LTC_COUNT(name) + 1
+enum { LTC_N = 0 LTC_SYMBOLS(LTC_COUNT) };
+#undef LTC_COUNT
+static union {
+	struct ltc_table named;
+	void *raw[LTC_N];
+} table;
+_Static_assert(sizeof(struct ltc_table) == LTC_N * sizeof(void *),
+	       "ltc_table holds exactly one pointer per name");
+
+/* the names in table order, each NUL-terminated */
+#define LTC_NAME(name) #name "\0"
+static const char names[] = LTC_SYMBOLS(LTC_NAME);
+#undef LTC_NAME
+
 static int loaded;
 
 int ltc_load(void)
@@ -20,13 +37,14 @@ int ltc_load(void)
 	}
 	/* dlsym on the handle searches libtomcrypt's dependencies too
 	 * (libtommath): the mp_ names resolve there */
-#define LTC_RESOLVE(name) \
-	if (!(table.p_##name = (__typeof__(table.p_##name))dlsym(lib, #name))) { \
-		error("%s lacks %s", WOMBAT_LTC_SONAME, #name); \
-		return -1; \
+	const char *name = names;
+	for (int i = 0; i < LTC_N; i++, name += strlen(name) + 1) {
+		table.raw[i] = dlsym(lib, name);
+		if (!table.raw[i]) {
+			error("%s lacks %s", WOMBAT_LTC_SONAME, name);
+			return -1;
+		}
 	}
-	LTC_SYMBOLS(LTC_RESOLVE)
-#undef LTC_RESOLVE
 	loaded = 1;
 	return 0;
 }
@@ -35,7 +53,7 @@ const struct ltc_table *ltc_table(void)
 {
 	if (!loaded && ltc_load() < 0)
 		fatal("RSA/ECC/DH operation impossible without %s", WOMBAT_LTC_SONAME);
-	return &table;
+	return &table.named;
 }
 #else
 int ltc_load(void)
