@@ -127,7 +127,7 @@ int alive_channel_timeout(const struct config *cfg, const char *type)
 		int hit = global ? strcmp(pat, "global") == 0
 				 : strcmp(pat, "global") != 0 && match_pattern(type, pat) == 1;
 		if (hit)
-			return atoi(eq + 1);
+			return (int)strtol(eq + 1, NULL, 10);
 	}
 	return 0;
 }

@@ -301,13 +301,13 @@ static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 	if (f->window)
 		rc |= push_window(c, f->window);
 	/* -K: a keepalive every N s, the connection closed after 3 unanswered */
-	if (f->keepalive && atoi(f->keepalive) > 0) {
+	if (f->keepalive && (int)strtol(f->keepalive, NULL, 10) > 0) {
 		rc |= push_opt(c, "ClientAliveInterval", f->keepalive);
 		rc |= push_opt(c, "ClientAliveCountMax", "3");
 	}
 	/* -I: no traffic for N s ends the connection: channels idle for N s
 	 * are closed, and a connection without channels for N s */
-	if (f->idle && atoi(f->idle) > 0) {
+	if (f->idle && (int)strtol(f->idle, NULL, 10) > 0) {
 		char ct[32];
 		snprintf(ct, sizeof(ct), "global=%s", f->idle);
 		rc |= push_opt(c, "ChannelTimeout", ct);

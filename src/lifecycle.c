@@ -411,7 +411,7 @@ static pid_t session_dir_parse(const char *name, size_t *user_len, unsigned *cha
 		return 0;
 	*user_len = (size_t)(p - name) - strlen(CG_PREFIX);
 	*chan = (unsigned)strtoul(last + 3, NULL, 10);
-	return (pid_t)atol(p + 1);
+	return (pid_t)strtol(p + 1, NULL, 10);
 }
 
 typedef void session_dir_fn(const char *dir, const char *name, size_t user_len,

@@ -59,9 +59,9 @@ void listen_set_reload(listen_reload_fn fn)
 int listen_from_systemd(int *fds, int max)
 {
 	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
-	if (!pid || !nfds || atol(pid) != (long)getpid())
+	if (!pid || !nfds || strtol(pid, NULL, 10) != (long)getpid())
 		return 0;
-	int n = atoi(nfds);
+	int n = (int)strtol(nfds, NULL, 10);
 	if (n <= 0)
 		return 0;
 	if (n > max)
@@ -123,10 +123,10 @@ static void split_listen_addr(const char *spec, char *host, size_t hsz, int *por
 		size_t len = end ? (size_t)(end - spec - 1) : strlen(spec + 1);
 		snprintf(host, hsz, "%.*s", (int)len, spec + 1);
 		if (end && end[1] == ':')
-			*port = atoi(end + 2);
+			*port = (int)strtol(end + 2, NULL, 10);
 	} else if (colon && strchr(spec, ':') == colon) {
 		snprintf(host, hsz, "%.*s", (int)(colon - spec), spec);
-		*port = atoi(colon + 1);
+		*port = (int)strtol(colon + 1, NULL, 10);
 	} else {
 		snprintf(host, hsz, "%s", spec);
 	}
