@@ -212,7 +212,7 @@ static int file_trusted(FILE *fp)
 static void skip_line(FILE *fp)
 {
 	int c;
-	while ((c = getc(fp)) != EOF && c != '\n')
+	while ((c = fgetc(fp)) != EOF && c != '\n')
 		;
 }
 

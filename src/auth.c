@@ -512,10 +512,11 @@ static void send_banner_text(struct conn *c, const char *text, size_t n)
 	while (n > 0) {
 		size_t take = n;
 		if (take > BANNER_CHUNK) {
-			take = BANNER_CHUNK;
-			const char *nl = memrchr(text, '\n', take);
-			if (nl)
-				take = (size_t)(nl - text) + 1;
+			/* cut after the chunk's last newline, if it has one */
+			while (take > 0 && text[take - 1] != '\n')
+				take--;
+			if (take == 0)
+				take = BANNER_CHUNK;
 		}
 		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_BANNER);
 		buf_put_string(b, text, take);

@@ -303,7 +303,9 @@ static int parse_size(const char *s, uint64_t *out)
 		v = v * 10 + (uint64_t)(*s++ - '0');
 	}
 	int shift = 0;
-	switch (toupper((unsigned char)*s)) {
+	/* upper case by clearing bit 5: only k/K, m/M, g/G, t/T land on
+	 * the letters below; NUL and ' ' land on 0, and *s then refuses ' ' */
+	switch (*s & ~0x20) {
 	case 0: break;
 	case 'K': shift = 10; s++; break;
 	case 'M': shift = 20; s++; break;
@@ -1840,7 +1842,7 @@ static int parse_file(struct pctx *p, const char *path, int block);
 
 static int has_glob_chars(const char *s)
 {
-	return strpbrk(s, "*?[") != NULL;
+	return s[strcspn(s, "*?[")] != 0;
 }
 
 /* Include: each argument is a glob, relative to the including file's

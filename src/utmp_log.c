@@ -52,7 +52,7 @@ static void fill_addr(struct utmpx *ut, const char *host)
 static void fill_record(struct utmpx *ut, short type, const char *tty,
 			const char *user, const char *host, pid_t pid)
 {
-	struct timeval tv;
+	struct timespec ts;
 	const char *line = tty_line(tty);
 	memset(ut, 0, sizeof(*ut));
 	ut->ut_type = type;
@@ -65,9 +65,9 @@ static void fill_record(struct utmpx *ut, short type, const char *tty,
 		copy_field(ut->ut_host, sizeof(ut->ut_host), host);
 		fill_addr(ut, host);
 	}
-	gettimeofday(&tv, NULL);
-	ut->ut_tv.tv_sec = (int32_t)tv.tv_sec;
-	ut->ut_tv.tv_usec = (int32_t)tv.tv_usec;
+	clock_gettime(CLOCK_REALTIME, &ts);   /* gettimeofday's clock */
+	ut->ut_tv.tv_sec = (int32_t)ts.tv_sec;
+	ut->ut_tv.tv_usec = (int32_t)(ts.tv_nsec / 1000);
 }
 
 static void write_record(const struct utmpx *ut)
