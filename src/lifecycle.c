@@ -410,7 +410,7 @@ static pid_t session_dir_parse(const char *name, size_t *user_len, unsigned *cha
 	if (*p != '-' || p + 1 == last || p < name + strlen(CG_PREFIX))
 		return 0;
 	*user_len = (size_t)(p - name) - strlen(CG_PREFIX);
-	*chan = (unsigned)strtoul(last + 3, NULL, 10);
+	*chan = (unsigned)strtoull(last + 3, NULL, 10);   /* strtoul on LP64 */
 	return (pid_t)strtol(p + 1, NULL, 10);
 }
 

@@ -355,9 +355,9 @@ static void dump_config(struct config *cfg, const char *spec)
 	}
 	config_dump(cfg, stdout);
 	/* not an option: how this wombatd was built (a comment reads back) */
-	printf("# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
+	fprintf(stdout, "# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
 	/* the parts ./configure left out (--disable-rsa, --disable-nist, ...) */
-	printf("# left out of this build:%s\n", FEATURES_LEFT_OUT[0] ? FEATURES_LEFT_OUT : " nothing");
+	fprintf(stdout, "# left out of this build:%s\n", FEATURES_LEFT_OUT[0] ? FEATURES_LEFT_OUT : " nothing");
 }
 
 /* SessionKillMode control-group/mixed without a writable cgroup v2 is a

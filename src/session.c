@@ -344,10 +344,9 @@ static void child_fail(const char *what)
 
 static void reset_signals(void)
 {
-	sigset_t none;
+	sigset_t none = { 0 };          /* Linux's empty set: all bits clear */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);       /* EINVAL for KILL/STOP etc: fine */
-	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
@@ -413,7 +412,7 @@ static void print_login_messages(struct session *s, const struct launch *l)
 	if (access(".hushlogin", F_OK) == 0)
 		return;
 	if (cfg->print_last_log && l->last_login[0])
-		printf("%s\r\n", l->last_login);
+		fprintf(stdout, "%s\r\n", l->last_login);
 	fflush(stdout);
 	if (!cfg->print_motd)
 		return;

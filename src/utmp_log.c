@@ -24,9 +24,11 @@ static const char *tty_line(const char *tty)
 /* Fixed-width record fields need no terminating NUL when full. */
 static void copy_field(char *dst, size_t dstsz, const char *src)
 {
-	size_t n = strnlen(src, dstsz);
-	memset(dst, 0, dstsz);
-	memcpy(dst, src, n);
+	for (size_t i = 0; i < dstsz; i++) {      /* NUL-padded */
+		dst[i] = *src;
+		if (*src)
+			src++;
+	}
 }
 
 /* ut_id: the tail of the line, as login(1) uses ("pts/3" -> "ts/3"). */
@@ -109,7 +111,7 @@ void lastlog_update(uid_t uid, const char *tty, const char *host,
 		struct tm tm;
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", localtime_r(&t, &tm));
 		snprintf(previous, prevsz, "Last login: %s from %.*s", when,
-			 (int)strnlen(ll.ll_host, sizeof(ll.ll_host)), ll.ll_host);
+			 (int)sizeof(ll.ll_host), ll.ll_host);   /* %.*s stops at a NUL */
 	}
 	memset(&ll, 0, sizeof(ll));
 	ll.ll_time = (int32_t)time(NULL);
