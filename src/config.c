@@ -327,13 +327,22 @@ static int parse_port(const char *s)
 	return (int)v;
 }
 
+/* s into buf of bufsz bytes; -1 (buf untouched) if it does not fit. */
+static int copy_in(char *buf, size_t bufsz, const char *s)
+{
+	size_t l = strlen(s) + 1;
+	if (l > bufsz)
+		return -1;
+	memcpy(buf, s, l);
+	return 0;
+}
+
 /* "host", "host:port", "[host]:port", "[host]", or a bare IPv6 address.
  * *host and *port (NULL when absent) point into buf. */
 static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host, char **port)
 {
-	if (strlen(arg) >= bufsz)
+	if (copy_in(buf, bufsz, arg) < 0)
 		return -1;
-	strcpy(buf, arg);
 	*port = NULL;
 	if (buf[0] == '[') {
 		char *close = strchr(buf, ']');
@@ -812,9 +821,8 @@ static int split_commas(char *buf, char **out, int max)
 static int any_name_matches(const char *list, const char *pattern)
 {
 	char buf[1024], *names[MAX_ALGS];
-	if (strlen(list) >= sizeof buf)
+	if (copy_in(buf, sizeof buf, list) < 0)
 		return 0;
-	strcpy(buf, list);
 	int n = buf[0] ? split_commas(buf, names, MAX_ALGS) : 0;
 	for (int i = 0; i < n; i++)
 		if (match_pattern(names[i], pattern))
@@ -849,15 +857,10 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 	snprintf(bad, badsz, "%s", val);
 	ignored[0] = 0;
 	*why = "bad algorithm list";
-	if (strlen(a->dflt) + strlen(a->optin) + 2 > sizeof supbuf ||
-	    strlen(list) >= sizeof valbuf)
+	if ((size_t)snprintf(supbuf, sizeof supbuf, "%s%s%s", a->dflt, a->optin[0] ? "," : "",
+			     a->optin) >= sizeof supbuf ||
+	    copy_in(valbuf, sizeof valbuf, list) < 0)
 		return NULL;
-	strcpy(supbuf, a->dflt);
-	if (a->optin[0]) {
-		strcat(supbuf, ",");
-		strcat(supbuf, a->optin);
-	}
-	strcpy(valbuf, list);
 	int n_sup = split_commas(supbuf, sup, MAX_ALGS);
 	int n_want = split_commas(valbuf, want, MAX_ALGS);
 	if (n_sup < 0 || n_want < 0)
@@ -1003,9 +1006,8 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 		full = start;
 	} else {
 		char *parts[3];
-		ok = strlen(av[0]) < sizeof buf;
+		ok = copy_in(buf, sizeof buf, av[0]) == 0;
 		if (ok) {
-			strcpy(buf, av[0]);
 			parts[0] = buf;
 			parts[1] = strchr(buf, ':');
 			*parts[1]++ = 0;
@@ -1115,9 +1117,8 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 	char buf[32];
 	if (one_arg(p, ac) < 0)
 		return -1;
-	int ok = strlen(av[0]) < sizeof buf;
+	int ok = copy_in(buf, sizeof buf, av[0]) == 0;
 	if (ok) {
-		strcpy(buf, av[0]);
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon++ = 0;
