@@ -537,7 +537,7 @@ int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 	int fd = open(cfg->banner, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		logit("Banner %s: %s", cfg->banner, strerror(errno));
+		logit("Banner %s: %m", cfg->banner);
 		if (fd >= 0)
 			close(fd);
 		return 0;

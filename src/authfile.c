@@ -567,7 +567,7 @@ static int strict_modes_ok(const char *path, const struct stat *fst,
 		return -1;
 	}
 	if (realpath(path, real) == NULL) {
-		set_err(why, whysz, "realpath %s: %s", path, strerror(errno));
+		set_err(why, whysz, "realpath %s: %m", path);
 		return -1;
 	}
 	have_home = pw->pw_dir != NULL && realpath(pw->pw_dir, home) != NULL;
@@ -581,7 +581,7 @@ static int strict_modes_ok(const char *path, const struct stat *fst,
 		else
 			*slash = '\0';
 		if (stat(real, &st) < 0) {
-			set_err(why, whysz, "stat %s: %s", real, strerror(errno));
+			set_err(why, whysz, "stat %s: %m", real);
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode) || !mode_ok(&st, pw->pw_uid)) {
@@ -701,7 +701,7 @@ static FILE *open_authkeys(const char *path, const struct passwd *pw,
 	FILE *f = open_as_user(path, pw);
 
 	if (f == NULL) {
-		set_err(why, whysz, "cannot open %s: %s", path, strerror(errno));
+		set_err(why, whysz, "cannot open %s: %m", path);
 		return NULL;
 	}
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -1950,8 +1950,8 @@ static int parse_file(struct pctx *p, const char *path, int block)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (p->file)
-			return perr(p, "Include", "cannot open %s: %s", path, strerror(errno));
-		snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+			return perr(p, "Include", "cannot open %s: %m", path);
+		snprintf(p->err, p->errsz, "%s: %m", path);
 		return -1;
 	}
 	return parse_stream(p, f, path, block);
@@ -1984,9 +1984,9 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 	}
 	if (rc == 0 && ferror(f)) {
 		if (p->file)
-			rc = perr(p, "Include", "cannot read %s: %s", path, strerror(errno));
+			rc = perr(p, "Include", "cannot read %s: %m", path);
 		else {
-			snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+			snprintf(p->err, p->errsz, "%s: %m", path);
 			rc = -1;
 		}
 	}
@@ -2173,7 +2173,7 @@ int config_load_text(struct config *c, const char *name, const char *text, size_
 	struct config scratch;
 	FILE *f = fmemopen((void *)text, len, "r");
 	if (!f) {
-		snprintf(err, errsz, "%s: %s", name, strerror(errno));
+		snprintf(err, errsz, "%s: %m", name);
 		return -1;
 	}
 	config_defaults(&scratch);

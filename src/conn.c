@@ -253,7 +253,7 @@ static void on_sigchld(int sig)
 static void setup_signals(void)
 {
 	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		fatal("pipe: %s", strerror(errno));
+		fatal("pipe: %m");
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigchld;
@@ -1264,10 +1264,10 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 {
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		fatal("socketpair: %s", strerror(errno));
+		fatal("socketpair: %m");
 	pid_t pid = fork();
 	if (pid < 0)
-		fatal("fork: %s", strerror(errno));
+		fatal("fork: %m");
 	if (pid == 0) {
 		close(sp[0]);
 		preauth_child(c, sp[1], hostkeys, n_hostkeys);

@@ -416,7 +416,7 @@ static void create_key(const char *path)
 	if (slash && slash != dir) {
 		*slash = 0;
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			error("cannot create %s: %s", dir, strerror(errno));
+			error("cannot create %s: %m", dir);
 	}
 	enum key_type t = type_from_path(path);
 	if (key_kind_left_out(t)) {

@@ -206,7 +206,7 @@ static void restore_ids(struct saved_ids *sv)
 	if (!sv->switched)
 		return;
 	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups((size_t)sv->ngroups, sv->groups) < 0)
-		fatal("cannot return to root after acting as the user: %s", strerror(errno));
+		fatal("cannot return to root after acting as the user: %m");
 	sv->switched = 0;
 }
 
@@ -1008,7 +1008,7 @@ static int req_forward(struct fwdset *fs, int want_reply, rd_t *r, int is_unix)
 	*l = tmp;
 	l->port = (int)port;
 	if ((is_unix ? unix_listener_bind(fs, l) : tcp_listener_bind(l, addrs, n)) < 0) {
-		logit("%s for %s failed: %s", what, user_name(fs->c), strerror(errno));
+		logit("%s for %s failed: %m", what, user_name(fs->c));
 		free(l);
 		goto fail;
 	}

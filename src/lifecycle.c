@@ -359,7 +359,7 @@ static int base_writable(const char *base, char *err, size_t errsz)
 	char probe[PATH_MAX];
 	snprintf(probe, sizeof(probe), "%s/%sprobe-%d", base, CG_PREFIX, (int)getpid());
 	if (mkdir(probe, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errsz, "cannot create a cgroup in %s: %s", base, strerror(errno));
+		snprintf(err, errsz, "cannot create a cgroup in %s: %m", base);
 		return -1;
 	}
 	char procs[PATH_MAX + 16];
@@ -538,9 +538,9 @@ static void policy_record(const struct lc_session *ls, int ended)
 		snprintf(text, sizeof(text), "%d %d %d %d", ls->mode, ls->sig, ls->timeout,
 			 (int)ls->pgid);
 	if (setxattr(ls->dir, POLICY_XATTR, text, strlen(text), 0) < 0)
-		debug("session cgroup %s: cannot record its policy (%s); if the connection "
+		debug("session cgroup %s: cannot record its policy (%m); if the connection "
 		      "is killed, the listener applies the global SessionKillMode",
-		      ls->dir, strerror(errno));
+		      ls->dir);
 }
 
 /* A fresh directory: channel numbers are reused within a connection, and
@@ -720,7 +720,7 @@ static void reap_cgroup(struct lc_session *ls, pid_t main_pid, struct tally *t)
 	cg_wait_empty(ls->dir, FINAL_WAIT_MS);
 	t->left = cg_count(ls->dir);
 	if (rmdir(ls->dir) < 0 && errno != ENOENT)
-		error("session cgroup %s: cannot remove: %s", ls->dir, strerror(errno));
+		error("session cgroup %s: cannot remove: %m", ls->dir);
 }
 
 /* SessionKillFallback process-group: the same on the main process group. */
@@ -751,13 +751,13 @@ static void end_with_reaper(struct lc_session *ls, pid_t main_pid)
 		t.running = main_pid > 0 || (ls->pgid > 0 && kill(-ls->pgid, 0) == 0);
 	if (t.running == 0) {
 		if (ls->dir[0] && rmdir(ls->dir) < 0 && errno != ENOENT)
-			debug("session cgroup %s: %s", ls->dir, strerror(errno));
+			debug("session cgroup %s: %m", ls->dir);
 		log_end(ls, ls->sig, &t);
 		return;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		error("session end: fork: %s; SIGKILL at once", strerror(errno));
+		error("session end: fork: %m; SIGKILL at once");
 		if (ls->dir[0])
 			cg_kill(ls->dir);
 		else

@@ -280,7 +280,7 @@ static void write_pid_file(const char *path)
 	if (ok && rename(tmp, path) < 0)
 		ok = 0;
 	if (!ok) {
-		error("cannot write PidFile %s: %s", path, strerror(errno));
+		error("cannot write PidFile %s: %m", path);
 		if (fd >= 0)
 			unlink(tmp);
 	}
@@ -298,7 +298,7 @@ static void remove_pid_file(const char *path)
 	int ours = fgets(line, sizeof(line), f) && strtol(line, NULL, 10) == (long)getpid();
 	fclose(f);
 	if (ours && unlink(path) < 0)
-		error("cannot remove PidFile %s: %s", path, strerror(errno));
+		error("cannot remove PidFile %s: %m", path);
 }
 
 static void spec_error(const char *fmt, const char *arg) __attribute__((noreturn));
@@ -501,7 +501,7 @@ int main(int argc, char **argv)
 	 * foreground too, and so does its command line here. */
 	char *pid_file = cl.foreground && !db.pid_in_foreground ? NULL : pid_file_path(&cfg);
 	if (!cl.foreground && daemon(0, 0) < 0)
-		fatal("daemon: %s", strerror(errno));
+		fatal("daemon: %m");
 	if (pid_file)
 		write_pid_file(pid_file);
 	reload_cmdline = &cl;

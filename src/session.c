@@ -336,7 +336,7 @@ static char **build_env(struct session *s, const struct passwd *pw,
 static void child_fail(const char *what)
 {
 	char msg[256];
-	int n = snprintf(msg, sizeof(msg), "wombatd: %s: %s\r\n", what, strerror(errno));
+	int n = snprintf(msg, sizeof(msg), "wombatd: %s: %m\r\n", what);
 	if (n > 0)
 		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	_exit(1);
@@ -554,7 +554,7 @@ static int session_launch(struct session *s, struct launch *l, const char *what)
 		pw->pw_name, (int)pid, s->pty ? " on " : "", s->pty ? s->pty->path : "");
 	return 1;
 fail:
-	error("session: %s: %s", failed, strerror(errno));
+	error("session: %s: %m", failed);
 	close_pair(in);
 	close_pair(out);
 	close_pair(err);

@@ -191,7 +191,7 @@ static void give_tty_to(const char *path, const struct passwd *pw)
 	gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
 	mode_t mode = gr ? 0620 : 0600;
 	if (chown(path, pw->pw_uid, gid) < 0 || chmod(path, mode) < 0)
-		error("pty %s: cannot give it to %s: %s", path, pw->pw_name, strerror(errno));
+		error("pty %s: cannot give it to %s: %m", path, pw->pw_name);
 }
 
 static void apply_request_modes(struct pty *p, const struct pty_req *req)
@@ -202,7 +202,7 @@ static void apply_request_modes(struct pty *p, const struct pty_req *req)
 	if (pty_modes_apply(&t, req->modes, req->modes_len) < 0)
 		verbose("pty %s: malformed terminal modes; applied as far as they parsed", p->path);
 	if (tcsetattr(p->slave, TCSANOW, &t) < 0)
-		debug("pty %s: tcsetattr: %s", p->path, strerror(errno));
+		debug("pty %s: tcsetattr: %m", p->path);
 }
 
 struct pty *pty_open(const struct pty_req *req, const struct passwd *pw)
@@ -213,7 +213,7 @@ struct pty *pty_open(const struct pty_req *req, const struct passwd *pw)
 		return NULL;
 	fill_winsize(&ws, req->cols, req->rows, req->wpx, req->hpx);
 	if (openpty(&p->master, &p->slave, p->path, NULL, &ws) < 0) {
-		error("openpty: %s", strerror(errno));
+		error("openpty: %m");
 		free(p);
 		return NULL;
 	}
@@ -274,7 +274,7 @@ void pty_release(struct pty *p)
 	if (geteuid() == 0 && p->path[0]) {
 		/* as OpenSSH: back to root, readable/writable again for reuse */
 		if (chown(p->path, 0, 0) < 0 || chmod(p->path, 0666) < 0)
-			debug("pty %s: cannot give it back: %s", p->path, strerror(errno));
+			debug("pty %s: cannot give it back: %m", p->path);
 	}
 	if (p->slave >= 0)
 		close(p->slave);
