@@ -95,6 +95,17 @@ static int syslog_priority(enum log_level lvl)
 	}
 }
 
+int err_fmt(char *err, size_t errsz, const char *fmt, ...)
+{
+	if (err && errsz) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	if (lvl > cur_level || cur_level == LOG_L_QUIET)
