@@ -1,9 +1,9 @@
 /* authfile: password hashes (shadow + crypt(3)) and authorized_keys files
  * (sshd(8) AUTHORIZED_KEYS FILE FORMAT). Pattern matching is in match.c. */
 #include "authfile.h"
+#include "ascii.h"
 
 #include <crypt.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -236,7 +236,7 @@ static time_t parse_expiry(const char *s)
 	if (n != 8 && n != 12 && n != 14)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
+		if (!a_digit((unsigned char)s[i]))
 			return -1;
 	/* year(4) month day [hour min [sec]] */
 	v[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
@@ -268,7 +268,7 @@ static int valid_environment(const char *v)
 	if (eq == NULL || eq == v)
 		return 0;
 	for (const char *p = v; p < eq; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
+		if (!a_alnum((unsigned char)*p) && *p != '_')
 			return 0;
 	return 1;
 }
@@ -293,7 +293,7 @@ static int valid_permitopen(const char *v)
 	port = colon + 1;
 	if (strcmp(port, "*") == 0)
 		return 1;
-	if (!isdigit((unsigned char)port[0]))
+	if (!a_digit((unsigned char)port[0]))
 		return 0;
 	errno = 0;
 	n = strtol(port, &endp, 10);
@@ -320,7 +320,7 @@ static int valid_tunnel(const char *v)
 	if (*v == '\0' || strlen(v) > 9)
 		return 0;
 	for (; *v; v++)
-		if (!isdigit((unsigned char)*v))
+		if (!a_digit((unsigned char)*v))
 			return 0;
 	return 1;
 }

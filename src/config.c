@@ -6,7 +6,6 @@
  * list options accumulate. Match blocks are validated when the file is read
  * and their lines kept; config_match() re-parses the matching ones over the
  * global values. */
-#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
@@ -23,6 +22,7 @@
 #include <syslog.h>
 
 #include "cipher.h"
+#include "ascii.h"
 #include "config.h"
 #include "build_opts.h"
 #include "log.h"
@@ -248,7 +248,7 @@ static char *join_words(char **av, int ac)
 static int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
-	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+	if (!a_digit((unsigned char)s[0]) && !(s[0] == '-' && a_digit((unsigned char)s[1])))
 		return -1;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -265,16 +265,16 @@ static int parse_time(const char *s, int *out)
 	if (!*s)
 		return -1;
 	while (*s) {
-		if (!isdigit((unsigned char)*s))
+		if (!a_digit((unsigned char)*s))
 			return -1;
 		long long v = 0;
-		while (isdigit((unsigned char)*s)) {
+		while (a_digit((unsigned char)*s)) {
 			v = v * 10 + (*s++ - '0');
 			if (v > INT_MAX)
 				return -1;
 		}
 		long long mul = 1;
-		switch (tolower((unsigned char)*s)) {
+		switch (a_lower((unsigned char)*s)) {
 		case 0: break;
 		case 's': mul = 1; s++; break;
 		case 'm': mul = 60; s++; break;
@@ -295,9 +295,9 @@ static int parse_time(const char *s, int *out)
 static int parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
-	if (!isdigit((unsigned char)*s))
+	if (!a_digit((unsigned char)*s))
 		return -1;
-	while (isdigit((unsigned char)*s)) {
+	while (a_digit((unsigned char)*s)) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s++ - '0');
@@ -381,7 +381,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 {
 	int n = 0;
 	for (;;) {
-		while (isspace((unsigned char)*q))
+		while (a_space((unsigned char)*q))
 			q++;
 		if (!*q || *q == '#')
 			return n;
@@ -404,7 +404,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 				}
 				continue;
 			}
-			if (isspace((unsigned char)*q) || (n == 0 && *q == '='))
+			if (a_space((unsigned char)*q) || (n == 0 && *q == '='))
 				break;
 			if (*q == '"') {
 				quoted = 1;
@@ -420,7 +420,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 			goto fail;
 		}
 		if (n == 1) {          /* "Keyword = value" / "Keyword=value" */
-			while (isspace((unsigned char)*q))
+			while (a_space((unsigned char)*q))
 				q++;
 			if (*q == '=')
 				q++;
@@ -434,7 +434,7 @@ fail:
 /* The keyword of a line that did not split, for the error message. */
 static void first_word(const char *s, char *out, size_t outsz)
 {
-	while (isspace((unsigned char)*s))
+	while (a_space((unsigned char)*s))
 		s++;
 	size_t n = strcspn(s, " \t\r\n=");
 	snprintf(out, outsz, "%.*s", (int)n, s);
@@ -1280,7 +1280,7 @@ static int conv_absolute(const char *arg, char **out, const char **why)
 static void dump_kw(FILE *out, const char *name)
 {
 	for (; *name; name++)
-		fputc(tolower((unsigned char)*name), out);
+		fputc(a_lower((unsigned char)*name), out);
 }
 
 /* One argument, quoted if it would not read back as one word. */
@@ -1288,7 +1288,7 @@ static void dump_arg(FILE *out, const char *s)
 {
 	int plain = *s && *s != '#';
 	for (const char *q = s; *q && plain; q++)
-		if (isspace((unsigned char)*q) || *q == '"' || *q == '\\')
+		if (a_space((unsigned char)*q) || *q == '"' || *q == '\\')
 			plain = 0;
 	if (plain) {
 		fputs(s, out);
@@ -1753,14 +1753,14 @@ static int port_list_valid(const char *list, char *bad, size_t badsz)
 		if (len >= badsz)
 			return -1;              /* not checked whole: refuse */
 		const char *e = bad;
-		while (isspace((unsigned char)*e))
+		while (a_space((unsigned char)*e))
 			e++;
 		if (*e == '!')
 			e++;
-		while (isspace((unsigned char)*e))
+		while (a_space((unsigned char)*e))
 			e++;
 		size_t n = strlen(e);
-		while (n && isspace((unsigned char)e[n - 1]))
+		while (n && a_space((unsigned char)e[n - 1]))
 			n--;
 		if (n == 0 || strspn(e, "0123456789*?") < n)
 			return -1;

@@ -1,8 +1,8 @@
 /* match: glob patterns, pattern lists, address lists with CIDR (see match.h). */
 #include "match.h"
+#include "ascii.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 static int chr_eq(char a, char b, int nocase)
 {
 	if (nocase)
-		return tolower((unsigned char)a) == tolower((unsigned char)b);
+		return a_lower((unsigned char)a) == a_lower((unsigned char)b);
 	return a == b;
 }
 
@@ -62,9 +62,9 @@ struct list_entry {
 
 static void trim(const char **p, const char **end)
 {
-	while (*p < *end && isspace((unsigned char)**p))
+	while (*p < *end && a_space((unsigned char)**p))
 		(*p)++;
-	while (*end > *p && isspace((unsigned char)(*end)[-1]))
+	while (*end > *p && a_space((unsigned char)(*end)[-1]))
 		(*end)--;
 }
 
@@ -193,7 +193,7 @@ static int parse_bits(const char *p, size_t n, int maxbits)
 	if (n == 0 || n > 3)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)p[i]))
+		if (!a_digit((unsigned char)p[i]))
 			return -1;
 		bits = bits * 10 + (p[i] - '0');
 	}
