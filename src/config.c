@@ -147,9 +147,6 @@ struct name_val {
  * kw_dump(), kw_names(), kw_conv(), kw_algs()). */
 struct keyword {
 	const char *name;
-	const char *word;                 /* line lists: the word meaning empty;
-	                                   * ignored: harmless values ("a|b", "*"
-	                                   * any); alias target */
 	int max;                          /* integers */
 	uint16_t off, count_off;          /* in struct config */
 	uint16_t flags;
@@ -157,7 +154,21 @@ struct keyword {
 	uint8_t st;                       /* enum storage */
 	uint8_t aux;                      /* by kind: enum names, conv or algs */
 	int8_t min;                       /* integers */
+	uint8_t word;                     /* enum kw_word, kw_word(): line lists:
+	                                   * the word meaning empty; ignored:
+	                                   * harmless values ("a|b", "*" any);
+	                                   * alias target */
 };
+
+/* The keywords' words, by index (a byte in the entry, not a pointer: the
+ * table is 24 bytes a keyword rather than 32). */
+enum kw_word { W_, W_none, W_any, W_no, W_yes, W_star, W_kbdint, W_pubkeyalgs };
+static const char *const kw_words[] = {
+	[W_] = "", [W_none] = "none", [W_any] = "any", [W_no] = "no", [W_yes] = "yes",
+	[W_star] = "*", [W_kbdint] = "KbdInteractiveAuthentication",
+	[W_pubkeyalgs] = "PubkeyAcceptedAlgorithms",
+};
+static const char *kw_word(const struct keyword *k) { return kw_words[k->word]; }
 
 static parse_fn kw_parse(const struct keyword *k);
 static dump_fn kw_dump(const struct keyword *k);   /* NULL: not printed by -T */
@@ -757,11 +768,11 @@ static int p_line(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (ac > CFG_MAX_LIST)
 		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
 	for (int i = 0; i < ac; i++) {
-		int special = strcasecmp(av[i], k->word) == 0 || strcasecmp(av[i], "none") == 0;
+		int special = strcasecmp(av[i], kw_word(k)) == 0 || strcasecmp(av[i], "none") == 0;
 		if (special && ac > 1)
 			return perr(p, p->opt, "'%s' must stand alone", av[i]);
 	}
-	if (!(ac == 1 && strcasecmp(av[0], k->word) == 0)) {
+	if (!(ac == 1 && strcasecmp(av[0], kw_word(k)) == 0)) {
 		for (int i = 0; i < ac; i++) {
 			if (convert(p, k, av[i], &vals[n]) < 0) {
 				free_words(vals, n);
@@ -935,9 +946,9 @@ static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 static int p_ignored(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	(void)ac;              /* at least one: handle_words */
-	if (strcmp(k->word, "*") == 0)
+	if (k->word == W_star)
 		return 0;
-	const char *w = k->word;
+	const char *w = kw_word(k);
 	while (*w) {
 		size_t l = strcspn(w, "|");
 		if (strlen(av[0]) == l && strncasecmp(av[0], w, l) == 0)
@@ -1363,7 +1374,7 @@ static void d_line(const struct config *c, const struct keyword *k, FILE *out)
 	int n = *CCOUNT(c, k);
 	dump_kw(out, k->name);
 	if (n == 0)
-		fprintf(out, " %s", k->word);
+		fprintf(out, " %s", kw_word(k));
 	for (int i = 0; i < n; i++) {
 		fputc(' ', out);
 		dump_arg(out, v[i]);
@@ -1566,10 +1577,10 @@ _Static_assert(sizeof(struct config) <= UINT16_MAX, "struct config too large for
 #define ENUM(n, f, t, fl) { .name = n, .kind = K_ENUM, .st = ST_INT, .off = OFF(f), .flags = fl, .aux = NT_##t }
 #define PATH(n, f, cv, fl) { .name = n, .kind = K_PATH, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = CV_##cv }
 #define ACC(n, f, cv, fl) { .name = n, .kind = K_ACC, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .aux = CV_##cv }
-#define LINE(n, f, empty, cv, fl) { .name = n, .kind = K_LINE, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .aux = CV_##cv }
+#define LINE(n, f, empty, cv, fl) { .name = n, .kind = K_LINE, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = W_##empty, .aux = CV_##cv }
 #define ALGS(n, f, set, fl) { .name = n, .kind = K_ALGS, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = AL_##set }
-#define IGNORED(n, harmless, fl) { .name = n, .kind = K_IGNORED, .flags = fl, .word = harmless }
-#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+#define IGNORED(n, harmless, fl) { .name = n, .kind = K_IGNORED, .flags = fl, .word = W_##harmless }
+#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = W_##target }
 
 static const struct keyword keywords[] = {
 	{ .name = "Port", .kind = K_PORTS, .st = ST_PORTS,
@@ -1590,8 +1601,8 @@ static const struct keyword keywords[] = {
 	FLAG("PasswordAuthentication", password_authentication, M),
 	FLAG("PermitEmptyPasswords", permit_empty_passwords, M),
 	FLAG("KbdInteractiveAuthentication", kbd_interactive_authentication, M),
-	ALIAS("ChallengeResponseAuthentication", "KbdInteractiveAuthentication"),
-	LINE("AuthorizedKeysFile", authorized_keys_files, "none", NULL, M),
+	ALIAS("ChallengeResponseAuthentication", kbdint),
+	LINE("AuthorizedKeysFile", authorized_keys_files, none, NULL, M),
 	FLAG("StrictModes", strict_modes, 0),
 	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
 	TIME("LoginGraceTime", login_grace_time, 0),
@@ -1607,7 +1618,7 @@ static const struct keyword keywords[] = {
 	ALGS("KexAlgorithms", kex_algorithms, kex_names, 0),
 	ALGS("HostKeyAlgorithms", host_key_algorithms, hostkey_names, 0),
 	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, userkey_names, M),
-	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
+	ALIAS("PubkeyAcceptedKeyTypes", pubkeyalgs),
 	ALGS("CASignatureAlgorithms", ca_signature_algorithms, hostkey_names, 0),
 	PATH("ModuliFile", moduli_file, NULL, 0),
 	{ .name = "Compression", .kind = K_COMPRESSION, .st = ST_INT,
@@ -1626,12 +1637,12 @@ static const struct keyword keywords[] = {
 	TIME("ClientAliveInterval", client_alive_interval, M),
 	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
-	LINE("ChannelTimeout", channel_timeout, "none", conv_chantimeout, M),
+	LINE("ChannelTimeout", channel_timeout, none, conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
 	{ .name = "AllowTcpForwarding", .kind = K_FORWARDING, .st = ST_INT,
 	  .off = OFF(allow_tcp_forwarding), .flags = M, .aux = NT_tcpfwd_names },
-	LINE("PermitOpen", permit_open, "any", conv_permitopen, M),
-	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
+	LINE("PermitOpen", permit_open, any, conv_permitopen, M),
+	LINE("PermitListen", permit_listen, any, conv_permitlisten, M),
 	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
 	{ .name = "AllowStreamLocalForwarding", .kind = K_FORWARDING, .st = ST_INT,
@@ -1658,27 +1669,27 @@ static const struct keyword keywords[] = {
 	{ .name = "Include", .flags = KW_INCLUDE | M },
 	{ .name = "Match", .flags = KW_MATCHKW | M },
 	/* OpenSSH keywords without an effect in wombat */
-	IGNORED("HostbasedAuthentication", "no", M),
-	IGNORED("IgnoreRhosts", "yes", M),
-	IGNORED("IgnoreUserKnownHosts", "*", M),
-	IGNORED("GSSAPIAuthentication", "no", M),
-	IGNORED("GSSAPICleanupCredentials", "*", 0),
-	IGNORED("KerberosAuthentication", "no", M),
-	IGNORED("PermitTunnel", "no", M),
-	IGNORED("X11DisplayOffset", "*", M),
-	IGNORED("X11UseLocalhost", "*", M),
-	IGNORED("PermitUserRC", "no", M),
-	IGNORED("DebianBanner", "*", 0),
-	IGNORED("UsePrivilegeSeparation", "*", 0),
-	IGNORED("Protocol", "*", 0),
-	IGNORED("VersionAddendum", "none", 0),
-	IGNORED("AuthorizedKeysCommandUser", "*", M),
-	IGNORED("AuthenticationMethods", "any", M | KW_REJECT),
-	IGNORED("ChrootDirectory", "none", M | KW_REJECT),
-	IGNORED("AuthorizedKeysCommand", "none", M | KW_REJECT),
-	IGNORED("AuthorizedPrincipalsFile", "none", M | KW_REJECT),
-	IGNORED("TrustedUserCAKeys", "none", KW_REJECT),
-	IGNORED("RevokedKeys", "none", KW_REJECT),
+	IGNORED("HostbasedAuthentication", no, M),
+	IGNORED("IgnoreRhosts", yes, M),
+	IGNORED("IgnoreUserKnownHosts", star, M),
+	IGNORED("GSSAPIAuthentication", no, M),
+	IGNORED("GSSAPICleanupCredentials", star, 0),
+	IGNORED("KerberosAuthentication", no, M),
+	IGNORED("PermitTunnel", no, M),
+	IGNORED("X11DisplayOffset", star, M),
+	IGNORED("X11UseLocalhost", star, M),
+	IGNORED("PermitUserRC", no, M),
+	IGNORED("DebianBanner", star, 0),
+	IGNORED("UsePrivilegeSeparation", star, 0),
+	IGNORED("Protocol", star, 0),
+	IGNORED("VersionAddendum", none, 0),
+	IGNORED("AuthorizedKeysCommandUser", star, M),
+	IGNORED("AuthenticationMethods", any, M | KW_REJECT),
+	IGNORED("ChrootDirectory", none, M | KW_REJECT),
+	IGNORED("AuthorizedKeysCommand", none, M | KW_REJECT),
+	IGNORED("AuthorizedPrincipalsFile", none, M | KW_REJECT),
+	IGNORED("TrustedUserCAKeys", none, KW_REJECT),
+	IGNORED("RevokedKeys", none, KW_REJECT),
 	{ .name = NULL },
 };
 
@@ -1695,7 +1706,7 @@ static const struct keyword *kw_lookup(const char *name)
 	for (const struct keyword *k = keywords; k->name; k++) {
 		if (strcasecmp(k->name, name) == 0) {
 			if (k->flags & KW_ALIAS)
-				return kw_lookup(k->word);
+				return kw_lookup(kw_word(k));
 			return k;
 		}
 	}
