@@ -489,8 +489,8 @@ static int try_password(struct auth *a, struct conn *c, rd_t *r)
 
 static void remember_user(struct auth *a, const struct passwd *pw)
 {
-	snprintf(a->pw_name, sizeof(a->pw_name), "%s", pw->pw_name);
-	snprintf(a->pw_dir, sizeof(a->pw_dir), "%s", pw->pw_dir);
+	str_copy(a->pw_name, sizeof(a->pw_name), pw->pw_name);
+	str_copy(a->pw_dir, sizeof(a->pw_dir), pw->pw_dir);
 	snprintf(a->pw_shell, sizeof(a->pw_shell), "%s",
 		 pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
 	a->pw = *pw;
@@ -572,8 +572,8 @@ static void send_banner(struct conn *c, const struct config *cfg)
 int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char *service,
 		   const char **groups, int *n_groups)
 {
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	snprintf(a->service, sizeof(a->service), "%s", service);
+	str_copy(a->user, sizeof(a->user), user);
+	str_copy(a->service, sizeof(a->service), service);
 	struct passwd *pw = getpwnam(user);
 	struct user_groups ug = { .n = 0 };
 	groups[0] = NULL;
@@ -615,8 +615,8 @@ static int begin_user_monitored(struct auth *a, struct conn *c, const char *user
 				const char *service)
 {
 	struct mon_user_answer ans;
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	snprintf(a->service, sizeof(a->service), "%s", service);
+	str_copy(a->user, sizeof(a->user), user);
+	str_copy(a->service, sizeof(a->service), service);
 	if (mon_user(user, service, &ans) < 0) {
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "monitor gone");
 		return -1;
@@ -664,7 +664,7 @@ static void log_failure(const struct auth *a, struct conn *c, const char *method
 
 static void succeed(struct auth *a, struct conn *c, const char *method)
 {
-	snprintf(a->method, sizeof(a->method), "%s", method);
+	str_copy(a->method, sizeof(a->method), method);
 	a->success = 1;
 	int pk = strcmp(method, "publickey") == 0;
 	logit("Accepted %s for %s from %s port %d ssh2%s%s", method, a->user,

@@ -210,7 +210,7 @@ void *chan_priv(const struct channel *ch) { return ch->priv; }
 
 void chan_set_label(struct channel *ch, const char *label)
 {
-	snprintf(ch->label, sizeof(ch->label), "%s", label);
+	str_copy(ch->label, sizeof(ch->label), label);
 }
 
 /* ChannelTimeout by kind; "session:command" falls back to "session" (the
@@ -218,8 +218,8 @@ void chan_set_label(struct channel *ch, const char *label)
 void chan_set_kind(struct channel *ch, const char *kind)
 {
 	const struct config *cfg = conn_config(ch->cs->c);
-	snprintf(ch->kind, sizeof(ch->kind), "%s", kind);
-	snprintf(ch->timeout_name, sizeof(ch->timeout_name), "%s", kind);
+	str_copy(ch->kind, sizeof(ch->kind), kind);
+	str_copy(ch->timeout_name, sizeof(ch->timeout_name), kind);
 	ch->idle_timeout = alive_channel_timeout(cfg, ch->kind);
 	char *colon = strchr(ch->timeout_name, ':');
 	if (ch->idle_timeout == 0 && colon) {

@@ -865,7 +865,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 	char mode = (val[0] == '+' || val[0] == '-' || val[0] == '^') ? val[0] : 0;
 	const char *list = mode ? val + 1 : val;
 
-	snprintf(bad, badsz, "%s", val);
+	str_copy(bad, badsz, val);
 	ignored[0] = 0;
 	*why = "bad algorithm list";
 	if ((size_t)snprintf(supbuf, sizeof supbuf, "%s%s%s", a->dflt, a->optin[0] ? "," : "",
@@ -893,7 +893,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 			continue;
 		if (!any_name_matches(a->known, want[w])) {
 			*why = "unsupported algorithm";
-			snprintf(bad, badsz, "%s", want[w]);
+			str_copy(bad, badsz, want[w]);
 			return NULL;
 		}
 		if (mode != '-')
@@ -911,7 +911,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 	}
 	if (n_order == 0) {
 		*why = ignored[0] ? "no algorithm wombat implements in" : "no algorithms left in";
-		snprintf(bad, badsz, "%s", val);
+		str_copy(bad, badsz, val);
 		return NULL;
 	}
 	char *out = xrealloc(NULL, strlen(a->dflt) + strlen(a->optin) + 2), *o = out;
@@ -1869,7 +1869,7 @@ static int do_include(struct pctx *p, char **av, int ac, int block)
 		char path[4096];
 		const char *slash = strrchr(p->file, '/');
 		if (av[i][0] == '/' || !slash)
-			snprintf(path, sizeof path, "%s", av[i]);
+			str_copy(path, sizeof path, av[i]);
 		else
 			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - p->file),
 				 p->file, av[i]);

@@ -193,7 +193,7 @@ int conn_local_port(const struct conn *c) { return c->local_port; }
 static void set_cause(struct conn *c, const char *cause)
 {
 	if (!c->cause[0])
-		snprintf(c->cause, sizeof(c->cause), "%s", cause);
+		str_copy(c->cause, sizeof(c->cause), cause);
 	if (!c->closing)
 		c->closing_since = alive_now_ms();
 	c->closing = 1;
@@ -322,7 +322,7 @@ static int read_version(struct conn *c)
 				shown, c->peer_addr, c->peer_port);
 		return -1;
 	}
-	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", line);
+	str_copy(c->kex.v_c, sizeof(c->kex.v_c), line);
 	c->version_done = 1;
 	debug("client version: %s", line);
 	if (c->preauth_child && conn_test_after_version)
@@ -766,7 +766,7 @@ static void check_output_bounds(struct conn *c)
 		snprintf(why, sizeof(why), "; %zu bytes left unsent: client did not read for %d s",
 			 queued, CONN_CLOSE_LINGER_MS / 1000);
 		size_t used = strlen(c->cause);
-		snprintf(c->cause + used, sizeof(c->cause) - used, "%s", why);
+		str_copy(c->cause + used, sizeof(c->cause) - used, why);
 		c->ended = 1;
 	}
 }
@@ -1063,7 +1063,7 @@ static struct conn *conn_new(int in_fd, int out_fd, const struct config *cfg,
 	    buf_init(&c->held, 0, 64u * 1024 * 1024) < 0)
 		fatal("out of memory");
 	auth_init(&c->auth);
-	snprintf(c->kex.v_s, sizeof(c->kex.v_s), "%s", VERSION_STRING);
+	str_copy(c->kex.v_s, sizeof(c->kex.v_s), VERSION_STRING);
 	return c;
 }
 

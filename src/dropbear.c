@@ -401,7 +401,7 @@ static void create_key(const char *path)
 	}
 	/* the directory, as dropbear's -R makes it */
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s", path);
+	str_copy(dir, sizeof(dir), path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;

@@ -50,7 +50,7 @@ static int split_rule(const char *rule, char *host, size_t hsz, char *port, size
 		colon = strrchr(rule, ':');
 		if (!colon) {
 			host[0] = '\0';
-			snprintf(port, psz, "%s", rule);
+			str_copy(port, psz, rule);
 			return 0;
 		}
 		hl = (size_t)(colon - rule);
@@ -59,7 +59,7 @@ static int split_rule(const char *rule, char *host, size_t hsz, char *port, size
 		memcpy(host, rule, hl);
 		host[hl] = '\0';
 	}
-	snprintf(port, psz, "%s", colon + 1);
+	str_copy(port, psz, colon + 1);
 	return 0;
 }
 
@@ -651,7 +651,7 @@ static enum chan_open_rc tcpip_open(struct channel *ch, rd_t *r)
 		chan_refuse(ch, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
 		return CHAN_OPEN_REFUSED;
 	}
-	snprintf(d->host, sizeof(d->host), "%s", host);
+	str_copy(d->host, sizeof(d->host), host);
 	d->port = (int)port;
 	d->sock = d->res_fd = -1;
 	d->res_pid = -1;
@@ -854,7 +854,7 @@ static int listen_addresses(int gateway_ports, const char *host, const char *out
 	struct sockaddr_storage tmp;
 	if (!numeric_sockaddr(host, 0, &tmp))
 		return -1;
-	snprintf(given, sizeof(given), "%s", host);
+	str_copy(given, sizeof(given), host);
 	out[0] = given;
 	*n = 1;
 	return 0;

@@ -293,8 +293,8 @@ static int find_cgroup2_mount(char *mnt, size_t msz, char *root, size_t rsz)
 			continue;
 		unescape_octal(r);
 		unescape_octal(m);
-		snprintf(mnt, msz, "%s", m);
-		snprintf(root, rsz, "%s", r);
+		str_copy(mnt, msz, m);
+		str_copy(root, rsz, r);
 		found = 1;
 	}
 	fclose(f);
@@ -312,7 +312,7 @@ static int own_cgroup(char *out, size_t sz)
 		if (nl)
 			*nl = 0;
 		if (strncmp(line, "0::", 3) == 0) {
-			snprintf(out, sz, "%s", line + 3);
+			str_copy(out, sz, line + 3);
 			return 0;
 		}
 		line = nl ? nl + 1 : NULL;
@@ -330,7 +330,7 @@ static int find_base(const struct config *cfg, char *out, size_t sz, char *err, 
 				 cfg->session_cgroup_root);
 			return -1;
 		}
-		snprintf(out, sz, "%s", cfg->session_cgroup_root);
+		str_copy(out, sz, cfg->session_cgroup_root);
 		return 0;
 	}
 	if (find_cgroup2_mount(mnt, sizeof(mnt), root, sizeof(root)) < 0) {
@@ -858,7 +858,7 @@ static void end_orphan(const char *dir, const char *name, size_t user_len, unsig
 {
 	struct lc_session ls = { .chan = chan };
 	policy_from_config(&ls, cfg);
-	snprintf(ls.dir, sizeof(ls.dir), "%s", dir);
+	str_copy(ls.dir, sizeof(ls.dir), dir);
 	if (user_len >= sizeof(ls.user))
 		user_len = sizeof(ls.user) - 1;
 	memcpy(ls.user, name + strlen(CG_PREFIX), user_len);

@@ -128,7 +128,7 @@ static void split_listen_addr(const char *spec, char *host, size_t hsz, int *por
 		snprintf(host, hsz, "%.*s", (int)(colon - spec), spec);
 		*port = (int)strtol(colon + 1, NULL, 10);
 	} else {
-		snprintf(host, hsz, "%s", spec);
+		str_copy(host, hsz, spec);
 	}
 }
 

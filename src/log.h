@@ -32,6 +32,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
  * Returns -1. */
 int err_fmt(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* snprintf(dst, dstsz, "%s", src) without the formatter: src copied, cut
+ * to dstsz - 1 bytes, NUL-terminated (nothing written when dstsz is 0). */
+void str_copy(char *dst, size_t dstsz, const char *src);
 #define fatal(...)   do { log_msg(LOG_L_FATAL, __VA_ARGS__); _exit(255); } while (0)
 #define error(...)   log_msg(LOG_L_ERROR, __VA_ARGS__)
 #define logit(...)   log_msg(LOG_L_INFO, __VA_ARGS__)

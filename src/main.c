@@ -146,7 +146,7 @@ static void default_hostkey_path(char *out, size_t outsz)
 static void mkdir_parents(const char *path)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s", path);
+	str_copy(dir, sizeof(dir), path);
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -343,7 +343,7 @@ static void dump_config(struct config *cfg, const char *spec)
 	if (spec) {
 		char buf[512], *save = NULL;
 		struct match_conn mc = { 0 };
-		snprintf(buf, sizeof(buf), "%s", spec);
+		str_copy(buf, sizeof(buf), spec);
 		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
 			spec_item(kv, &mc);
 		struct passwd *pw = mc.user ? getpwnam(mc.user) : NULL;

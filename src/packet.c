@@ -107,7 +107,7 @@ static void padding_release(void)
 
 static int fail(struct packet *p, const char *why)
 {
-	snprintf(p->err, sizeof(p->err), "%s", why);
+	str_copy(p->err, sizeof(p->err), why);
 	return -1;
 }
 

@@ -452,7 +452,7 @@ child_exec(struct session *s, const struct passwd *pw, const struct launch *l,
 		print_login_messages(s, l);
 	char **envp = build_env(s, pw, l);
 	if (l->command) {
-		snprintf(argv0, sizeof(argv0), "%s", base_name(shell));
+		str_copy(argv0, sizeof(argv0), base_name(shell));
 		argv[0] = argv0;
 		argv[1] = (char *)"-c";
 		argv[2] = (char *)l->command;
@@ -590,7 +590,7 @@ static int start_command(struct session *s, const char *requested, const char *l
 	} else if (requested) {
 		snprintf(what, sizeof(what), "%s \"%s\"", label, requested);
 	} else {
-		snprintf(what, sizeof(what), "%s", label);
+		str_copy(what, sizeof(what), label);
 	}
 	return session_launch(s, &l, what);
 }

@@ -219,7 +219,7 @@ struct pty *pty_open(const struct pty_req *req, const struct passwd *pw)
 	}
 	fcntl(p->master, F_SETFD, FD_CLOEXEC);
 	fcntl(p->slave, F_SETFD, FD_CLOEXEC);
-	snprintf(p->term, sizeof(p->term), "%s", req->term);
+	str_copy(p->term, sizeof(p->term), req->term);
 	p->owner = pw->pw_uid;
 	apply_request_modes(p, req);
 	give_tty_to(p->path, pw);
