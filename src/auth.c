@@ -43,11 +43,9 @@ void auth_free(struct auth *a)
 /* Methods the (Match-applied) configuration offers, for USERAUTH_FAILURE. */
 static void send_failure(struct conn *c, const struct config *cfg)
 {
-	char methods[64] = "";
-	if (cfg->pubkey_authentication)
-		strcat(methods, "publickey");
-	if (cfg->password_authentication)
-		strcat(methods, methods[0] ? ",password" : "password");
+	const char *methods = !cfg->pubkey_authentication ?
+		(cfg->password_authentication ? "password" : "") :
+		cfg->password_authentication ? "publickey,password" : "publickey";
 	buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_FAILURE);
 	buf_put_cstring(b, methods);
 	buf_put_bool(b, 0);
