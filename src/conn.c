@@ -1,6 +1,7 @@
 /* conn: one connection's life — version exchange, the poll loop, message
  * dispatch, timers, and the logged reason it ended. */
 #include "conn.h"
+#include "match.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -625,19 +626,6 @@ static int next_timeout_ms(const struct conn *c)
 /* ---- the loop ----------------------------------------------------------- */
 
 /* Numeric address and port of a socket address; "UNKNOWN" otherwise. */
-static void sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz,
-			  int *port)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, addr, (socklen_t)asz);
-		*port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s->sin6_addr, addr, (socklen_t)asz);
-		*port = ntohs(s->sin6_port);
-	}
-}
 
 static void fill_addresses(struct conn *c, int fd)
 {
@@ -646,10 +634,10 @@ static void fill_addresses(struct conn *c, int fd)
 	strcpy(c->peer_addr, "UNKNOWN");
 	strcpy(c->local_addr, "UNKNOWN");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr), &c->peer_port);
+		c->peer_port = sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr));
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sockaddr_text(&ss, c->local_addr, sizeof(c->local_addr), &c->local_port);
+		c->local_port = sockaddr_text(&ss, c->local_addr, sizeof(c->local_addr));
 }
 
 /* During the handshake the client writes several small packets in a row

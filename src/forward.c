@@ -24,6 +24,7 @@
 #include "channel.h"
 #include "config.h"
 #include "conn.h"
+#include "match.h"
 #include "log.h"
 
 #define FWD_HOST_MAX 256
@@ -271,20 +272,6 @@ static socklen_t numeric_sockaddr(const char *addr, int port, struct sockaddr_st
 
 /* The numeric address of an IPv4 or IPv6 socket address into addr (left
  * as it was for another family); its port, 0 for another family. */
-static int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)asz);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)asz);
-	else
-		return 0;
-	return ntohs(s4->sin_port);   /* sin6_port is at the same place */
-}
-_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
-	       "the port of either family is read at one offset");
 
 /* =================================================== reading requests */
 

@@ -3,6 +3,7 @@
 #include "ascii.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -325,3 +326,20 @@ int match_user_entry(const char *user, const char *addr, const char *host,
 		return 0;
 	return by_addr == 1 || by_host == 1;
 }
+
+/* ---------------------------------------------------- socket addresses */
+
+int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)asz);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)asz);
+	else
+		return 0;
+	return ntohs(s4->sin_port);   /* sin6_port is at the same place */
+}
+_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
+	       "the port of either family is read at one offset");
