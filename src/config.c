@@ -1061,7 +1061,8 @@ static const struct name_val overflow_names[] = {
 /* One "keyword:value" of PerSourcePenalties into pc. */
 static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 {
-	static const struct { const char *name; size_t off; char kind; } kws[] = {
+	/* the names in the entries (17 bytes each, no pointers) */
+	static const struct { char name[15]; unsigned char off; char kind; } kws[] = {
 		{ "crash", offsetof(struct penalty_cfg, crash), 't' },
 		{ "authfail", offsetof(struct penalty_cfg, authfail), 't' },
 		{ "noauth", offsetof(struct penalty_cfg, noauth), 't' },
