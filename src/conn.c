@@ -96,7 +96,7 @@ void conn_set_auth_notify(int fd)
 
 /* ---- services for the channel layer ---------------------------------- */
 
-buf_t *conn_pkt_start(struct conn *c, uint8_t msg)
+__attribute__((noinline)) buf_t *conn_pkt_start(struct conn *c, uint8_t msg)
 {
 	buf_reset(&c->obuf);
 	buf_put_u8(&c->obuf, msg);
