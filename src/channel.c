@@ -250,7 +250,7 @@ void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
+__attribute__((noinline)) void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
 {
 	ch->attached = 1;
 	ch->wfd = wfd;
