@@ -236,7 +236,7 @@ int chan_count_type(const struct chanset *cs, const struct chan_type *t)
 	return n;
 }
 
-void chan_wait(struct channel *ch, int fd, short events, int64_t due)
+__attribute__((noinline)) void chan_wait(struct channel *ch, int fd, short events, int64_t due)
 {
 	ch->wait_fd = fd;
 	ch->wait_events = events;
