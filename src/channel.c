@@ -84,7 +84,7 @@ static int back_pressure(const struct chanset *cs)
 
 /* Traffic on the channel: ChannelTimeout starts over (OpenSSH counts
  * data, not requests or window adjusts). */
-static void note_activity(struct channel *ch)
+static __attribute__((noinline)) void note_activity(struct channel *ch)
 {
 	ch->last_active = ch->cs->last_active = alive_now_ms();
 }

@@ -197,7 +197,7 @@ static void *xrealloc(void *p, size_t n)
 
 /* Where a line came from, for messages: "FILE:LINE" or "command line"
  * (one format for every message, instead of two per message). */
-static const char *where(const struct pctx *p, char *buf, size_t bufsz)
+static __attribute__((noinline)) const char *where(const struct pctx *p, char *buf, size_t bufsz)
 {
 	if (!p->file)
 		return "command line";
@@ -2072,7 +2072,7 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-static char *dup_or_null(const char *s)
+static __attribute__((noinline)) char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
