@@ -544,7 +544,7 @@ static int lookup_name(const struct name_val *t, const char *s, int *out)
 	return -1;
 }
 
-static const char *name_of(const struct name_val *t, int v)
+static __attribute__((noinline)) const char *name_of(const struct name_val *t, int v)
 {
 	for (; t->name; t++)
 		if (t->val == v)
