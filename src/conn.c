@@ -220,11 +220,8 @@ void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	note_end_kind(c, reason);
-	if (c->closing) {
-		set_cause(c, why);
-		return;
-	}
-	if (c->version_done && !c->pkt.eof) {
+	/* once closing, nothing more is sent */
+	if (!c->closing && c->version_done && !c->pkt.eof) {
 		buf_t b;
 		buf_init(&b, 300, 1024);
 		buf_put_u8(&b, SSH_MSG_DISCONNECT);
