@@ -175,7 +175,7 @@ struct user_groups {
 	int looked_up;
 };
 
-static int user_groups_get(struct user_groups *ug, const struct passwd *pw)
+static __attribute__((noinline)) int user_groups_get(struct user_groups *ug, const struct passwd *pw)
 {
 	if (!ug->looked_up) {
 		ug->n = user_group_names(pw, ug->names, 64);

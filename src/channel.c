@@ -291,7 +291,7 @@ int chan_send_keepalive(struct chanset *cs)
 /* ---------- output side: child fds -> client ---------- */
 
 /* Data bytes in one CHANNEL_DATA: the client's maximum packet, and ours. */
-static size_t chunk_max(const struct channel *ch)
+static __attribute__((noinline)) size_t chunk_max(const struct channel *ch)
 {
 	return ch->rmaxpkt < CHAN_MAX_PACKET ? ch->rmaxpkt : CHAN_MAX_PACKET;
 }

@@ -306,7 +306,7 @@ static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 	return rc;
 }
 
-static int add_create(struct dropbear_cmd *c, const char *path)
+static __attribute__((noinline)) int add_create(struct dropbear_cmd *c, const char *path)
 {
 	if (c->n_create >= CFG_MAX_LIST || !(c->create[c->n_create] = strdup(path)))
 		return -1;

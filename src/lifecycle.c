@@ -454,7 +454,7 @@ static void leftover(const char *dir, const char *name, size_t user_len, unsigne
 		      "still running", dir, cg_count(dir));
 }
 
-static void scan_leftovers(int report)
+static __attribute__((noinline)) void scan_leftovers(int report)
 {
 	each_session_dir(0, leftover, &report);
 }
@@ -514,7 +514,7 @@ void lifecycle_sweep(void)
 /* ---------- per session ---------- */
 
 /* SessionKillMode, SessionKillSignal and SessionKillTimeout as cfg has them. */
-static void policy_from_config(struct lc_session *ls, const struct config *cfg)
+static __attribute__((noinline)) void policy_from_config(struct lc_session *ls, const struct config *cfg)
 {
 	ls->mode = cfg->session_kill_mode;
 	ls->sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM;
