@@ -1042,7 +1042,7 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 }
 
 /* PerSourcePenalties: OpenSSH 9.8's defaults, on. */
-static void penalty_defaults(struct penalty_cfg *pc)
+static __attribute__((noinline)) void penalty_defaults(struct penalty_cfg *pc)
 {
 	pc->enabled = 1;
 	pc->crash = 90;

@@ -173,7 +173,7 @@ static uint16_t clamp16(uint32_t v)
 	return v > 0xffff ? 0xffff : (uint16_t)v;
 }
 
-static void fill_winsize(struct winsize *ws, uint32_t cols, uint32_t rows,
+static __attribute__((noinline)) void fill_winsize(struct winsize *ws, uint32_t cols, uint32_t rows,
 			 uint32_t wpx, uint32_t hpx)
 {
 	ws->ws_col = clamp16(cols);
