@@ -3,8 +3,8 @@
  * choice made in the same pass (reservoir sampling), so a large or hostile
  * file costs no memory and a bad line only itself. */
 #include "dhgroup.h"
+#include "ascii.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static int parse_num(const char *tok, int base, unsigned long long max,
 		     unsigned long long *out)
 {
 	char *end;
-	if (!isxdigit((unsigned char)tok[0]))
+	if (!a_xdigit((unsigned char)tok[0]))
 		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(tok, &end, base);
@@ -212,7 +212,7 @@ static int file_trusted(FILE *fp)
 static void skip_line(FILE *fp)
 {
 	int c;
-	while ((c = getc(fp)) != EOF && c != '\n')
+	while ((c = fgetc(fp)) != EOF && c != '\n')
 		;
 }
 

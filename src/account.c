@@ -238,7 +238,7 @@ static int visit_first_setting(const struct spwd *sp, void *arg)
 	char *setting = arg;
 	if (!sp->sp_pwdp || sp->sp_pwdp[0] != '$' || strlen(sp->sp_pwdp) >= CRYPT_OUTPUT_SIZE)
 		return 0;
-	snprintf(setting, CRYPT_OUTPUT_SIZE, "%s", sp->sp_pwdp);
+	str_copy(setting, CRYPT_OUTPUT_SIZE, sp->sp_pwdp);
 	keep_setting_only(setting);
 	return 1;
 }

@@ -87,7 +87,7 @@ enum alive_due alive_check(struct alive *a, const struct config *cfg, int64_t no
 	return ALIVE_NOTHING;
 }
 
-static void earliest(int64_t *best, int64_t due, int64_t now)
+static __attribute__((noinline)) void earliest(int64_t *best, int64_t due, int64_t now)
 {
 	int64_t left = due > now ? due - now : 0;
 	if (*best < 0 || left < *best)
@@ -127,7 +127,7 @@ int alive_channel_timeout(const struct config *cfg, const char *type)
 		int hit = global ? strcmp(pat, "global") == 0
 				 : strcmp(pat, "global") != 0 && match_pattern(type, pat) == 1;
 		if (hit)
-			return atoi(eq + 1);
+			return (int)strtol(eq + 1, NULL, 10);
 	}
 	return 0;
 }

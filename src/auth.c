@@ -43,11 +43,9 @@ void auth_free(struct auth *a)
 /* Methods the (Match-applied) configuration offers, for USERAUTH_FAILURE. */
 static void send_failure(struct conn *c, const struct config *cfg)
 {
-	char methods[64] = "";
-	if (cfg->pubkey_authentication)
-		strcat(methods, "publickey");
-	if (cfg->password_authentication)
-		strcat(methods, methods[0] ? ",password" : "password");
+	const char *methods = !cfg->pubkey_authentication ?
+		(cfg->password_authentication ? "password" : "") :
+		cfg->password_authentication ? "publickey,password" : "publickey";
 	buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_FAILURE);
 	buf_put_cstring(b, methods);
 	buf_put_bool(b, 0);
@@ -177,7 +175,7 @@ struct user_groups {
 	int looked_up;
 };
 
-static int user_groups_get(struct user_groups *ug, const struct passwd *pw)
+static __attribute__((noinline)) int user_groups_get(struct user_groups *ug, const struct passwd *pw)
 {
 	if (!ug->looked_up) {
 		ug->n = user_group_names(pw, ug->names, 64);
@@ -489,8 +487,8 @@ static int try_password(struct auth *a, struct conn *c, rd_t *r)
 
 static void remember_user(struct auth *a, const struct passwd *pw)
 {
-	snprintf(a->pw_name, sizeof(a->pw_name), "%s", pw->pw_name);
-	snprintf(a->pw_dir, sizeof(a->pw_dir), "%s", pw->pw_dir);
+	str_copy(a->pw_name, sizeof(a->pw_name), pw->pw_name);
+	str_copy(a->pw_dir, sizeof(a->pw_dir), pw->pw_dir);
 	snprintf(a->pw_shell, sizeof(a->pw_shell), "%s",
 		 pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
 	a->pw = *pw;
@@ -512,10 +510,11 @@ static void send_banner_text(struct conn *c, const char *text, size_t n)
 	while (n > 0) {
 		size_t take = n;
 		if (take > BANNER_CHUNK) {
-			take = BANNER_CHUNK;
-			const char *nl = memrchr(text, '\n', take);
-			if (nl)
-				take = (size_t)(nl - text) + 1;
+			/* cut after the chunk's last newline, if it has one */
+			while (take > 0 && text[take - 1] != '\n')
+				take--;
+			if (take == 0)
+				take = BANNER_CHUNK;
 		}
 		buf_t *b = conn_pkt_start(c, SSH_MSG_USERAUTH_BANNER);
 		buf_put_string(b, text, take);
@@ -536,7 +535,7 @@ int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 	int fd = open(cfg->banner, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		logit("Banner %s: %s", cfg->banner, strerror(errno));
+		logit("Banner %s: %m", cfg->banner);
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -571,8 +570,8 @@ static void send_banner(struct conn *c, const struct config *cfg)
 int auth_priv_user(struct auth *a, struct conn *c, const char *user, const char *service,
 		   const char **groups, int *n_groups)
 {
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	snprintf(a->service, sizeof(a->service), "%s", service);
+	str_copy(a->user, sizeof(a->user), user);
+	str_copy(a->service, sizeof(a->service), service);
 	struct passwd *pw = getpwnam(user);
 	struct user_groups ug = { .n = 0 };
 	groups[0] = NULL;
@@ -614,8 +613,8 @@ static int begin_user_monitored(struct auth *a, struct conn *c, const char *user
 				const char *service)
 {
 	struct mon_user_answer ans;
-	snprintf(a->user, sizeof(a->user), "%s", user);
-	snprintf(a->service, sizeof(a->service), "%s", service);
+	str_copy(a->user, sizeof(a->user), user);
+	str_copy(a->service, sizeof(a->service), service);
 	if (mon_user(user, service, &ans) < 0) {
 		conn_disconnect(c, SSH_DISCONNECT_BY_APPLICATION, "monitor gone");
 		return -1;
@@ -663,7 +662,7 @@ static void log_failure(const struct auth *a, struct conn *c, const char *method
 
 static void succeed(struct auth *a, struct conn *c, const char *method)
 {
-	snprintf(a->method, sizeof(a->method), "%s", method);
+	str_copy(a->method, sizeof(a->method), method);
 	a->success = 1;
 	int pk = strcmp(method, "publickey") == 0;
 	logit("Accepted %s for %s from %s port %d ssh2%s%s", method, a->user,

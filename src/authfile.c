@@ -1,9 +1,9 @@
 /* authfile: password hashes (shadow + crypt(3)) and authorized_keys files
  * (sshd(8) AUTHORIZED_KEYS FILE FORMAT). Pattern matching is in match.c. */
 #include "authfile.h"
+#include "ascii.h"
 
 #include <crypt.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "crypto.h"
+#include "log.h"
 
 /* Longest authorized_keys line we accept (OpenSSH's limit is similar). */
 #define AUTHKEYS_MAX_LINE (16 * 1024)
@@ -200,16 +201,6 @@ struct line_opts {
 	int have_principals, have_tunnel;
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* Read a quoted value starting at the opening quote *pp; \" is an escaped
  * quote, any other backslash is kept. Returns a malloc'd string. */
@@ -245,7 +236,7 @@ static time_t parse_expiry(const char *s)
 	if (n != 8 && n != 12 && n != 14)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
+		if (!a_digit((unsigned char)s[i]))
 			return -1;
 	/* year(4) month day [hour min [sec]] */
 	v[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
@@ -277,7 +268,7 @@ static int valid_environment(const char *v)
 	if (eq == NULL || eq == v)
 		return 0;
 	for (const char *p = v; p < eq; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
+		if (!a_alnum((unsigned char)*p) && *p != '_')
 			return 0;
 	return 1;
 }
@@ -302,7 +293,7 @@ static int valid_permitopen(const char *v)
 	port = colon + 1;
 	if (strcmp(port, "*") == 0)
 		return 1;
-	if (!isdigit((unsigned char)port[0]))
+	if (!a_digit((unsigned char)port[0]))
 		return 0;
 	errno = 0;
 	n = strtol(port, &endp, 10);
@@ -329,7 +320,7 @@ static int valid_tunnel(const char *v)
 	if (*v == '\0' || strlen(v) > 9)
 		return 0;
 	for (; *v; v++)
-		if (!isdigit((unsigned char)*v))
+		if (!a_digit((unsigned char)*v))
 			return 0;
 	return 1;
 }
@@ -443,20 +434,20 @@ static int apply_value(struct line_opts *lo, const char *name, char *value,
 		free(value);
 	} else {
 		free(value);
-		set_err(err, errsz, "unknown option '%.40s'", name);
+		err_fmt(err, errsz, "unknown option '%.40s'", name);
 		return -1;
 	}
 	return 0;
 dup:
-	set_err(err, errsz, "option '%s' given twice", name);
+	err_fmt(err, errsz, "option '%s' given twice", name);
 	free(value);
 	return -1;
 bad:
-	set_err(err, errsz, "bad value for option '%s'", name);
+	err_fmt(err, errsz, "bad value for option '%s'", name);
 	free(value);
 	return -1;
 many:
-	set_err(err, errsz, "too many '%s' options", name);
+	err_fmt(err, errsz, "too many '%s' options", name);
 	free(value);
 	return -1;
 }
@@ -486,30 +477,30 @@ static int parse_options(const char **pp, struct line_opts *lo, char *err, size_
 
 	for (;;) {
 		if (read_opt_name(&p, name, sizeof(name)) < 0) {
-			set_err(err, errsz, "malformed options");
+			err_fmt(err, errsz, "malformed options");
 			return -1;
 		}
 		if (*p == '=') {
 			char *value;
 			if (p[1] != '"') {
-				set_err(err, errsz, "option '%s': value must be quoted", name);
+				err_fmt(err, errsz, "option '%s': value must be quoted", name);
 				return -1;
 			}
 			p++;
 			value = read_quoted(&p);
 			if (value == NULL) {
-				set_err(err, errsz, "option '%s': missing closing quote", name);
+				err_fmt(err, errsz, "option '%s': missing closing quote", name);
 				return -1;
 			}
 			if (flag_named(name) != NULL) {
 				free(value);
-				set_err(err, errsz, "option '%s' takes no value", name);
+				err_fmt(err, errsz, "option '%s' takes no value", name);
 				return -1;
 			}
 			if (apply_value(lo, name, value, err, errsz) < 0)
 				return -1;
 		} else if (apply_flag(lo, name) < 0) {
-			set_err(err, errsz, "unknown option or key type '%.40s'", name);
+			err_fmt(err, errsz, "unknown option or key type '%.40s'", name);
 			return -1;
 		}
 		if (*p == ',') {
@@ -519,10 +510,10 @@ static int parse_options(const char **pp, struct line_opts *lo, char *err, size_
 		if (*p == ' ' || *p == '\t')
 			break;
 		if (*p == '\0') {
-			set_err(err, errsz, "options but no key");
+			err_fmt(err, errsz, "options but no key");
 			return -1;
 		}
-		set_err(err, errsz, "malformed options after '%s'", name);
+		err_fmt(err, errsz, "malformed options after '%s'", name);
 		return -1;
 	}
 	*pp = p;
@@ -563,11 +554,11 @@ static int strict_modes_ok(const char *path, const struct stat *fst,
 	int have_home;
 
 	if (!mode_ok(fst, pw->pw_uid)) {
-		set_err(why, whysz, "bad ownership or modes for file %s", path);
+		err_fmt(why, whysz, "bad ownership or modes for file %s", path);
 		return -1;
 	}
 	if (realpath(path, real) == NULL) {
-		set_err(why, whysz, "realpath %s: %s", path, strerror(errno));
+		err_fmt(why, whysz, "realpath %s: %m", path);
 		return -1;
 	}
 	have_home = pw->pw_dir != NULL && realpath(pw->pw_dir, home) != NULL;
@@ -581,11 +572,11 @@ static int strict_modes_ok(const char *path, const struct stat *fst,
 		else
 			*slash = '\0';
 		if (stat(real, &st) < 0) {
-			set_err(why, whysz, "stat %s: %s", real, strerror(errno));
+			err_fmt(why, whysz, "stat %s: %m", real);
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode) || !mode_ok(&st, pw->pw_uid)) {
-			set_err(why, whysz, "bad ownership or modes for directory %s", real);
+			err_fmt(why, whysz, "bad ownership or modes for directory %s", real);
 			return -1;
 		}
 		if ((have_home && strcmp(real, home) == 0) || strcmp(real, "/") == 0)
@@ -675,7 +666,7 @@ static enum line_result check_line(const char *line, const struct sshkey *key,
 			p++;
 	}
 	if (key_from_public_line(p, &k) != 0 || k == NULL) {
-		set_err(err, errsz, "unreadable or unsupported public key");
+		err_fmt(err, errsz, "unreadable or unsupported public key");
 		goto bad;
 	}
 	if (lo->cert_authority || !key_equal_public(k, key))
@@ -701,11 +692,11 @@ static FILE *open_authkeys(const char *path, const struct passwd *pw,
 	FILE *f = open_as_user(path, pw);
 
 	if (f == NULL) {
-		set_err(why, whysz, "cannot open %s: %s", path, strerror(errno));
+		err_fmt(why, whysz, "cannot open %s: %m", path);
 		return NULL;
 	}
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_err(why, whysz, "%s is not a regular file", path);
+		err_fmt(why, whysz, "%s is not a regular file", path);
 		fclose(f);
 		return NULL;
 	}
@@ -739,24 +730,24 @@ int authkeys_find(const char *path, const struct passwd *pw, int strict_modes,
 	line = malloc(AUTHKEYS_MAX_LINE + 2);
 	if (line == NULL) {
 		fclose(f);
-		set_err(why, whysz, "out of memory");
+		err_fmt(why, whysz, "out of memory");
 		return -1;
 	}
 	while (rc == 0 && (st = read_line(f, line, AUTHKEYS_MAX_LINE + 2)) != 0) {
 		lineno++;
 		if (st == 2) {
 			if (whysz && why[0] == '\0')
-				set_err(why, whysz, "%s:%d: line too long, skipped", path, lineno);
+				err_fmt(why, whysz, "%s:%d: line too long, skipped", path, lineno);
 			continue;
 		}
 		switch (check_line(line, key, &lo, err, sizeof(err))) {
 		case LINE_BAD:
 			if (whysz && why[0] == '\0')
-				set_err(why, whysz, "%s:%d: %s, line skipped", path, lineno, err);
+				err_fmt(why, whysz, "%s:%d: %s, line skipped", path, lineno, err);
 			break;
 		case LINE_EXPIRED:
 			/* more useful than any earlier parse complaint */
-			set_err(why, whysz, "%s:%d: key expired", path, lineno);
+			err_fmt(why, whysz, "%s:%d: key expired", path, lineno);
 			break;
 		case LINE_MATCH:
 			*opts = lo.o;

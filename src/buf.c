@@ -30,7 +30,7 @@ void buf_free(buf_t *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void buf_release(buf_t *b)
+__attribute__((noinline)) void buf_release(buf_t *b)
 {
 	size_t max = b->max;
 	buf_free(b);

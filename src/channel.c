@@ -84,7 +84,7 @@ static int back_pressure(const struct chanset *cs)
 
 /* Traffic on the channel: ChannelTimeout starts over (OpenSSH counts
  * data, not requests or window adjusts). */
-static void note_activity(struct channel *ch)
+static __attribute__((noinline)) void note_activity(struct channel *ch)
 {
 	ch->last_active = ch->cs->last_active = alive_now_ms();
 }
@@ -210,7 +210,7 @@ void *chan_priv(const struct channel *ch) { return ch->priv; }
 
 void chan_set_label(struct channel *ch, const char *label)
 {
-	snprintf(ch->label, sizeof(ch->label), "%s", label);
+	str_copy(ch->label, sizeof(ch->label), label);
 }
 
 /* ChannelTimeout by kind; "session:command" falls back to "session" (the
@@ -218,8 +218,8 @@ void chan_set_label(struct channel *ch, const char *label)
 void chan_set_kind(struct channel *ch, const char *kind)
 {
 	const struct config *cfg = conn_config(ch->cs->c);
-	snprintf(ch->kind, sizeof(ch->kind), "%s", kind);
-	snprintf(ch->timeout_name, sizeof(ch->timeout_name), "%s", kind);
+	str_copy(ch->kind, sizeof(ch->kind), kind);
+	str_copy(ch->timeout_name, sizeof(ch->timeout_name), kind);
 	ch->idle_timeout = alive_channel_timeout(cfg, ch->kind);
 	char *colon = strchr(ch->timeout_name, ':');
 	if (ch->idle_timeout == 0 && colon) {
@@ -236,7 +236,7 @@ int chan_count_type(const struct chanset *cs, const struct chan_type *t)
 	return n;
 }
 
-void chan_wait(struct channel *ch, int fd, short events, int64_t due)
+__attribute__((noinline)) void chan_wait(struct channel *ch, int fd, short events, int64_t due)
 {
 	ch->wait_fd = fd;
 	ch->wait_events = events;
@@ -250,7 +250,7 @@ void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
+__attribute__((noinline)) void chan_attach_fds(struct channel *ch, int wfd, int rfd, int efd)
 {
 	ch->attached = 1;
 	ch->wfd = wfd;
@@ -291,7 +291,7 @@ int chan_send_keepalive(struct chanset *cs)
 /* ---------- output side: child fds -> client ---------- */
 
 /* Data bytes in one CHANNEL_DATA: the client's maximum packet, and ours. */
-static size_t chunk_max(const struct channel *ch)
+static __attribute__((noinline)) size_t chunk_max(const struct channel *ch)
 {
 	return ch->rmaxpkt < CHAN_MAX_PACKET ? ch->rmaxpkt : CHAN_MAX_PACKET;
 }

@@ -6,7 +6,6 @@
  * list options accumulate. Match blocks are validated when the file is read
  * and their lines kept; config_match() re-parses the matching ones over the
  * global values. */
-#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
@@ -23,6 +22,7 @@
 #include <syslog.h>
 
 #include "cipher.h"
+#include "ascii.h"
 #include "config.h"
 #include "build_opts.h"
 #include "log.h"
@@ -147,9 +147,6 @@ struct name_val {
  * kw_dump(), kw_names(), kw_conv(), kw_algs()). */
 struct keyword {
 	const char *name;
-	const char *word;                 /* line lists: the word meaning empty;
-	                                   * ignored: harmless values ("a|b", "*"
-	                                   * any); alias target */
 	int max;                          /* integers */
 	uint16_t off, count_off;          /* in struct config */
 	uint16_t flags;
@@ -157,7 +154,21 @@ struct keyword {
 	uint8_t st;                       /* enum storage */
 	uint8_t aux;                      /* by kind: enum names, conv or algs */
 	int8_t min;                       /* integers */
+	uint8_t word;                     /* enum kw_word, kw_word(): line lists:
+	                                   * the word meaning empty; ignored:
+	                                   * harmless values ("a|b", "*" any);
+	                                   * alias target */
 };
+
+/* The keywords' words, by index (a byte in the entry, not a pointer: the
+ * table is 24 bytes a keyword rather than 32). */
+enum kw_word { W_, W_none, W_any, W_no, W_yes, W_star, W_kbdint, W_pubkeyalgs };
+static const char *const kw_words[] = {
+	[W_] = "", [W_none] = "none", [W_any] = "any", [W_no] = "no", [W_yes] = "yes",
+	[W_star] = "*", [W_kbdint] = "KbdInteractiveAuthentication",
+	[W_pubkeyalgs] = "PubkeyAcceptedAlgorithms",
+};
+static const char *kw_word(const struct keyword *k) { return kw_words[k->word]; }
 
 static parse_fn kw_parse(const struct keyword *k);
 static dump_fn kw_dump(const struct keyword *k);   /* NULL: not printed by -T */
@@ -186,7 +197,7 @@ static void *xrealloc(void *p, size_t n)
 
 /* Where a line came from, for messages: "FILE:LINE" or "command line"
  * (one format for every message, instead of two per message). */
-static const char *where(const struct pctx *p, char *buf, size_t bufsz)
+static __attribute__((noinline)) const char *where(const struct pctx *p, char *buf, size_t bufsz)
 {
 	if (!p->file)
 		return "command line";
@@ -248,7 +259,7 @@ static char *join_words(char **av, int ac)
 static int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
-	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+	if (!a_digit((unsigned char)s[0]) && !(s[0] == '-' && a_digit((unsigned char)s[1])))
 		return -1;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -265,16 +276,16 @@ static int parse_time(const char *s, int *out)
 	if (!*s)
 		return -1;
 	while (*s) {
-		if (!isdigit((unsigned char)*s))
+		if (!a_digit((unsigned char)*s))
 			return -1;
 		long long v = 0;
-		while (isdigit((unsigned char)*s)) {
+		while (a_digit((unsigned char)*s)) {
 			v = v * 10 + (*s++ - '0');
 			if (v > INT_MAX)
 				return -1;
 		}
 		long long mul = 1;
-		switch (tolower((unsigned char)*s)) {
+		switch (a_lower((unsigned char)*s)) {
 		case 0: break;
 		case 's': mul = 1; s++; break;
 		case 'm': mul = 60; s++; break;
@@ -295,15 +306,17 @@ static int parse_time(const char *s, int *out)
 static int parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
-	if (!isdigit((unsigned char)*s))
+	if (!a_digit((unsigned char)*s))
 		return -1;
-	while (isdigit((unsigned char)*s)) {
+	while (a_digit((unsigned char)*s)) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return -1;
 		v = v * 10 + (uint64_t)(*s++ - '0');
 	}
 	int shift = 0;
-	switch (toupper((unsigned char)*s)) {
+	/* upper case by clearing bit 5: only k/K, m/M, g/G, t/T land on
+	 * the letters below; NUL and ' ' land on 0, and *s then refuses ' ' */
+	switch (*s & ~0x20) {
 	case 0: break;
 	case 'K': shift = 10; s++; break;
 	case 'M': shift = 20; s++; break;
@@ -325,13 +338,22 @@ static int parse_port(const char *s)
 	return (int)v;
 }
 
+/* s into buf of bufsz bytes; -1 (buf untouched) if it does not fit. */
+static int copy_in(char *buf, size_t bufsz, const char *s)
+{
+	size_t l = strlen(s) + 1;
+	if (l > bufsz)
+		return -1;
+	memcpy(buf, s, l);
+	return 0;
+}
+
 /* "host", "host:port", "[host]:port", "[host]", or a bare IPv6 address.
  * *host and *port (NULL when absent) point into buf. */
 static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host, char **port)
 {
-	if (strlen(arg) >= bufsz)
+	if (copy_in(buf, bufsz, arg) < 0)
 		return -1;
-	strcpy(buf, arg);
 	*port = NULL;
 	if (buf[0] == '[') {
 		char *close = strchr(buf, ']');
@@ -370,7 +392,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 {
 	int n = 0;
 	for (;;) {
-		while (isspace((unsigned char)*q))
+		while (a_space((unsigned char)*q))
 			q++;
 		if (!*q || *q == '#')
 			return n;
@@ -393,7 +415,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 				}
 				continue;
 			}
-			if (isspace((unsigned char)*q) || (n == 0 && *q == '='))
+			if (a_space((unsigned char)*q) || (n == 0 && *q == '='))
 				break;
 			if (*q == '"') {
 				quoted = 1;
@@ -409,7 +431,7 @@ static int split_line(const char *q, char **av, int max, const char **why)
 			goto fail;
 		}
 		if (n == 1) {          /* "Keyword = value" / "Keyword=value" */
-			while (isspace((unsigned char)*q))
+			while (a_space((unsigned char)*q))
 				q++;
 			if (*q == '=')
 				q++;
@@ -423,7 +445,7 @@ fail:
 /* The keyword of a line that did not split, for the error message. */
 static void first_word(const char *s, char *out, size_t outsz)
 {
-	while (isspace((unsigned char)*s))
+	while (a_space((unsigned char)*s))
 		s++;
 	size_t n = strcspn(s, " \t\r\n=");
 	snprintf(out, outsz, "%.*s", (int)n, s);
@@ -522,7 +544,7 @@ static int lookup_name(const struct name_val *t, const char *s, int *out)
 	return -1;
 }
 
-static const char *name_of(const struct name_val *t, int v)
+static __attribute__((noinline)) const char *name_of(const struct name_val *t, int v)
 {
 	for (; t->name; t++)
 		if (t->val == v)
@@ -746,11 +768,11 @@ static int p_line(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (ac > CFG_MAX_LIST)
 		return perr(p, p->opt, "too many values (at most %d)", CFG_MAX_LIST);
 	for (int i = 0; i < ac; i++) {
-		int special = strcasecmp(av[i], k->word) == 0 || strcasecmp(av[i], "none") == 0;
+		int special = strcasecmp(av[i], kw_word(k)) == 0 || strcasecmp(av[i], "none") == 0;
 		if (special && ac > 1)
 			return perr(p, p->opt, "'%s' must stand alone", av[i]);
 	}
-	if (!(ac == 1 && strcasecmp(av[0], k->word) == 0)) {
+	if (!(ac == 1 && strcasecmp(av[0], kw_word(k)) == 0)) {
 		for (int i = 0; i < ac; i++) {
 			if (convert(p, k, av[i], &vals[n]) < 0) {
 				free_words(vals, n);
@@ -810,9 +832,8 @@ static int split_commas(char *buf, char **out, int max)
 static int any_name_matches(const char *list, const char *pattern)
 {
 	char buf[1024], *names[MAX_ALGS];
-	if (strlen(list) >= sizeof buf)
+	if (copy_in(buf, sizeof buf, list) < 0)
 		return 0;
-	strcpy(buf, list);
 	int n = buf[0] ? split_commas(buf, names, MAX_ALGS) : 0;
 	for (int i = 0; i < n; i++)
 		if (match_pattern(names[i], pattern))
@@ -844,18 +865,13 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 	char mode = (val[0] == '+' || val[0] == '-' || val[0] == '^') ? val[0] : 0;
 	const char *list = mode ? val + 1 : val;
 
-	snprintf(bad, badsz, "%s", val);
+	str_copy(bad, badsz, val);
 	ignored[0] = 0;
 	*why = "bad algorithm list";
-	if (strlen(a->dflt) + strlen(a->optin) + 2 > sizeof supbuf ||
-	    strlen(list) >= sizeof valbuf)
+	if ((size_t)snprintf(supbuf, sizeof supbuf, "%s%s%s", a->dflt, a->optin[0] ? "," : "",
+			     a->optin) >= sizeof supbuf ||
+	    copy_in(valbuf, sizeof valbuf, list) < 0)
 		return NULL;
-	strcpy(supbuf, a->dflt);
-	if (a->optin[0]) {
-		strcat(supbuf, ",");
-		strcat(supbuf, a->optin);
-	}
-	strcpy(valbuf, list);
 	int n_sup = split_commas(supbuf, sup, MAX_ALGS);
 	int n_want = split_commas(valbuf, want, MAX_ALGS);
 	if (n_sup < 0 || n_want < 0)
@@ -877,7 +893,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 			continue;
 		if (!any_name_matches(a->known, want[w])) {
 			*why = "unsupported algorithm";
-			snprintf(bad, badsz, "%s", want[w]);
+			str_copy(bad, badsz, want[w]);
 			return NULL;
 		}
 		if (mode != '-')
@@ -895,7 +911,7 @@ static char *algs_resolve(const char *val, const struct alg_names *a, const char
 	}
 	if (n_order == 0) {
 		*why = ignored[0] ? "no algorithm wombat implements in" : "no algorithms left in";
-		snprintf(bad, badsz, "%s", val);
+		str_copy(bad, badsz, val);
 		return NULL;
 	}
 	char *out = xrealloc(NULL, strlen(a->dflt) + strlen(a->optin) + 2), *o = out;
@@ -930,9 +946,9 @@ static int p_algs(struct pctx *p, const struct keyword *k, char **av, int ac)
 static int p_ignored(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	(void)ac;              /* at least one: handle_words */
-	if (strcmp(k->word, "*") == 0)
+	if (k->word == W_star)
 		return 0;
-	const char *w = k->word;
+	const char *w = kw_word(k);
 	while (*w) {
 		size_t l = strcspn(w, "|");
 		if (strlen(av[0]) == l && strncasecmp(av[0], w, l) == 0)
@@ -1001,9 +1017,8 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 		full = start;
 	} else {
 		char *parts[3];
-		ok = strlen(av[0]) < sizeof buf;
+		ok = copy_in(buf, sizeof buf, av[0]) == 0;
 		if (ok) {
-			strcpy(buf, av[0]);
 			parts[0] = buf;
 			parts[1] = strchr(buf, ':');
 			*parts[1]++ = 0;
@@ -1027,7 +1042,7 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 }
 
 /* PerSourcePenalties: OpenSSH 9.8's defaults, on. */
-static void penalty_defaults(struct penalty_cfg *pc)
+static __attribute__((noinline)) void penalty_defaults(struct penalty_cfg *pc)
 {
 	pc->enabled = 1;
 	pc->crash = 90;
@@ -1046,7 +1061,8 @@ static const struct name_val overflow_names[] = {
 /* One "keyword:value" of PerSourcePenalties into pc. */
 static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 {
-	static const struct { const char *name; size_t off; char kind; } kws[] = {
+	/* the names in the entries (17 bytes each, no pointers) */
+	static const struct { char name[15]; unsigned char off; char kind; } kws[] = {
 		{ "crash", offsetof(struct penalty_cfg, crash), 't' },
 		{ "authfail", offsetof(struct penalty_cfg, authfail), 't' },
 		{ "noauth", offsetof(struct penalty_cfg, noauth), 't' },
@@ -1113,9 +1129,8 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 	char buf[32];
 	if (one_arg(p, ac) < 0)
 		return -1;
-	int ok = strlen(av[0]) < sizeof buf;
+	int ok = copy_in(buf, sizeof buf, av[0]) == 0;
 	if (ok) {
-		strcpy(buf, av[0]);
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon++ = 0;
@@ -1277,7 +1292,7 @@ static int conv_absolute(const char *arg, char **out, const char **why)
 static void dump_kw(FILE *out, const char *name)
 {
 	for (; *name; name++)
-		fputc(tolower((unsigned char)*name), out);
+		fputc(a_lower((unsigned char)*name), out);
 }
 
 /* One argument, quoted if it would not read back as one word. */
@@ -1285,7 +1300,7 @@ static void dump_arg(FILE *out, const char *s)
 {
 	int plain = *s && *s != '#';
 	for (const char *q = s; *q && plain; q++)
-		if (isspace((unsigned char)*q) || *q == '"' || *q == '\\')
+		if (a_space((unsigned char)*q) || *q == '"' || *q == '\\')
 			plain = 0;
 	if (plain) {
 		fputs(s, out);
@@ -1360,7 +1375,7 @@ static void d_line(const struct config *c, const struct keyword *k, FILE *out)
 	int n = *CCOUNT(c, k);
 	dump_kw(out, k->name);
 	if (n == 0)
-		fprintf(out, " %s", k->word);
+		fprintf(out, " %s", kw_word(k));
 	for (int i = 0; i < n; i++) {
 		fputc(' ', out);
 		dump_arg(out, v[i]);
@@ -1563,10 +1578,10 @@ _Static_assert(sizeof(struct config) <= UINT16_MAX, "struct config too large for
 #define ENUM(n, f, t, fl) { .name = n, .kind = K_ENUM, .st = ST_INT, .off = OFF(f), .flags = fl, .aux = NT_##t }
 #define PATH(n, f, cv, fl) { .name = n, .kind = K_PATH, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = CV_##cv }
 #define ACC(n, f, cv, fl) { .name = n, .kind = K_ACC, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .aux = CV_##cv }
-#define LINE(n, f, empty, cv, fl) { .name = n, .kind = K_LINE, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = empty, .aux = CV_##cv }
+#define LINE(n, f, empty, cv, fl) { .name = n, .kind = K_LINE, .st = ST_LIST, .off = OFF(f), .count_off = OFF(n_##f), .flags = fl, .word = W_##empty, .aux = CV_##cv }
 #define ALGS(n, f, set, fl) { .name = n, .kind = K_ALGS, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = AL_##set }
-#define IGNORED(n, harmless, fl) { .name = n, .kind = K_IGNORED, .flags = fl, .word = harmless }
-#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = target }
+#define IGNORED(n, harmless, fl) { .name = n, .kind = K_IGNORED, .flags = fl, .word = W_##harmless }
+#define ALIAS(n, target) { .name = n, .flags = KW_ALIAS, .word = W_##target }
 
 static const struct keyword keywords[] = {
 	{ .name = "Port", .kind = K_PORTS, .st = ST_PORTS,
@@ -1587,8 +1602,8 @@ static const struct keyword keywords[] = {
 	FLAG("PasswordAuthentication", password_authentication, M),
 	FLAG("PermitEmptyPasswords", permit_empty_passwords, M),
 	FLAG("KbdInteractiveAuthentication", kbd_interactive_authentication, M),
-	ALIAS("ChallengeResponseAuthentication", "KbdInteractiveAuthentication"),
-	LINE("AuthorizedKeysFile", authorized_keys_files, "none", NULL, M),
+	ALIAS("ChallengeResponseAuthentication", kbdint),
+	LINE("AuthorizedKeysFile", authorized_keys_files, none, NULL, M),
 	FLAG("StrictModes", strict_modes, 0),
 	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
 	TIME("LoginGraceTime", login_grace_time, 0),
@@ -1604,7 +1619,7 @@ static const struct keyword keywords[] = {
 	ALGS("KexAlgorithms", kex_algorithms, kex_names, 0),
 	ALGS("HostKeyAlgorithms", host_key_algorithms, hostkey_names, 0),
 	ALGS("PubkeyAcceptedAlgorithms", pubkey_accepted_algorithms, userkey_names, M),
-	ALIAS("PubkeyAcceptedKeyTypes", "PubkeyAcceptedAlgorithms"),
+	ALIAS("PubkeyAcceptedKeyTypes", pubkeyalgs),
 	ALGS("CASignatureAlgorithms", ca_signature_algorithms, hostkey_names, 0),
 	PATH("ModuliFile", moduli_file, NULL, 0),
 	{ .name = "Compression", .kind = K_COMPRESSION, .st = ST_INT,
@@ -1623,12 +1638,12 @@ static const struct keyword keywords[] = {
 	TIME("ClientAliveInterval", client_alive_interval, M),
 	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
-	LINE("ChannelTimeout", channel_timeout, "none", conv_chantimeout, M),
+	LINE("ChannelTimeout", channel_timeout, none, conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
 	{ .name = "AllowTcpForwarding", .kind = K_FORWARDING, .st = ST_INT,
 	  .off = OFF(allow_tcp_forwarding), .flags = M, .aux = NT_tcpfwd_names },
-	LINE("PermitOpen", permit_open, "any", conv_permitopen, M),
-	LINE("PermitListen", permit_listen, "any", conv_permitlisten, M),
+	LINE("PermitOpen", permit_open, any, conv_permitopen, M),
+	LINE("PermitListen", permit_listen, any, conv_permitlisten, M),
 	ENUM("GatewayPorts", gateway_ports, gateway_names, M),
 	FLAG("AllowAgentForwarding", allow_agent_forwarding, M),
 	{ .name = "AllowStreamLocalForwarding", .kind = K_FORWARDING, .st = ST_INT,
@@ -1655,27 +1670,27 @@ static const struct keyword keywords[] = {
 	{ .name = "Include", .flags = KW_INCLUDE | M },
 	{ .name = "Match", .flags = KW_MATCHKW | M },
 	/* OpenSSH keywords without an effect in wombat */
-	IGNORED("HostbasedAuthentication", "no", M),
-	IGNORED("IgnoreRhosts", "yes", M),
-	IGNORED("IgnoreUserKnownHosts", "*", M),
-	IGNORED("GSSAPIAuthentication", "no", M),
-	IGNORED("GSSAPICleanupCredentials", "*", 0),
-	IGNORED("KerberosAuthentication", "no", M),
-	IGNORED("PermitTunnel", "no", M),
-	IGNORED("X11DisplayOffset", "*", M),
-	IGNORED("X11UseLocalhost", "*", M),
-	IGNORED("PermitUserRC", "no", M),
-	IGNORED("DebianBanner", "*", 0),
-	IGNORED("UsePrivilegeSeparation", "*", 0),
-	IGNORED("Protocol", "*", 0),
-	IGNORED("VersionAddendum", "none", 0),
-	IGNORED("AuthorizedKeysCommandUser", "*", M),
-	IGNORED("AuthenticationMethods", "any", M | KW_REJECT),
-	IGNORED("ChrootDirectory", "none", M | KW_REJECT),
-	IGNORED("AuthorizedKeysCommand", "none", M | KW_REJECT),
-	IGNORED("AuthorizedPrincipalsFile", "none", M | KW_REJECT),
-	IGNORED("TrustedUserCAKeys", "none", KW_REJECT),
-	IGNORED("RevokedKeys", "none", KW_REJECT),
+	IGNORED("HostbasedAuthentication", no, M),
+	IGNORED("IgnoreRhosts", yes, M),
+	IGNORED("IgnoreUserKnownHosts", star, M),
+	IGNORED("GSSAPIAuthentication", no, M),
+	IGNORED("GSSAPICleanupCredentials", star, 0),
+	IGNORED("KerberosAuthentication", no, M),
+	IGNORED("PermitTunnel", no, M),
+	IGNORED("X11DisplayOffset", star, M),
+	IGNORED("X11UseLocalhost", star, M),
+	IGNORED("PermitUserRC", no, M),
+	IGNORED("DebianBanner", star, 0),
+	IGNORED("UsePrivilegeSeparation", star, 0),
+	IGNORED("Protocol", star, 0),
+	IGNORED("VersionAddendum", none, 0),
+	IGNORED("AuthorizedKeysCommandUser", star, M),
+	IGNORED("AuthenticationMethods", any, M | KW_REJECT),
+	IGNORED("ChrootDirectory", none, M | KW_REJECT),
+	IGNORED("AuthorizedKeysCommand", none, M | KW_REJECT),
+	IGNORED("AuthorizedPrincipalsFile", none, M | KW_REJECT),
+	IGNORED("TrustedUserCAKeys", none, KW_REJECT),
+	IGNORED("RevokedKeys", none, KW_REJECT),
 	{ .name = NULL },
 };
 
@@ -1692,7 +1707,7 @@ static const struct keyword *kw_lookup(const char *name)
 	for (const struct keyword *k = keywords; k->name; k++) {
 		if (strcasecmp(k->name, name) == 0) {
 			if (k->flags & KW_ALIAS)
-				return kw_lookup(k->word);
+				return kw_lookup(kw_word(k));
 			return k;
 		}
 	}
@@ -1750,14 +1765,14 @@ static int port_list_valid(const char *list, char *bad, size_t badsz)
 		if (len >= badsz)
 			return -1;              /* not checked whole: refuse */
 		const char *e = bad;
-		while (isspace((unsigned char)*e))
+		while (a_space((unsigned char)*e))
 			e++;
 		if (*e == '!')
 			e++;
-		while (isspace((unsigned char)*e))
+		while (a_space((unsigned char)*e))
 			e++;
 		size_t n = strlen(e);
-		while (n && isspace((unsigned char)e[n - 1]))
+		while (n && a_space((unsigned char)e[n - 1]))
 			n--;
 		if (n == 0 || strspn(e, "0123456789*?") < n)
 			return -1;
@@ -1840,7 +1855,7 @@ static int parse_file(struct pctx *p, const char *path, int block);
 
 static int has_glob_chars(const char *s)
 {
-	return strpbrk(s, "*?[") != NULL;
+	return s[strcspn(s, "*?[")] != 0;
 }
 
 /* Include: each argument is a glob, relative to the including file's
@@ -1855,7 +1870,7 @@ static int do_include(struct pctx *p, char **av, int ac, int block)
 		char path[4096];
 		const char *slash = strrchr(p->file, '/');
 		if (av[i][0] == '/' || !slash)
-			snprintf(path, sizeof path, "%s", av[i]);
+			str_copy(path, sizeof path, av[i]);
 		else
 			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - p->file),
 				 p->file, av[i]);
@@ -1947,8 +1962,8 @@ static int parse_file(struct pctx *p, const char *path, int block)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (p->file)
-			return perr(p, "Include", "cannot open %s: %s", path, strerror(errno));
-		snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+			return perr(p, "Include", "cannot open %s: %m", path);
+		snprintf(p->err, p->errsz, "%s: %m", path);
 		return -1;
 	}
 	return parse_stream(p, f, path, block);
@@ -1981,9 +1996,9 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 	}
 	if (rc == 0 && ferror(f)) {
 		if (p->file)
-			rc = perr(p, "Include", "cannot read %s: %s", path, strerror(errno));
+			rc = perr(p, "Include", "cannot read %s: %m", path);
 		else {
-			snprintf(p->err, p->errsz, "%s: %s", path, strerror(errno));
+			snprintf(p->err, p->errsz, "%s: %m", path);
 			rc = -1;
 		}
 	}
@@ -1994,55 +2009,50 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 
 /* ------------------------------------------------------------ public API */
 
+/* The int settings whose default is not 0, as (field, value) pairs: a
+ * table of 4-byte entries rather than a 10-byte store apiece. */
+#define INT_DEFAULTS(X) \
+	X(ports[0], 22) X(n_ports, 1) X(rekey_seconds, DEFAULT_REKEY_SECONDS) \
+	X(address_family, AF_UNSPEC) X(max_startups, 10) X(max_startups_rate, 30) \
+	X(max_startups_full, 100) X(penalties.netblock4, 32) X(penalties.netblock6, 128) \
+	X(log_level, LOG_L_INFO) X(syslog_facility, LOG_AUTH) \
+	X(permit_root_login, PERMIT_ROOT_PROHIBIT_PASSWORD) X(pubkey_authentication, 1) \
+	X(password_authentication, 1) X(kbd_interactive_authentication, 1) \
+	X(n_authorized_keys_files, 2) X(strict_modes, 1) X(max_auth_tries, 6) \
+	X(login_grace_time, 120) X(compression, HAVE_ZLIB) X(max_sessions, 10) \
+	X(permit_tty, 1) X(print_motd, 1) X(print_last_log, 1) \
+	X(client_alive_count_max, 3) X(tcp_keep_alive, 1) \
+	X(allow_tcp_forwarding, HAVE_FORWARDING) X(allow_agent_forwarding, 1) \
+	X(allow_streamlocal_forwarding, HAVE_FORWARDING) X(streamlocal_bind_mask, 0177) \
+	X(forward_connect_timeout, 15) X(session_kill_mode, KILL_PROCESS) \
+	X(session_kill_signal, SIGTERM) X(session_kill_timeout, 5)
+#define INT_DEFAULT_ENTRY(f, v) { offsetof(struct config, f), v },
+#define INT_DEFAULT_CHECK(f, v) \
+	_Static_assert(sizeof(((struct config *)0)->f) == sizeof(int) && \
+		       (v) >= SHRT_MIN && (v) <= SHRT_MAX && \
+		       offsetof(struct config, f) <= USHRT_MAX, "int_defaults: " #f);
+INT_DEFAULTS(INT_DEFAULT_CHECK)
+
 void config_defaults(struct config *c)
 {
+	static const struct { unsigned short off; short val; } ints[] = {
+		INT_DEFAULTS(INT_DEFAULT_ENTRY)
+	};
 	memset(c, 0, sizeof *c);
-	c->ports[0] = 22;
-	c->n_ports = 1;
-	c->rekey_seconds = DEFAULT_REKEY_SECONDS;
-	c->address_family = AF_UNSPEC;
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		*(int *)(void *)((char *)c + ints[i].off) = ints[i].val;
+	penalty_defaults(&c->penalties);
+	c->channel_window = (int)CFG_CHANNEL_WINDOW_DEFAULT;
 	c->pid_file = xstrdup(DEFAULT_PID_FILE);
 	c->moduli_file = xstrdup(DEFAULT_MODULI_FILE);
-	c->max_startups = 10;
-	c->max_startups_rate = 30;
-	c->max_startups_full = 100;
-	penalty_defaults(&c->penalties);
-	c->penalties.netblock4 = 32;
-	c->penalties.netblock6 = 128;
-	c->log_level = LOG_L_INFO;
-	c->syslog_facility = LOG_AUTH;
-	c->permit_root_login = PERMIT_ROOT_PROHIBIT_PASSWORD;
-	c->pubkey_authentication = 1;
-	c->password_authentication = 1;
-	c->kbd_interactive_authentication = 1;
 	c->authorized_keys_files[0] = xstrdup(".ssh/authorized_keys");
 	c->authorized_keys_files[1] = xstrdup(".ssh/authorized_keys2");
-	c->n_authorized_keys_files = 2;
-	c->strict_modes = 1;
-	c->max_auth_tries = 6;
-	c->login_grace_time = 120;
 	c->ciphers = xstrdup(CIPHERS_DEFAULT);
 	c->macs = xstrdup(MACS_DEFAULT);
 	c->kex_algorithms = xstrdup(KEX_SUPPORTED);
 	c->host_key_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->pubkey_accepted_algorithms = xstrdup(KEYALGS_SUPPORTED);
 	c->ca_signature_algorithms = xstrdup(KEYALGS_SUPPORTED);
-	c->compression = HAVE_ZLIB;
-	c->max_sessions = 10;
-	c->channel_window = (int)CFG_CHANNEL_WINDOW_DEFAULT;
-	c->permit_tty = 1;
-	c->print_motd = 1;
-	c->print_last_log = 1;
-	c->client_alive_count_max = 3;
-	c->tcp_keep_alive = 1;
-	c->allow_tcp_forwarding = HAVE_FORWARDING;
-	c->allow_agent_forwarding = 1;
-	c->allow_streamlocal_forwarding = HAVE_FORWARDING;
-	c->streamlocal_bind_mask = 0177;
-	c->forward_connect_timeout = 15;
-	c->session_kill_mode = KILL_PROCESS;
-	c->session_kill_signal = SIGTERM;
-	c->session_kill_timeout = 5;
 }
 
 void config_free(struct config *c)
@@ -2062,7 +2072,7 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-static char *dup_or_null(const char *s)
+static __attribute__((noinline)) char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
@@ -2170,7 +2180,7 @@ int config_load_text(struct config *c, const char *name, const char *text, size_
 	struct config scratch;
 	FILE *f = fmemopen((void *)text, len, "r");
 	if (!f) {
-		snprintf(err, errsz, "%s: %s", name, strerror(errno));
+		snprintf(err, errsz, "%s: %m", name);
 		return -1;
 	}
 	config_defaults(&scratch);

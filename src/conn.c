@@ -1,6 +1,7 @@
 /* conn: one connection's life — version exchange, the poll loop, message
  * dispatch, timers, and the logged reason it ended. */
 #include "conn.h"
+#include "match.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -95,7 +96,7 @@ void conn_set_auth_notify(int fd)
 
 /* ---- services for the channel layer ---------------------------------- */
 
-buf_t *conn_pkt_start(struct conn *c, uint8_t msg)
+__attribute__((noinline)) buf_t *conn_pkt_start(struct conn *c, uint8_t msg)
 {
 	buf_reset(&c->obuf);
 	buf_put_u8(&c->obuf, msg);
@@ -193,7 +194,7 @@ int conn_local_port(const struct conn *c) { return c->local_port; }
 static void set_cause(struct conn *c, const char *cause)
 {
 	if (!c->cause[0])
-		snprintf(c->cause, sizeof(c->cause), "%s", cause);
+		str_copy(c->cause, sizeof(c->cause), cause);
 	if (!c->closing)
 		c->closing_since = alive_now_ms();
 	c->closing = 1;
@@ -219,11 +220,8 @@ void conn_disconnect(struct conn *c, uint32_t reason, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	note_end_kind(c, reason);
-	if (c->closing) {
-		set_cause(c, why);
-		return;
-	}
-	if (c->version_done && !c->pkt.eof) {
+	/* once closing, nothing more is sent */
+	if (!c->closing && c->version_done && !c->pkt.eof) {
 		buf_t b;
 		buf_init(&b, 300, 1024);
 		buf_put_u8(&b, SSH_MSG_DISCONNECT);
@@ -253,7 +251,7 @@ static void on_sigchld(int sig)
 static void setup_signals(void)
 {
 	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		fatal("pipe: %s", strerror(errno));
+		fatal("pipe: %m");
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigchld;
@@ -322,7 +320,7 @@ static int read_version(struct conn *c)
 				shown, c->peer_addr, c->peer_port);
 		return -1;
 	}
-	snprintf(c->kex.v_c, sizeof(c->kex.v_c), "%s", line);
+	str_copy(c->kex.v_c, sizeof(c->kex.v_c), line);
 	c->version_done = 1;
 	debug("client version: %s", line);
 	if (c->preauth_child && conn_test_after_version)
@@ -625,19 +623,6 @@ static int next_timeout_ms(const struct conn *c)
 /* ---- the loop ----------------------------------------------------------- */
 
 /* Numeric address and port of a socket address; "UNKNOWN" otherwise. */
-static void sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz,
-			  int *port)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, addr, (socklen_t)asz);
-		*port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s->sin6_addr, addr, (socklen_t)asz);
-		*port = ntohs(s->sin6_port);
-	}
-}
 
 static void fill_addresses(struct conn *c, int fd)
 {
@@ -646,10 +631,10 @@ static void fill_addresses(struct conn *c, int fd)
 	strcpy(c->peer_addr, "UNKNOWN");
 	strcpy(c->local_addr, "UNKNOWN");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr), &c->peer_port);
+		c->peer_port = sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr));
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sockaddr_text(&ss, c->local_addr, sizeof(c->local_addr), &c->local_port);
+		c->local_port = sockaddr_text(&ss, c->local_addr, sizeof(c->local_addr));
 }
 
 /* During the handshake the client writes several small packets in a row
@@ -766,7 +751,7 @@ static void check_output_bounds(struct conn *c)
 		snprintf(why, sizeof(why), "; %zu bytes left unsent: client did not read for %d s",
 			 queued, CONN_CLOSE_LINGER_MS / 1000);
 		size_t used = strlen(c->cause);
-		snprintf(c->cause + used, sizeof(c->cause) - used, "%s", why);
+		str_copy(c->cause + used, sizeof(c->cause) - used, why);
 		c->ended = 1;
 	}
 }
@@ -1063,7 +1048,7 @@ static struct conn *conn_new(int in_fd, int out_fd, const struct config *cfg,
 	    buf_init(&c->held, 0, 64u * 1024 * 1024) < 0)
 		fatal("out of memory");
 	auth_init(&c->auth);
-	snprintf(c->kex.v_s, sizeof(c->kex.v_s), "%s", VERSION_STRING);
+	str_copy(c->kex.v_s, sizeof(c->kex.v_s), VERSION_STRING);
 	return c;
 }
 
@@ -1264,10 +1249,10 @@ static int run_separated(struct conn *c, struct sshkey **hostkeys, int n_hostkey
 {
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		fatal("socketpair: %s", strerror(errno));
+		fatal("socketpair: %m");
 	pid_t pid = fork();
 	if (pid < 0)
-		fatal("fork: %s", strerror(errno));
+		fatal("fork: %m");
 	if (pid == 0) {
 		close(sp[0]);
 		preauth_child(c, sp[1], hostkeys, n_hostkeys);

@@ -31,16 +31,6 @@ struct db_flags {
 	int tail;                    /* index of the first arg after --wombat, or 0 */
 };
 
-static int set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int dropbear_invoked(const char *argv0)
 {
@@ -66,7 +56,7 @@ static int check_number(char flag, const char *v, char *err, size_t errsz)
 {
 	size_t n = strlen(v);
 	if (n == 0 || n > 7 || strspn(v, "0123456789") != n)
-		return set_err(err, errsz, "-%c %s: expected a number", flag, v);
+		return err_fmt(err, errsz, "-%c %s: expected a number", flag, v);
 	return 0;
 }
 
@@ -78,9 +68,9 @@ static int check_listen(const char *v, char *err, size_t errsz)
 	size_t n = strlen(port);
 	long p = n && n <= 5 && strspn(port, "0123456789") == n ? strtol(port, NULL, 10) : 0;
 	if (p < 1 || p > 65535)
-		return set_err(err, errsz, "-p %s: bad port (expected [address:]port)", v);
+		return err_fmt(err, errsz, "-p %s: bad port (expected [address:]port)", v);
 	if (port != v && port - 1 == v)
-		return set_err(err, errsz, "-p %s: empty address", v);
+		return err_fmt(err, errsz, "-p %s: empty address", v);
 	return 0;
 }
 
@@ -89,13 +79,13 @@ static int refuse(char flag, char *err, size_t errsz)
 {
 	switch (flag) {
 	case 'e':
-		return set_err(err, errsz, "-e (pass the server's environment on to sessions) "
+		return err_fmt(err, errsz, "-e (pass the server's environment on to sessions) "
 			       "is not supported: wombat gives sessions a clean environment");
 	case 't':
-		return set_err(err, errsz, "-t (password and public key both required) is not "
+		return err_fmt(err, errsz, "-t (password and public key both required) is not "
 			       "supported: wombat has no AuthenticationMethods");
 	default:
-		return set_err(err, errsz, "unknown option -%c (see dropbear -h)", flag);
+		return err_fmt(err, errsz, "unknown option -%c (see dropbear -h)", flag);
 	}
 }
 
@@ -105,7 +95,7 @@ static int take_window(struct db_flags *f, const char *v, char *err, size_t errs
 {
 	size_t n = strlen(v);
 	if (n == 0 || n > 10 || strspn(v, "0123456789") != n || strtoull(v, NULL, 10) == 0)
-		return set_err(err, errsz, "-W %s: expected a window size in bytes", v);
+		return err_fmt(err, errsz, "-W %s: expected a window size in bytes", v);
 	f->window = strtoull(v, NULL, 10);
 	return 0;
 }
@@ -120,12 +110,12 @@ static int take_value(struct db_flags *f, char flag, const char *v, char *err, s
 	case 'P': f->pid_file = v; return 0;
 	case 'r':
 		if (f->n_keys >= CFG_MAX_LIST)
-			return set_err(err, errsz, "-r: too many host keys");
+			return err_fmt(err, errsz, "-r: too many host keys");
 		f->keys[f->n_keys++] = v;
 		return 0;
 	case 'p':
 		if (f->n_ports >= DROPBEAR_MAX_PORTS)
-			return set_err(err, errsz, "-p: at most %d may be given", DROPBEAR_MAX_PORTS);
+			return err_fmt(err, errsz, "-p: at most %d may be given", DROPBEAR_MAX_PORTS);
 		f->ports[f->n_ports++] = v;
 		return check_listen(v, err, errsz);
 	case 'K': f->keepalive = v; return check_number(flag, v, err, errsz);
@@ -177,12 +167,12 @@ static int parse_flags(int argc, char **argv, struct db_flags *f, char *err, siz
 			return 0;
 		}
 		if (a[0] != '-' || !a[1])
-			return set_err(err, errsz, "unexpected argument \"%s\"", a);
+			return err_fmt(err, errsz, "unexpected argument \"%s\"", a);
 		for (int j = 1; a[j]; j++) {
 			if (strchr("bcGPrpKITW", a[j])) {
 				const char *v = a[j + 1] ? a + j + 1 : (i + 1 < argc ? argv[++i] : NULL);
 				if (!v)
-					return set_err(err, errsz, "-%c needs a value", a[j]);
+					return err_fmt(err, errsz, "-%c needs a value", a[j]);
 				if (take_value(f, a[j], v, err, errsz) < 0)
 					return -1;
 				break;
@@ -301,13 +291,13 @@ static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 	if (f->window)
 		rc |= push_window(c, f->window);
 	/* -K: a keepalive every N s, the connection closed after 3 unanswered */
-	if (f->keepalive && atoi(f->keepalive) > 0) {
+	if (f->keepalive && (int)strtol(f->keepalive, NULL, 10) > 0) {
 		rc |= push_opt(c, "ClientAliveInterval", f->keepalive);
 		rc |= push_opt(c, "ClientAliveCountMax", "3");
 	}
 	/* -I: no traffic for N s ends the connection: channels idle for N s
 	 * are closed, and a connection without channels for N s */
-	if (f->idle && atoi(f->idle) > 0) {
+	if (f->idle && (int)strtol(f->idle, NULL, 10) > 0) {
 		char ct[32];
 		snprintf(ct, sizeof(ct), "global=%s", f->idle);
 		rc |= push_opt(c, "ChannelTimeout", ct);
@@ -316,7 +306,7 @@ static int push_session(struct dropbear_cmd *c, const struct db_flags *f)
 	return rc;
 }
 
-static int add_create(struct dropbear_cmd *c, const char *path)
+static __attribute__((noinline)) int add_create(struct dropbear_cmd *c, const char *path)
 {
 	if (c->n_create >= CFG_MAX_LIST || !(c->create[c->n_create] = strdup(path)))
 		return -1;
@@ -384,7 +374,7 @@ int dropbear_translate(int argc, char **argv, struct dropbear_cmd *out, char *er
 		return rc;
 	if (build(out, &f, argc, argv) < 0) {
 		dropbear_cmd_free(out);
-		return set_err(err, errsz, "command line too long");
+		return err_fmt(err, errsz, "command line too long");
 	}
 	return 0;
 }
@@ -411,12 +401,12 @@ static void create_key(const char *path)
 	}
 	/* the directory, as dropbear's -R makes it */
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s", path);
+	str_copy(dir, sizeof(dir), path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			error("cannot create %s: %s", dir, strerror(errno));
+			error("cannot create %s: %m", dir);
 	}
 	enum key_type t = type_from_path(path);
 	if (key_kind_left_out(t)) {

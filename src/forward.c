@@ -24,6 +24,7 @@
 #include "channel.h"
 #include "config.h"
 #include "conn.h"
+#include "match.h"
 #include "log.h"
 
 #define FWD_HOST_MAX 256
@@ -50,7 +51,7 @@ static int split_rule(const char *rule, char *host, size_t hsz, char *port, size
 		colon = strrchr(rule, ':');
 		if (!colon) {
 			host[0] = '\0';
-			snprintf(port, psz, "%s", rule);
+			str_copy(port, psz, rule);
 			return 0;
 		}
 		hl = (size_t)(colon - rule);
@@ -59,7 +60,7 @@ static int split_rule(const char *rule, char *host, size_t hsz, char *port, size
 		memcpy(host, rule, hl);
 		host[hl] = '\0';
 	}
-	snprintf(port, psz, "%s", colon + 1);
+	str_copy(port, psz, colon + 1);
 	return 0;
 }
 
@@ -206,7 +207,7 @@ static void restore_ids(struct saved_ids *sv)
 	if (!sv->switched)
 		return;
 	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups((size_t)sv->ngroups, sv->groups) < 0)
-		fatal("cannot return to root after acting as the user: %s", strerror(errno));
+		fatal("cannot return to root after acting as the user: %m");
 	sv->switched = 0;
 }
 
@@ -271,20 +272,6 @@ static socklen_t numeric_sockaddr(const char *addr, int port, struct sockaddr_st
 
 /* The numeric address of an IPv4 or IPv6 socket address into addr (left
  * as it was for another family); its port, 0 for another family. */
-static int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)asz);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)asz);
-	else
-		return 0;
-	return ntohs(s4->sin_port);   /* sin6_port is at the same place */
-}
-_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
-	       "the port of either family is read at one offset");
 
 /* =================================================== reading requests */
 
@@ -651,7 +638,7 @@ static enum chan_open_rc tcpip_open(struct channel *ch, rd_t *r)
 		chan_refuse(ch, SSH_OPEN_RESOURCE_SHORTAGE, "resource shortage");
 		return CHAN_OPEN_REFUSED;
 	}
-	snprintf(d->host, sizeof(d->host), "%s", host);
+	str_copy(d->host, sizeof(d->host), host);
 	d->port = (int)port;
 	d->sock = d->res_fd = -1;
 	d->res_pid = -1;
@@ -854,7 +841,7 @@ static int listen_addresses(int gateway_ports, const char *host, const char *out
 	struct sockaddr_storage tmp;
 	if (!numeric_sockaddr(host, 0, &tmp))
 		return -1;
-	snprintf(given, sizeof(given), "%s", host);
+	str_copy(given, sizeof(given), host);
 	out[0] = given;
 	*n = 1;
 	return 0;
@@ -1008,7 +995,7 @@ static int req_forward(struct fwdset *fs, int want_reply, rd_t *r, int is_unix)
 	*l = tmp;
 	l->port = (int)port;
 	if ((is_unix ? unix_listener_bind(fs, l) : tcp_listener_bind(l, addrs, n)) < 0) {
-		logit("%s for %s failed: %s", what, user_name(fs->c), strerror(errno));
+		logit("%s for %s failed: %m", what, user_name(fs->c));
 		free(l);
 		goto fail;
 	}

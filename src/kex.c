@@ -64,7 +64,7 @@ static struct sshkey *hostkey_for_alg(const struct kex *k, const char *alg)
 void kex_hostkey_algs(const struct kex *k, char *out, size_t outsz)
 {
 	char list[512];
-	snprintf(list, sizeof(list), "%s", k->cfg->host_key_algorithms);
+	str_copy(list, sizeof(list), k->cfg->host_key_algorithms);
 	out[0] = 0;
 	char *save = NULL;
 	for (char *alg = strtok_r(list, ",", &save); alg; alg = strtok_r(NULL, ",", &save)) {

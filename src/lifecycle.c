@@ -293,8 +293,8 @@ static int find_cgroup2_mount(char *mnt, size_t msz, char *root, size_t rsz)
 			continue;
 		unescape_octal(r);
 		unescape_octal(m);
-		snprintf(mnt, msz, "%s", m);
-		snprintf(root, rsz, "%s", r);
+		str_copy(mnt, msz, m);
+		str_copy(root, rsz, r);
 		found = 1;
 	}
 	fclose(f);
@@ -312,7 +312,7 @@ static int own_cgroup(char *out, size_t sz)
 		if (nl)
 			*nl = 0;
 		if (strncmp(line, "0::", 3) == 0) {
-			snprintf(out, sz, "%s", line + 3);
+			str_copy(out, sz, line + 3);
 			return 0;
 		}
 		line = nl ? nl + 1 : NULL;
@@ -330,7 +330,7 @@ static int find_base(const struct config *cfg, char *out, size_t sz, char *err, 
 				 cfg->session_cgroup_root);
 			return -1;
 		}
-		snprintf(out, sz, "%s", cfg->session_cgroup_root);
+		str_copy(out, sz, cfg->session_cgroup_root);
 		return 0;
 	}
 	if (find_cgroup2_mount(mnt, sizeof(mnt), root, sizeof(root)) < 0) {
@@ -359,7 +359,7 @@ static int base_writable(const char *base, char *err, size_t errsz)
 	char probe[PATH_MAX];
 	snprintf(probe, sizeof(probe), "%s/%sprobe-%d", base, CG_PREFIX, (int)getpid());
 	if (mkdir(probe, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errsz, "cannot create a cgroup in %s: %s", base, strerror(errno));
+		snprintf(err, errsz, "cannot create a cgroup in %s: %m", base);
 		return -1;
 	}
 	char procs[PATH_MAX + 16];
@@ -410,8 +410,8 @@ static pid_t session_dir_parse(const char *name, size_t *user_len, unsigned *cha
 	if (*p != '-' || p + 1 == last || p < name + strlen(CG_PREFIX))
 		return 0;
 	*user_len = (size_t)(p - name) - strlen(CG_PREFIX);
-	*chan = (unsigned)strtoul(last + 3, NULL, 10);
-	return (pid_t)atol(p + 1);
+	*chan = (unsigned)strtoull(last + 3, NULL, 10);   /* strtoul on LP64 */
+	return (pid_t)strtol(p + 1, NULL, 10);
 }
 
 typedef void session_dir_fn(const char *dir, const char *name, size_t user_len,
@@ -454,7 +454,7 @@ static void leftover(const char *dir, const char *name, size_t user_len, unsigne
 		      "still running", dir, cg_count(dir));
 }
 
-static void scan_leftovers(int report)
+static __attribute__((noinline)) void scan_leftovers(int report)
 {
 	each_session_dir(0, leftover, &report);
 }
@@ -514,7 +514,7 @@ void lifecycle_sweep(void)
 /* ---------- per session ---------- */
 
 /* SessionKillMode, SessionKillSignal and SessionKillTimeout as cfg has them. */
-static void policy_from_config(struct lc_session *ls, const struct config *cfg)
+static __attribute__((noinline)) void policy_from_config(struct lc_session *ls, const struct config *cfg)
 {
 	ls->mode = cfg->session_kill_mode;
 	ls->sig = cfg->session_kill_signal > 0 ? cfg->session_kill_signal : SIGTERM;
@@ -538,9 +538,9 @@ static void policy_record(const struct lc_session *ls, int ended)
 		snprintf(text, sizeof(text), "%d %d %d %d", ls->mode, ls->sig, ls->timeout,
 			 (int)ls->pgid);
 	if (setxattr(ls->dir, POLICY_XATTR, text, strlen(text), 0) < 0)
-		debug("session cgroup %s: cannot record its policy (%s); if the connection "
+		debug("session cgroup %s: cannot record its policy (%m); if the connection "
 		      "is killed, the listener applies the global SessionKillMode",
-		      ls->dir, strerror(errno));
+		      ls->dir);
 }
 
 /* A fresh directory: channel numbers are reused within a connection, and
@@ -720,7 +720,7 @@ static void reap_cgroup(struct lc_session *ls, pid_t main_pid, struct tally *t)
 	cg_wait_empty(ls->dir, FINAL_WAIT_MS);
 	t->left = cg_count(ls->dir);
 	if (rmdir(ls->dir) < 0 && errno != ENOENT)
-		error("session cgroup %s: cannot remove: %s", ls->dir, strerror(errno));
+		error("session cgroup %s: cannot remove: %m", ls->dir);
 }
 
 /* SessionKillFallback process-group: the same on the main process group. */
@@ -751,13 +751,13 @@ static void end_with_reaper(struct lc_session *ls, pid_t main_pid)
 		t.running = main_pid > 0 || (ls->pgid > 0 && kill(-ls->pgid, 0) == 0);
 	if (t.running == 0) {
 		if (ls->dir[0] && rmdir(ls->dir) < 0 && errno != ENOENT)
-			debug("session cgroup %s: %s", ls->dir, strerror(errno));
+			debug("session cgroup %s: %m", ls->dir);
 		log_end(ls, ls->sig, &t);
 		return;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		error("session end: fork: %s; SIGKILL at once", strerror(errno));
+		error("session end: fork: %m; SIGKILL at once");
 		if (ls->dir[0])
 			cg_kill(ls->dir);
 		else
@@ -858,7 +858,7 @@ static void end_orphan(const char *dir, const char *name, size_t user_len, unsig
 {
 	struct lc_session ls = { .chan = chan };
 	policy_from_config(&ls, cfg);
-	snprintf(ls.dir, sizeof(ls.dir), "%s", dir);
+	str_copy(ls.dir, sizeof(ls.dir), dir);
 	if (user_len >= sizeof(ls.user))
 		user_len = sizeof(ls.user) - 1;
 	memcpy(ls.user, name + strlen(CG_PREFIX), user_len);

@@ -59,9 +59,9 @@ void listen_set_reload(listen_reload_fn fn)
 int listen_from_systemd(int *fds, int max)
 {
 	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
-	if (!pid || !nfds || atol(pid) != (long)getpid())
+	if (!pid || !nfds || strtol(pid, NULL, 10) != (long)getpid())
 		return 0;
-	int n = atoi(nfds);
+	int n = (int)strtol(nfds, NULL, 10);
 	if (n <= 0)
 		return 0;
 	if (n > max)
@@ -102,7 +102,7 @@ static int bind_one(const char *host, int port, int *fds, int *n, int max)
 		char shown[64] = "?";
 		getnameinfo(ai->ai_addr, ai->ai_addrlen, shown, sizeof(shown), NULL, 0, NI_NUMERICHOST);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
-			error("Bind to port %d on %s failed: %s", port, shown, strerror(errno));
+			error("Bind to port %d on %s failed: %m", port, shown);
 			close(fd);
 			continue;
 		}
@@ -123,12 +123,12 @@ static void split_listen_addr(const char *spec, char *host, size_t hsz, int *por
 		size_t len = end ? (size_t)(end - spec - 1) : strlen(spec + 1);
 		snprintf(host, hsz, "%.*s", (int)len, spec + 1);
 		if (end && end[1] == ':')
-			*port = atoi(end + 2);
+			*port = (int)strtol(end + 2, NULL, 10);
 	} else if (colon && strchr(spec, ':') == colon) {
 		snprintf(host, hsz, "%.*s", (int)(colon - spec), spec);
-		*port = atoi(colon + 1);
+		*port = (int)strtol(colon + 1, NULL, 10);
 	} else {
-		snprintf(host, hsz, "%s", spec);
+		str_copy(host, hsz, spec);
 	}
 }
 
@@ -179,7 +179,7 @@ void listen_notify(const char *state)
 		return;
 	socklen_t sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
 	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sl) < 0)
-		debug("sd_notify %s: %s", state, strerror(errno));
+		debug("sd_notify %s: %m", state);
 	close(fd);
 }
 
@@ -376,7 +376,7 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 	}
 	int notify[2];
 	if (pipe2(notify, O_CLOEXEC) < 0) {
-		error("pipe: %s", strerror(errno));
+		error("pipe: %m");
 		close(fd);
 		return;
 	}
@@ -390,7 +390,7 @@ static void accept_one(int *fds, int n, int which, struct config *cfg,
 			serve_child(fd, fds, n, notify[1], cfg, hostkeys, n_hostkeys);
 		}
 		if (pid < 0)
-			error("fork: %s", strerror(errno));
+			error("fork: %m");
 	}
 	close(notify[1]);
 	if (pid > 0) {

@@ -24,7 +24,7 @@ static const char *const level_names[] = {
 void log_init(const char *ident, enum log_level lvl, int to_stderr,
 	      const char *file, int facility)
 {
-	snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	str_copy(log_ident, sizeof(log_ident), ident);
 	cur_level = lvl;
 	use_stderr = to_stderr;
 	if (file) {
@@ -42,7 +42,7 @@ enum log_level log_get_level(void) { return cur_level; }
 
 void log_set_prefix(const char *prefix)
 {
-	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");
+	str_copy(log_prefix, sizeof(log_prefix), prefix ? prefix : "");
 }
 
 int log_level_from_name(const char *name, enum log_level *out)
@@ -93,6 +93,28 @@ static int syslog_priority(enum log_level lvl)
 	case LOG_L_INFO: case LOG_L_VERBOSE: return LOG_INFO;
 	default: return LOG_DEBUG;
 	}
+}
+
+void str_copy(char *dst, size_t dstsz, const char *src)
+{
+	if (!dstsz)
+		return;
+	size_t n = strlen(src);
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+int err_fmt(char *err, size_t errsz, const char *fmt, ...)
+{
+	if (err && errsz) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -2,6 +2,8 @@
 #ifndef WOMBAT_LOG_H
 #define WOMBAT_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_L_QUIET, LOG_L_FATAL, LOG_L_ERROR, LOG_L_INFO,
 		 LOG_L_VERBOSE, LOG_L_DEBUG1, LOG_L_DEBUG2, LOG_L_DEBUG3 };
 
@@ -25,6 +27,14 @@ int log_facility_from_name(const char *name, int *out);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* An error text into err (errsz bytes; nothing when err is NULL or errsz
+ * 0): one formatter for the files that report errors in a caller's buffer.
+ * Returns -1. */
+int err_fmt(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* snprintf(dst, dstsz, "%s", src) without the formatter: src copied, cut
+ * to dstsz - 1 bytes, NUL-terminated (nothing written when dstsz is 0). */
+void str_copy(char *dst, size_t dstsz, const char *src);
 #define fatal(...)   do { log_msg(LOG_L_FATAL, __VA_ARGS__); _exit(255); } while (0)
 #define error(...)   log_msg(LOG_L_ERROR, __VA_ARGS__)
 #define logit(...)   log_msg(LOG_L_INFO, __VA_ARGS__)

@@ -146,7 +146,7 @@ static void default_hostkey_path(char *out, size_t outsz)
 static void mkdir_parents(const char *path)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s", path);
+	str_copy(dir, sizeof(dir), path);
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -280,7 +280,7 @@ static void write_pid_file(const char *path)
 	if (ok && rename(tmp, path) < 0)
 		ok = 0;
 	if (!ok) {
-		error("cannot write PidFile %s: %s", path, strerror(errno));
+		error("cannot write PidFile %s: %m", path);
 		if (fd >= 0)
 			unlink(tmp);
 	}
@@ -298,7 +298,7 @@ static void remove_pid_file(const char *path)
 	int ours = fgets(line, sizeof(line), f) && strtol(line, NULL, 10) == (long)getpid();
 	fclose(f);
 	if (ours && unlink(path) < 0)
-		error("cannot remove PidFile %s: %s", path, strerror(errno));
+		error("cannot remove PidFile %s: %m", path);
 }
 
 static void spec_error(const char *fmt, const char *arg) __attribute__((noreturn));
@@ -343,7 +343,7 @@ static void dump_config(struct config *cfg, const char *spec)
 	if (spec) {
 		char buf[512], *save = NULL;
 		struct match_conn mc = { 0 };
-		snprintf(buf, sizeof(buf), "%s", spec);
+		str_copy(buf, sizeof(buf), spec);
 		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
 			spec_item(kv, &mc);
 		struct passwd *pw = mc.user ? getpwnam(mc.user) : NULL;
@@ -355,9 +355,9 @@ static void dump_config(struct config *cfg, const char *spec)
 	}
 	config_dump(cfg, stdout);
 	/* not an option: how this wombatd was built (a comment reads back) */
-	printf("# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
+	fprintf(stdout, "# seccomp: %s\n", sandbox_has_seccomp() ? "yes" : "no (built --without-seccomp)");
 	/* the parts ./configure left out (--disable-rsa, --disable-nist, ...) */
-	printf("# left out of this build:%s\n", FEATURES_LEFT_OUT[0] ? FEATURES_LEFT_OUT : " nothing");
+	fprintf(stdout, "# left out of this build:%s\n", FEATURES_LEFT_OUT[0] ? FEATURES_LEFT_OUT : " nothing");
 }
 
 /* SessionKillMode control-group/mixed without a writable cgroup v2 is a
@@ -504,7 +504,7 @@ int main(int argc, char **argv)
 	 * foreground too, and so does its command line here. */
 	char *pid_file = cl.foreground && !db.pid_in_foreground ? NULL : pid_file_path(&cfg);
 	if (!cl.foreground && daemon(0, 0) < 0)
-		fatal("daemon: %s", strerror(errno));
+		fatal("daemon: %m");
 	if (pid_file)
 		write_pid_file(pid_file);
 	reload_cmdline = &cl;

@@ -1,8 +1,9 @@
 /* match: glob patterns, pattern lists, address lists with CIDR (see match.h). */
 #include "match.h"
+#include "ascii.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,7 +13,7 @@
 static int chr_eq(char a, char b, int nocase)
 {
 	if (nocase)
-		return tolower((unsigned char)a) == tolower((unsigned char)b);
+		return a_lower((unsigned char)a) == a_lower((unsigned char)b);
 	return a == b;
 }
 
@@ -62,9 +63,9 @@ struct list_entry {
 
 static void trim(const char **p, const char **end)
 {
-	while (*p < *end && isspace((unsigned char)**p))
+	while (*p < *end && a_space((unsigned char)**p))
 		(*p)++;
-	while (*end > *p && isspace((unsigned char)(*end)[-1]))
+	while (*end > *p && a_space((unsigned char)(*end)[-1]))
 		(*end)--;
 }
 
@@ -193,7 +194,7 @@ static int parse_bits(const char *p, size_t n, int maxbits)
 	if (n == 0 || n > 3)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)p[i]))
+		if (!a_digit((unsigned char)p[i]))
 			return -1;
 		bits = bits * 10 + (p[i] - '0');
 	}
@@ -325,3 +326,20 @@ int match_user_entry(const char *user, const char *addr, const char *host,
 		return 0;
 	return by_addr == 1 || by_host == 1;
 }
+
+/* ---------------------------------------------------- socket addresses */
+
+int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)asz);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)asz);
+	else
+		return 0;
+	return ntohs(s4->sin_port);   /* sin6_port is at the same place */
+}
+_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
+	       "the port of either family is read at one offset");

@@ -41,4 +41,10 @@ int match_list_only_negated(const char *list);
 int match_user_entry(const char *user, const char *addr, const char *host,
 		     const char *entry);
 
+/* The address of an AF_INET/AF_INET6 socket address as text into addr;
+ * returns its port (0, addr untouched, for another family). For conn.c
+ * and forward.c. */
+struct sockaddr_storage;
+int sockaddr_text(const struct sockaddr_storage *ss, char *addr, size_t asz);
+
 #endif

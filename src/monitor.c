@@ -191,7 +191,7 @@ static void authenticated(struct monitor *m, const char *method)
 {
 	struct auth *a = conn_auth(m->c);
 	a->success = 1;
-	snprintf(a->method, sizeof(a->method), "%s", method);
+	str_copy(a->method, sizeof(a->method), method);
 	m->state = MS_AUTHED;
 }
 

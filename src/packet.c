@@ -107,7 +107,7 @@ static void padding_release(void)
 
 static int fail(struct packet *p, const char *why)
 {
-	snprintf(p->err, sizeof(p->err), "%s", why);
+	str_copy(p->err, sizeof(p->err), why);
 	return -1;
 }
 
@@ -210,7 +210,7 @@ int pkt_fill(struct packet *p)
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return 0;
 	p->eof = 1;
-	snprintf(p->err, sizeof(p->err), "read error: %s", strerror(errno));
+	snprintf(p->err, sizeof(p->err), "read error: %m");
 	return -1;
 }
 

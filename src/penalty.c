@@ -7,9 +7,9 @@
  * table is a plain array searched linearly: it is bounded by max-sources,
  * and the listener touches it once per accept and per reaped child. */
 #include "penalty.h"
+#include "ascii.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,7 +310,7 @@ static int exempt_entry(const char *s, size_t n, char *out, size_t outsz)
 	int maxbits = af == AF_INET ? 32 : 128;
 	char *end;
 	long bits = strtol(slash, &end, 10);
-	if (!isdigit((unsigned char)*slash) || *end || bits < 0 || bits > maxbits)
+	if (!a_digit((unsigned char)*slash) || *end || bits < 0 || bits > maxbits)
 		return -1;
 	return snprintf(out, outsz, "%s/%ld", canon, bits) < (int)outsz ? 0 : -1;
 }

@@ -80,7 +80,7 @@ int rexec_snapshot(const struct config *cfg, struct sshkey **keys, int n_keys)
 	fd = memfd_create("wombatd-snapshot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || write_all(fd, buf_data(&b), buf_used(&b)) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-		error("configuration snapshot (memfd): %s", strerror(errno));
+		error("configuration snapshot (memfd): %m");
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -283,7 +283,7 @@ pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 		}
 		posix_spawn_file_actions_destroy(&fa);
 	} else {
-		error("cannot set up the connection process: %s", strerror(errno));
+		error("cannot set up the connection process: %m");
 	}
 	if (env)
 		free_conn_environ(env);

@@ -336,7 +336,7 @@ static char **build_env(struct session *s, const struct passwd *pw,
 static void child_fail(const char *what)
 {
 	char msg[256];
-	int n = snprintf(msg, sizeof(msg), "wombatd: %s: %s\r\n", what, strerror(errno));
+	int n = snprintf(msg, sizeof(msg), "wombatd: %s: %m\r\n", what);
 	if (n > 0)
 		(void)!write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	_exit(1);
@@ -344,10 +344,9 @@ static void child_fail(const char *what)
 
 static void reset_signals(void)
 {
-	sigset_t none;
+	sigset_t none = { 0 };          /* Linux's empty set: all bits clear */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);       /* EINVAL for KILL/STOP etc: fine */
-	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
@@ -413,7 +412,7 @@ static void print_login_messages(struct session *s, const struct launch *l)
 	if (access(".hushlogin", F_OK) == 0)
 		return;
 	if (cfg->print_last_log && l->last_login[0])
-		printf("%s\r\n", l->last_login);
+		fprintf(stdout, "%s\r\n", l->last_login);
 	fflush(stdout);
 	if (!cfg->print_motd)
 		return;
@@ -453,7 +452,7 @@ child_exec(struct session *s, const struct passwd *pw, const struct launch *l,
 		print_login_messages(s, l);
 	char **envp = build_env(s, pw, l);
 	if (l->command) {
-		snprintf(argv0, sizeof(argv0), "%s", base_name(shell));
+		str_copy(argv0, sizeof(argv0), base_name(shell));
 		argv[0] = argv0;
 		argv[1] = (char *)"-c";
 		argv[2] = (char *)l->command;
@@ -555,7 +554,7 @@ static int session_launch(struct session *s, struct launch *l, const char *what)
 		pw->pw_name, (int)pid, s->pty ? " on " : "", s->pty ? s->pty->path : "");
 	return 1;
 fail:
-	error("session: %s: %s", failed, strerror(errno));
+	error("session: %s: %m", failed);
 	close_pair(in);
 	close_pair(out);
 	close_pair(err);
@@ -591,7 +590,7 @@ static int start_command(struct session *s, const char *requested, const char *l
 	} else if (requested) {
 		snprintf(what, sizeof(what), "%s \"%s\"", label, requested);
 	} else {
-		snprintf(what, sizeof(what), "%s", label);
+		str_copy(what, sizeof(what), label);
 	}
 	return session_launch(s, &l, what);
 }

@@ -173,7 +173,7 @@ static uint16_t clamp16(uint32_t v)
 	return v > 0xffff ? 0xffff : (uint16_t)v;
 }
 
-static void fill_winsize(struct winsize *ws, uint32_t cols, uint32_t rows,
+static __attribute__((noinline)) void fill_winsize(struct winsize *ws, uint32_t cols, uint32_t rows,
 			 uint32_t wpx, uint32_t hpx)
 {
 	ws->ws_col = clamp16(cols);
@@ -191,7 +191,7 @@ static void give_tty_to(const char *path, const struct passwd *pw)
 	gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
 	mode_t mode = gr ? 0620 : 0600;
 	if (chown(path, pw->pw_uid, gid) < 0 || chmod(path, mode) < 0)
-		error("pty %s: cannot give it to %s: %s", path, pw->pw_name, strerror(errno));
+		error("pty %s: cannot give it to %s: %m", path, pw->pw_name);
 }
 
 static void apply_request_modes(struct pty *p, const struct pty_req *req)
@@ -202,7 +202,7 @@ static void apply_request_modes(struct pty *p, const struct pty_req *req)
 	if (pty_modes_apply(&t, req->modes, req->modes_len) < 0)
 		verbose("pty %s: malformed terminal modes; applied as far as they parsed", p->path);
 	if (tcsetattr(p->slave, TCSANOW, &t) < 0)
-		debug("pty %s: tcsetattr: %s", p->path, strerror(errno));
+		debug("pty %s: tcsetattr: %m", p->path);
 }
 
 struct pty *pty_open(const struct pty_req *req, const struct passwd *pw)
@@ -213,13 +213,13 @@ struct pty *pty_open(const struct pty_req *req, const struct passwd *pw)
 		return NULL;
 	fill_winsize(&ws, req->cols, req->rows, req->wpx, req->hpx);
 	if (openpty(&p->master, &p->slave, p->path, NULL, &ws) < 0) {
-		error("openpty: %s", strerror(errno));
+		error("openpty: %m");
 		free(p);
 		return NULL;
 	}
 	fcntl(p->master, F_SETFD, FD_CLOEXEC);
 	fcntl(p->slave, F_SETFD, FD_CLOEXEC);
-	snprintf(p->term, sizeof(p->term), "%s", req->term);
+	str_copy(p->term, sizeof(p->term), req->term);
 	p->owner = pw->pw_uid;
 	apply_request_modes(p, req);
 	give_tty_to(p->path, pw);
@@ -274,7 +274,7 @@ void pty_release(struct pty *p)
 	if (geteuid() == 0 && p->path[0]) {
 		/* as OpenSSH: back to root, readable/writable again for reuse */
 		if (chown(p->path, 0, 0) < 0 || chmod(p->path, 0666) < 0)
-			debug("pty %s: cannot give it back: %s", p->path, strerror(errno));
+			debug("pty %s: cannot give it back: %m", p->path);
 	}
 	if (p->slave >= 0)
 		close(p->slave);

@@ -24,9 +24,11 @@ static const char *tty_line(const char *tty)
 /* Fixed-width record fields need no terminating NUL when full. */
 static void copy_field(char *dst, size_t dstsz, const char *src)
 {
-	size_t n = strnlen(src, dstsz);
-	memset(dst, 0, dstsz);
-	memcpy(dst, src, n);
+	for (size_t i = 0; i < dstsz; i++) {      /* NUL-padded */
+		dst[i] = *src;
+		if (*src)
+			src++;
+	}
 }
 
 /* ut_id: the tail of the line, as login(1) uses ("pts/3" -> "ts/3"). */
@@ -52,7 +54,7 @@ static void fill_addr(struct utmpx *ut, const char *host)
 static void fill_record(struct utmpx *ut, short type, const char *tty,
 			const char *user, const char *host, pid_t pid)
 {
-	struct timeval tv;
+	struct timespec ts;
 	const char *line = tty_line(tty);
 	memset(ut, 0, sizeof(*ut));
 	ut->ut_type = type;
@@ -65,9 +67,9 @@ static void fill_record(struct utmpx *ut, short type, const char *tty,
 		copy_field(ut->ut_host, sizeof(ut->ut_host), host);
 		fill_addr(ut, host);
 	}
-	gettimeofday(&tv, NULL);
-	ut->ut_tv.tv_sec = (int32_t)tv.tv_sec;
-	ut->ut_tv.tv_usec = (int32_t)tv.tv_usec;
+	clock_gettime(CLOCK_REALTIME, &ts);   /* gettimeofday's clock */
+	ut->ut_tv.tv_sec = (int32_t)ts.tv_sec;
+	ut->ut_tv.tv_usec = (int32_t)(ts.tv_nsec / 1000);
 }
 
 static void write_record(const struct utmpx *ut)
@@ -109,7 +111,7 @@ void lastlog_update(uid_t uid, const char *tty, const char *host,
 		struct tm tm;
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", localtime_r(&t, &tm));
 		snprintf(previous, prevsz, "Last login: %s from %.*s", when,
-			 (int)strnlen(ll.ll_host, sizeof(ll.ll_host)), ll.ll_host);
+			 (int)sizeof(ll.ll_host), ll.ll_host);   /* %.*s stops at a NUL */
 	}
 	memset(&ll, 0, sizeof(ll));
 	ll.ll_time = (int32_t)time(NULL);
