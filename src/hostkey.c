@@ -20,6 +20,7 @@
 #include "crypto.h"
 #include "ed25519.h"
 #include "build_opts.h"
+#include "log.h"
 
 #define RSA_MIN_BITS 1024
 #define RSA_MAX_BITS 16384
@@ -77,18 +78,6 @@ static const struct curve_info *curve_of(enum key_type t)
 		if (curves[i].type == t)
 			return &curves[i];
 	return NULL;
-}
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	if (!err || !errsz)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
 }
 
 /* ---------------------------------------------------------------- base64 */
@@ -1003,7 +992,7 @@ static int read_private_section(struct sshkey *k, const uint8_t *p, size_t n,
 	if (rd_end(&r) < 0)
 		return fail(why, "trailing data in private section");
 	if (comment && csz)
-		snprintf(comment, csz, "%s", cbuf);
+		str_copy(comment, csz, cbuf);
 	return 0;
 }
 
@@ -1081,13 +1070,13 @@ static int private_file_ok(const char *path, const struct stat *st, char *err,
 			   size_t errsz)
 {
 	if ((st->st_mode & 077) != 0) {
-		set_err(err, errsz, "%s: bad permissions: mode %04o, group or others may "
+		err_fmt(err, errsz, "%s: bad permissions: mode %04o, group or others may "
 			"access it (it must be 0600 or stricter: chmod 600 %s)", path,
 			(unsigned)(st->st_mode & 07777), path);
 		return 0;
 	}
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		set_err(err, errsz, "%s: bad ownership: owned by uid %u, not by root or "
+		err_fmt(err, errsz, "%s: bad ownership: owned by uid %u, not by root or "
 			"by the daemon's user (uid %u)", path, (unsigned)st->st_uid,
 			(unsigned)geteuid());
 		return 0;
@@ -1103,11 +1092,11 @@ static int read_file(const char *path, int check_private, char **data, size_t *l
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0) {
-		set_err(err, errsz, "%s: %s", path, strerror(errno));
+		err_fmt(err, errsz, "%s: %m", path);
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
-		set_err(err, errsz, "%s: not a regular file of sane size", path);
+		err_fmt(err, errsz, "%s: not a regular file of sane size", path);
 		close(fd);
 		return -1;
 	}
@@ -1127,7 +1116,7 @@ static int read_file(const char *path, int check_private, char **data, size_t *l
 	}
 	close(fd);
 	if (!buf || got != (size_t)st.st_size) {
-		set_err(err, errsz, "%s: read failed", path);
+		err_fmt(err, errsz, "%s: read failed", path);
 		free(buf);
 		return -1;
 	}
@@ -1287,7 +1276,7 @@ static int load_private_comment(const char *path, int check_private, struct sshk
 	} else if (dearmour(text, &bin, &blen, &why) == 0)
 		rc = parse_key_v1(bin, blen, out, comment, csz, 1, &why);
 	if (rc < 0)
-		set_err(err, errsz, "%s: %s", path, why ? why : "invalid key file");
+		err_fmt(err, errsz, "%s: %s", path, why ? why : "invalid key file");
 	if (bin) {
 		wipe(bin, blen);
 		free(bin);
@@ -1447,14 +1436,19 @@ static char *armour(const uint8_t *bin, size_t n)
 		free(text);
 		return NULL;
 	}
-	o += (size_t)sprintf(text, "%s\n", PEM_BEGIN);
+	memcpy(text, PEM_BEGIN, sizeof PEM_BEGIN - 1);
+	o = sizeof PEM_BEGIN - 1;
+	text[o++] = '\n';
 	for (size_t i = 0; i < enc; i += 70) {
 		size_t l = enc - i < 70 ? enc - i : 70;
 		memcpy(text + o, b64 + i, l);
 		o += l;
 		text[o++] = '\n';
 	}
-	sprintf(text + o, "%s\n", PEM_END);
+	memcpy(text + o, PEM_END, sizeof PEM_END - 1);
+	o += sizeof PEM_END - 1;
+	text[o++] = '\n';
+	text[o] = 0;
 	wipe(b64, enc + 1);
 	free(b64);
 	return text;
@@ -1471,9 +1465,9 @@ static int write_atomic(const char *path, const char *data, size_t n, mode_t mod
 	if (!tmp)
 		return -1;
 	snprintf(tmp, pl + 8, "%s.XXXXXX", path);
-	fd = mkstemp(tmp);          /* created 0600 */
+	fd = mkostemp(tmp, 0);      /* created 0600 */
 	if (fd < 0) {
-		set_err(err, errsz, "%s: %s", tmp, strerror(errno));
+		err_fmt(err, errsz, "%s: %m", tmp);
 		free(tmp);
 		return -1;
 	}
@@ -1493,7 +1487,7 @@ static int write_atomic(const char *path, const char *data, size_t n, mode_t mod
 	if (ok && rename(tmp, path) < 0)
 		ok = 0;
 	if (!ok) {
-		set_err(err, errsz, "%s: %s", path, strerror(errno));
+		err_fmt(err, errsz, "%s: %m", path);
 		unlink(tmp);
 	}
 	free(tmp);
@@ -1507,26 +1501,28 @@ int key_save_private(const struct sshkey *k, const char *path, const char *comme
 	char *text = NULL, line[4 * KEY_BLOB_MAX / 3 + KEY_COMMENT_MAX + 64];
 	int rc = -1;
 	if (!k->has_private) {
-		set_err(err, errsz, "no private key to save");
+		err_fmt(err, errsz, "no private key to save");
 		return -1;
 	}
 	if (comment && (strlen(comment) >= KEY_COMMENT_MAX || strchr(comment, '\n'))) {
-		set_err(err, errsz, "comment too long or has a newline");
+		err_fmt(err, errsz, "comment too long or has a newline");
 		return -1;
 	}
 	buf_init(&bin, 8192, 8 * KEY_BLOB_MAX);
 	if (build_key_v1(k, comment, &bin) < 0 ||
 	    !(text = armour(buf_data(&bin), buf_used(&bin)))) {
-		set_err(err, errsz, "cannot encode key");
+		err_fmt(err, errsz, "cannot encode key");
 		goto out;
 	}
 	if (write_atomic(path, text, strlen(text), 0600, err, errsz) < 0)
 		goto out;
 	if (key_public_line(k, comment, line, sizeof(line) - 1) < 0) {
-		set_err(err, errsz, "cannot encode public key");
+		err_fmt(err, errsz, "cannot encode public key");
 		goto out;
 	}
-	strcat(line, "\n");
+	size_t ll = strlen(line);
+	line[ll] = '\n';
+	line[ll + 1] = 0;
 	size_t pl = strlen(path);
 	char *pubpath = malloc(pl + 5);
 	if (!pubpath)
@@ -1549,13 +1545,13 @@ int key_save_dropbear(const struct sshkey *k, const char *path, char *err, size_
 {
 	buf_t b;
 	if (!k->has_private) {
-		set_err(err, errsz, "no private key to save");
+		err_fmt(err, errsz, "no private key to save");
 		return -1;
 	}
 	buf_init(&b, 1024, 4 * KEY_BLOB_MAX);
 	int rc = put_private_fields(k, &b, 1);
 	if (rc < 0)
-		set_err(err, errsz, "%s: cannot encode key", path);
+		err_fmt(err, errsz, "%s: cannot encode key", path);
 	else
 		rc = write_atomic(path, (const char *)buf_data(&b), buf_used(&b), 0600,
 				  err, errsz);

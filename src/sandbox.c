@@ -65,7 +65,7 @@ static int pick_unused_uid(void)
 static void mkdir_parents(const char *path)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s", path);
+	str_copy(dir, sizeof(dir), path);
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -84,7 +84,7 @@ static int check_dir(void)
 	if (stat(PRIVSEP_DIR, &st) < 0 && errno == ENOENT)
 		mkdir_parents(PRIVSEP_DIR);
 	if (stat(PRIVSEP_DIR, &st) < 0) {
-		error("privilege separation directory %s: %s", PRIVSEP_DIR, strerror(errno));
+		error("privilege separation directory %s: %m", PRIVSEP_DIR);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
@@ -180,15 +180,15 @@ static int close_others(const int *keep, int n)
 static int drop_root(void)
 {
 	if (setgroups(0, NULL) < 0 || setresgid(sb_gid, sb_gid, sb_gid) < 0) {
-		error("sandbox: cannot set gid %u: %s", (unsigned)sb_gid, strerror(errno));
+		error("sandbox: cannot set gid %u: %m", (unsigned)sb_gid);
 		return -1;
 	}
 	if (chroot(PRIVSEP_DIR) < 0 || chdir("/") < 0) {
-		error("sandbox: chroot %s: %s", PRIVSEP_DIR, strerror(errno));
+		error("sandbox: chroot %s: %m", PRIVSEP_DIR);
 		return -1;
 	}
 	if (setresuid(sb_uid, sb_uid, sb_uid) < 0) {
-		error("sandbox: cannot set uid %u: %s", (unsigned)sb_uid, strerror(errno));
+		error("sandbox: cannot set uid %u: %m", (unsigned)sb_uid);
 		return -1;
 	}
 	/* must not be able to come back */
@@ -216,7 +216,7 @@ static int limit(int resource, rlim_t n, const char *name)
 		return 0;
 #endif
 	if (setrlimit(resource, &rl) < 0) {
-		error("sandbox: setrlimit %s: %s", name, strerror(errno));
+		error("sandbox: setrlimit %s: %m", name);
 		return -1;
 	}
 	return 0;
@@ -387,7 +387,7 @@ int sandbox_seccomp_load(void)
 		.filter = (struct sock_filter *)filter,
 	};
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
-		error("sandbox: cannot load the seccomp filter: %s", strerror(errno));
+		error("sandbox: cannot load the seccomp filter: %m");
 		return -1;
 	}
 	return 0;
@@ -412,7 +412,7 @@ int sandbox_enter(const int *keep, int n)
 	    limit(RLIMIT_NPROC, 0, "NPROC") < 0 || limit(RLIMIT_FSIZE, 0, "FSIZE") < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		error("sandbox: no_new_privs: %s", strerror(errno));
+		error("sandbox: no_new_privs: %m");
 		return -1;
 	}
 #ifdef HAVE_SECCOMP
