@@ -48,14 +48,31 @@ static int detect_avx2(void)
 		return 0;
 	return (leaf7_ebx() & bit_AVX2) != 0;
 }
+
+/* AVX-512VL (for 256-bit registers 16-31 and vprold): AVX2 as above, leaf 7
+ * EBX bits 16 (AVX512F) and 31 (AVX512VL), and XCR0 bits 5-7 (the opmask
+ * and upper ZMM state the OS must save). */
+static int detect_avx512vl(void)
+{
+	unsigned xcr0_lo, xcr0_hi;
+	if (!detect_avx2())
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+	(void)xcr0_hi;
+	if ((xcr0_lo & 0xe6) != 0xe6)
+		return 0;
+	unsigned b = leaf7_ebx();
+	return (b & bit_AVX512F) && (b & bit_AVX512VL);
+}
 #else
 static int detect_aesni(void) { return 0; }
 static int detect_shani(void) { return 0; }
 static int detect_avx2(void) { return 0; }
+static int detect_avx512vl(void) { return 0; }
 #endif
 
 /* -1 until decided; then 0 or 1 each */
-static int use_aesni = -1, use_sse2 = -1, use_shani = -1, use_avx2 = -1;
+static int use_aesni = -1, use_sse2 = -1, use_shani = -1, use_avx2 = -1, use_avx512vl = -1;
 
 static int forced_portable(void)
 {
@@ -69,6 +86,7 @@ static void decide(void)
 	use_aesni = !portable && detect_aesni();
 	use_shani = !portable && detect_shani();
 	use_avx2 = !portable && detect_avx2();
+	use_avx512vl = !portable && detect_avx512vl();
 #if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
 	use_sse2 = !portable;    /* SSE2 is part of x86-64 itself */
 #else
@@ -114,9 +132,17 @@ int cpu_use_avx2(void)
 	return use_avx2;
 }
 
+int cpu_use_avx512vl(void)
+{
+	if (use_avx512vl < 0)
+		decide();
+	return use_avx512vl;
+}
+
 const char *cpu_chacha_impl(void)
 {
-	return cpu_use_avx2() ? "avx2" : cpu_use_sse2() ? "sse2" : "portable";
+	return cpu_use_avx512vl() ? "avx512vl" : cpu_use_avx2() ? "avx2" :
+	       cpu_use_sse2() ? "sse2" : "portable";
 }
 
 /* the test switches ignore WOMBAT_CRYPTO, as they always have */
@@ -126,6 +152,7 @@ int cpu_select_aesni(int on)
 	use_aesni = on && detect_aesni();
 	use_shani = on && detect_shani();
 	use_avx2 = on && detect_avx2();
+	use_avx512vl = on && detect_avx512vl();
 #if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
 	use_sse2 = on;
 #endif
@@ -136,5 +163,14 @@ int cpu_select_avx2(int on)
 {
 	cpu_use_avx2();
 	use_avx2 = on && detect_avx2();
+	if (!on)
+		use_avx512vl = 0;
 	return use_avx2;
+}
+
+int cpu_select_avx512vl(int on)
+{
+	cpu_use_avx512vl();
+	use_avx512vl = on && detect_avx512vl();
+	return use_avx512vl;
 }

@@ -320,7 +320,7 @@ static void send_data(struct channel *ch, int ext, const uint8_t *p, size_t n)
 }
 
 /* Packets one read_direct fills at most (CHAN_READ_MAX of 32 KiB packets
- * is 8; of a 16 KiB max packet, 16). */
+ * is 2; of a 4 KiB max packet, 16). */
 #define DIRECT_MAX_PACKETS 16
 
 static uint8_t *put_be32(uint8_t *p, uint32_t v)

@@ -103,7 +103,7 @@
 #include "buf.h"
 
 #define CHAN_MAX_PACKET  32768u              /* max DATA we accept */
-#define CHAN_READ_MAX    (256u * 1024)       /* one read() from a child fd */
+#define CHAN_READ_MAX    (64u * 1024)        /* one read() from a child fd */
 #define CHAN_MAX_CHANNELS 256                /* per connection */
 
 struct conn;

@@ -477,13 +477,11 @@ static void close_pair(int p[2])
 		close(p[1]);
 }
 
-/* The child's stdout pipe holds one channel read (CHAN_READ_MAX) rather
- * than the kernel's 64 KiB: a bulk writer then runs ahead without blocking
- * and each read takes 256 KiB, so the client gets its data in bursts of
- * its own read size (OpenSSH's ssh reads 256 KiB) and wakes, reads and
- * sends window adjusts a third as often as with 64 KiB reads. A pipe's
- * pages are only allocated while data waits in it. */
-#define STDOUT_PIPE_SIZE ((int)CHAN_READ_MAX)
+/* The child's stdout pipe holds 256 KiB rather than the kernel's 64 KiB: a
+ * bulk writer runs ahead without blocking, and the channel finds a full
+ * read (CHAN_READ_MAX, four to the pipe) waiting. A pipe's pages are only
+ * allocated while data waits in it. */
+#define STDOUT_PIPE_SIZE ((int)(256u * 1024))
 
 /* The child's stdio: three pipes, or with a pty the master twice for the
  * channel (stderr goes to the tty, so no efd). -1 on failure. */

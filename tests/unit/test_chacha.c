@@ -178,15 +178,20 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "--dump") == 0)
 		return dump(atoi(argv[2]), strtoull(argv[3], NULL, 10));
 	cpu_select_aesni(1);
-	int avx2 = cpu_use_avx2(), sse2 = cpu_use_sse2();
-	run_all();                          /* AVX2 where the CPU has it */
+	int avx512vl = cpu_use_avx512vl(), avx2 = cpu_use_avx2(), sse2 = cpu_use_sse2();
+	run_all();                          /* AVX-512VL or AVX2 where the CPU has it */
+	if (avx512vl) {
+		cpu_select_avx512vl(0);
+		run_all();                  /* AVX2 */
+	}
 	if (avx2) {
 		cpu_select_avx2(0);
 		run_all();                  /* SSE2 */
 	}
 	cpu_select_aesni(0);
 	run_all();                          /* scalar */
-	printf("test_chacha: ChaCha20 code tested: %s%s\n", avx2 ? "avx2, " : "",
+	printf("test_chacha: ChaCha20 code tested: %s%s%s\n", avx512vl ? "avx512vl, " : "",
+	       avx2 ? "avx2, " : "",
 	       sse2 ? "sse2, scalar" : "scalar");
 	return UNIT_DONE();
 }
