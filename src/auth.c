@@ -489,7 +489,7 @@ static void remember_user(struct auth *a, const struct passwd *pw)
 {
 	str_copy(a->pw_name, sizeof(a->pw_name), pw->pw_name);
 	str_copy(a->pw_dir, sizeof(a->pw_dir), pw->pw_dir);
-	snprintf(a->pw_shell, sizeof(a->pw_shell), "%s",
+	str_copy(a->pw_shell, sizeof(a->pw_shell),
 		 pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
 	a->pw = *pw;
 	a->pw.pw_name = a->pw_name;

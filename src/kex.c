@@ -516,10 +516,10 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 	if (chosen < 0 && mon_active())
 		return kex_fail(k, "the monitor did not answer the group request%s", NULL);
 	if (chosen != 0) {
-		char what[80];
-		snprintf(what, sizeof what, "%u/%u/%u", k->gex_min, k->gex_n, k->gex_max);
-		return kex_fail(k, "no group for the group exchange request min/n/max %s bits "
-				"(wombat has 2048 to 8192)", what);
+		snprintf(k->err, sizeof(k->err), "no group for the group exchange request "
+			 "min/n/max %u/%u/%u bits (wombat has 2048 to 8192)", k->gex_min,
+			 k->gex_n, k->gex_max);
+		return -1;
 	}
 	log_group_source(k, &scan);
 	k->gex_have_group = 1;
