@@ -539,17 +539,6 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 	return rc;
 }
 
-static int handle_gex(struct kex *k, struct packet *p, uint8_t msg, const uint8_t *payload,
-		      size_t len)
-{
-	if (msg == SSH_MSG_KEX_DH_GEX_REQUEST || msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD)
-		return handle_gex_request(k, p, msg, payload, len);
-	if (msg == SSH_MSG_KEX_DH_GEX_INIT && k->gex_have_group)
-		return handle_exchange_init(k, p, payload, len);
-	snprintf(k->err, sizeof(k->err), "unexpected group exchange message %u", msg);
-	return -1;
-}
-
 static int handle_newkeys(struct kex *k, struct packet *p)
 {
 	if (!k->sent_newkeys || !k->pending_rx)
@@ -579,11 +568,17 @@ int kex_handle(struct kex *k, struct packet *p, uint8_t msg,
 		k->skip_guess = 0;
 		return 0;
 	}
-	if (HAVE_DH && k->got_kexinit && is_group_exchange(k))
-		return handle_gex(k, p, msg, payload, len);
-	if (msg == SSH_MSG_KEX_ECDH_INIT)
+	const char *what = "key exchange";
+	if (HAVE_DH && k->got_kexinit && is_group_exchange(k)) {
+		if (msg == SSH_MSG_KEX_DH_GEX_REQUEST || msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD)
+			return handle_gex_request(k, p, msg, payload, len);
+		if (msg == SSH_MSG_KEX_DH_GEX_INIT && k->gex_have_group)
+			return handle_exchange_init(k, p, payload, len);
+		what = "group exchange";
+	} else if (msg == SSH_MSG_KEX_ECDH_INIT) {
 		return handle_exchange_init(k, p, payload, len);
-	snprintf(k->err, sizeof(k->err), "unexpected key exchange message %u", msg);
+	}
+	snprintf(k->err, sizeof(k->err), "unexpected %s message %u", what, msg);
 	return -1;
 }
 
