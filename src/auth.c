@@ -536,8 +536,7 @@ int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		logit("Banner %s: %m", cfg->banner);
-		if (fd >= 0)
-			close(fd);
+		close(fd);      /* -1: EBADF, nothing closed */
 		return 0;
 	}
 	if (st.st_size > BANNER_MAX) {

@@ -45,8 +45,7 @@ static int take_snapshot(const struct config *cfg, struct sshkey **hostkeys, int
 	int fd = rexec_snapshot(cfg, hostkeys, n_hostkeys);
 	if (fd < 0)
 		return -1;
-	if (snapshot_fd >= 0)
-		close(snapshot_fd);
+	close(snapshot_fd);     /* -1 before the first: EBADF, nothing closed */
 	snapshot_fd = fd;
 	return 0;
 }
