@@ -111,7 +111,7 @@ static int open_in(const char *dir, const char *name, int flags)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return open(path, flags | O_CLOEXEC);
+	return open(path, flags | O_CLOEXEC, 0);   /* the mode: no __open_2 import */
 }
 
 static int write_file(const char *dir, const char *name, const char *text)

@@ -198,7 +198,7 @@ static const char *exec_path(void)
 		path[n] = 0;
 	return path;
 #else
-	static char path[32] = "/proc/self/exe";
+	static char path[32] __attribute__((aligned(4))) = "/proc/self/exe";  /* as log_ident */
 	static int resolved;
 	if (resolved)
 		return path;
