@@ -489,7 +489,7 @@ static void remember_user(struct auth *a, const struct passwd *pw)
 {
 	str_copy(a->pw_name, sizeof(a->pw_name), pw->pw_name);
 	str_copy(a->pw_dir, sizeof(a->pw_dir), pw->pw_dir);
-	snprintf(a->pw_shell, sizeof(a->pw_shell), "%s",
+	str_copy(a->pw_shell, sizeof(a->pw_shell),
 		 pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
 	a->pw = *pw;
 	a->pw.pw_name = a->pw_name;
@@ -536,8 +536,7 @@ int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		logit("Banner %s: %m", cfg->banner);
-		if (fd >= 0)
-			close(fd);
+		close(fd);      /* -1: EBADF, nothing closed */
 		return 0;
 	}
 	if (st.st_size > BANNER_MAX) {

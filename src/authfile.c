@@ -707,6 +707,8 @@ static FILE *open_authkeys(const char *path, const struct passwd *pw,
 	return f;
 }
 
+/* noinline: LTO put it into auth_priv_pubkey, which grew more than its size */
+__attribute__((noinline))
 int authkeys_find(const char *path, const struct passwd *pw, int strict_modes,
 		  const struct sshkey *key, struct authkey_opts *opts,
 		  char *why, size_t whysz)

@@ -516,10 +516,10 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 	if (chosen < 0 && mon_active())
 		return kex_fail(k, "the monitor did not answer the group request%s", NULL);
 	if (chosen != 0) {
-		char what[80];
-		snprintf(what, sizeof what, "%u/%u/%u", k->gex_min, k->gex_n, k->gex_max);
-		return kex_fail(k, "no group for the group exchange request min/n/max %s bits "
-				"(wombat has 2048 to 8192)", what);
+		snprintf(k->err, sizeof(k->err), "no group for the group exchange request "
+			 "min/n/max %u/%u/%u bits (wombat has 2048 to 8192)", k->gex_min,
+			 k->gex_n, k->gex_max);
+		return -1;
 	}
 	log_group_source(k, &scan);
 	k->gex_have_group = 1;
@@ -537,17 +537,6 @@ static int handle_gex_request(struct kex *k, struct packet *p, uint8_t msg,
 		rc = kex_fail(k, "%s", p->err);
 	buf_free(&b);
 	return rc;
-}
-
-static int handle_gex(struct kex *k, struct packet *p, uint8_t msg, const uint8_t *payload,
-		      size_t len)
-{
-	if (msg == SSH_MSG_KEX_DH_GEX_REQUEST || msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD)
-		return handle_gex_request(k, p, msg, payload, len);
-	if (msg == SSH_MSG_KEX_DH_GEX_INIT && k->gex_have_group)
-		return handle_exchange_init(k, p, payload, len);
-	snprintf(k->err, sizeof(k->err), "unexpected group exchange message %u", msg);
-	return -1;
 }
 
 static int handle_newkeys(struct kex *k, struct packet *p)
@@ -579,11 +568,17 @@ int kex_handle(struct kex *k, struct packet *p, uint8_t msg,
 		k->skip_guess = 0;
 		return 0;
 	}
-	if (HAVE_DH && k->got_kexinit && is_group_exchange(k))
-		return handle_gex(k, p, msg, payload, len);
-	if (msg == SSH_MSG_KEX_ECDH_INIT)
+	const char *what = "key exchange";
+	if (HAVE_DH && k->got_kexinit && is_group_exchange(k)) {
+		if (msg == SSH_MSG_KEX_DH_GEX_REQUEST || msg == SSH_MSG_KEX_DH_GEX_REQUEST_OLD)
+			return handle_gex_request(k, p, msg, payload, len);
+		if (msg == SSH_MSG_KEX_DH_GEX_INIT && k->gex_have_group)
+			return handle_exchange_init(k, p, payload, len);
+		what = "group exchange";
+	} else if (msg == SSH_MSG_KEX_ECDH_INIT) {
 		return handle_exchange_init(k, p, payload, len);
-	snprintf(k->err, sizeof(k->err), "unexpected key exchange message %u", msg);
+	}
+	snprintf(k->err, sizeof(k->err), "unexpected %s message %u", what, msg);
 	return -1;
 }
 

@@ -103,14 +103,20 @@ static const char *sig_name(int sig)
 
 /* ---------- small file helpers ---------- */
 
-static int write_file(const char *dir, const char *name, const char *text)
+/* dir/name opened with flags (and O_CLOEXEC); -1 with errno set. */
+static int open_in(const char *dir, const char *name, int flags)
 {
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	return open(path, flags | O_CLOEXEC, 0);   /* the mode: no __open_2 import */
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	int fd = open_in(dir, name, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	ssize_t n = write(fd, text, strlen(text));
@@ -120,10 +126,10 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* Whole small file into buf (NUL-terminated); -1 if unreadable. */
-static int read_file(const char *path, char *buf, size_t sz)
+/* Whole small file dir/name into buf (NUL-terminated); -1 if unreadable. */
+static int read_file(const char *dir, const char *name, char *buf, size_t sz)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_in(dir, name, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	size_t got = 0;
@@ -150,9 +156,9 @@ static long now_ms(void)
 /* State letter and process group from /proc/PID/stat; 0 if gone. */
 static char proc_state(pid_t pid, pid_t *pgrp)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
+	char name[32], buf[512];
+	snprintf(name, sizeof(name), "%d/stat", (int)pid);
+	if (read_file("/proc", name, buf, sizeof(buf)) <= 0)
 		return 0;
 	char *p = strrchr(buf, ')');    /* comm may hold spaces and ')' */
 	int ppid, pg;
@@ -175,10 +181,8 @@ static int proc_running(pid_t pid)
 /* PIDs in dir/cgroup.procs (at most max); -1 if unreadable. */
 static int cg_pids(const char *dir, pid_t *out, int max)
 {
-	char path[PATH_MAX];
 	static char buf[MAX_PIDS * 12];
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (read_file(dir, "cgroup.procs", buf, sizeof(buf)) < 0)
 		return -1;
 	int n = 0;
 	for (char *p = buf, *end; *p && n < max; p = end) {
@@ -201,9 +205,8 @@ static int cg_count(const char *dir)
 /* cgroup.events "populated 1": some process in it or below. */
 static int cg_populated(const char *dir)
 {
-	char path[PATH_MAX], buf[256];
-	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	char buf[256];
+	if (read_file(dir, "cgroup.events", buf, sizeof(buf)) < 0)
 		return 0;
 	const char *p = strstr(buf, "populated ");
 	return p && p[10] == '1';
@@ -305,7 +308,7 @@ static int find_cgroup2_mount(char *mnt, size_t msz, char *root, size_t rsz)
 static int own_cgroup(char *out, size_t sz)
 {
 	char buf[8192];
-	if (read_file("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+	if (read_file("/proc/self", "cgroup", buf, sizeof(buf)) < 0)
 		return -1;
 	for (char *line = buf; line && *line; ) {
 		char *nl = strchr(line, '\n');
@@ -530,14 +533,15 @@ static int needs_cgroup(const struct lc_session *ls)
 static void policy_record(const struct lc_session *ls, int ended)
 {
 	char text[64];
+	const char *v = "ended";
 	if (!ls->dir[0])
 		return;
-	if (ended)
-		snprintf(text, sizeof(text), "ended");
-	else
+	if (!ended) {
 		snprintf(text, sizeof(text), "%d %d %d %d", ls->mode, ls->sig, ls->timeout,
 			 (int)ls->pgid);
-	if (setxattr(ls->dir, POLICY_XATTR, text, strlen(text), 0) < 0)
+		v = text;
+	}
+	if (setxattr(ls->dir, POLICY_XATTR, v, strlen(v), 0) < 0)
 		debug("session cgroup %s: cannot record its policy (%m); if the connection "
 		      "is killed, the listener applies the global SessionKillMode",
 		      ls->dir);

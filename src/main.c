@@ -396,8 +396,9 @@ static enum log_level log_level_of(const struct cmdline *cl, const struct config
 /* -R: one connection on fds 0/1, configuration and host keys from the
  * listener's snapshot (rexec.h); exits with how it ended (enum conn_end),
  * which the listener turns into penalties. */
-static int run_connection_role(const struct cmdline *cl, struct config *cfg,
-			       struct sshkey **hostkeys)
+/* noinline: inlined into main, larger than apart (-R exits from here) */
+static __attribute__((noinline)) int
+run_connection_role(const struct cmdline *cl, struct config *cfg, struct sshkey **hostkeys)
 {
 	char err[512];
 	log_init("wombatd", LOG_L_INFO, cl->to_stderr, cl->log_file, LOG_AUTH);

@@ -91,9 +91,11 @@ void mon_log(int level, const char *text)
 }
 
 /* Send a request and wait for the reply of the expected type; reply's
- * body (after the type byte) is left in *r. */
+ * body (after the type byte) is left in *r, in in (set up here, sized to
+ * the reply; the caller frees it either way). */
 static int request(uint8_t type, buf_t *body, uint8_t want, buf_t *in, rd_t *r)
 {
+	buf_init(in, 0, MON_MSG_MAX);
 	int rc = mon_send(type, body);
 	buf_free(body);
 	if (rc < 0 || mon_read_msg(mon_fd, in) < 0 || buf_used(in) < 1 ||
@@ -110,7 +112,6 @@ int mon_sign(int key_index, const char *alg, const uint8_t *h, size_t hl, buf_t 
 	const uint8_t *s;
 	size_t sl;
 	buf_init(&b, 256, 4096);
-	buf_init(&in, 1024, MON_MSG_MAX);
 	buf_put_u32(&b, (uint32_t)key_index);
 	buf_put_cstring(&b, alg);
 	buf_put_string(&b, h, hl);
@@ -131,7 +132,6 @@ int mon_moduli(uint32_t min, uint32_t want, uint32_t max, struct dh_group *grp,
 	const uint8_t *p;
 	size_t pl;
 	buf_init(&b, 16, 64);
-	buf_init(&in, 1100, MON_MSG_MAX);
 	buf_put_u32(&b, min);
 	buf_put_u32(&b, want);
 	buf_put_u32(&b, max);
@@ -204,7 +204,6 @@ int mon_user(const char *user, const char *service, struct mon_user_answer *ans)
 	rd_t r;
 	memset(ans, 0, sizeof(*ans));
 	buf_init(&b, 256, 4096);
-	buf_init(&in, 1024, MON_MSG_MAX);
 	buf_put_cstring(&b, user);
 	buf_put_cstring(&b, service);
 	int rc = request(MON_USER, &b, MON_USER_REPLY, &in, &r);
@@ -216,12 +215,13 @@ int mon_user(const char *user, const char *service, struct mon_user_answer *ans)
 	return rc;
 }
 
-static int auth_answer(buf_t *in, rd_t *r)
+static int auth_answer(int rc, buf_t *in, rd_t *r)
 {
 	uint32_t result;
-	int rc = -1;
-	if (rd_u32(r, &result) == 0 && rd_end(r) == 0 && result <= 1)
+	if (rc == 0 && rd_u32(r, &result) == 0 && rd_end(r) == 0 && result <= 1)
 		rc = (int)result;
+	else
+		rc = -1;
 	buf_free(in);
 	return rc;
 }
@@ -232,17 +232,12 @@ int mon_pubkey(const char *alg, const uint8_t *blob, size_t bloblen, const uint8
 	buf_t b, in;
 	rd_t r;
 	buf_init(&b, 1024, MON_MSG_MAX);
-	buf_init(&in, 64, 1024);
 	buf_put_cstring(&b, alg);
 	buf_put_string(&b, blob, bloblen);
 	buf_put_bool(&b, has_sig);
 	if (has_sig)
 		buf_put_string(&b, sig, sigl);
-	if (request(MON_PUBKEY, &b, MON_AUTH_REPLY, &in, &r) < 0) {
-		buf_free(&in);
-		return -1;
-	}
-	return auth_answer(&in, &r);
+	return auth_answer(request(MON_PUBKEY, &b, MON_AUTH_REPLY, &in, &r), &in, &r);
 }
 
 int mon_password(int change, const char *password)
@@ -250,12 +245,7 @@ int mon_password(int change, const char *password)
 	buf_t b, in;
 	rd_t r;
 	buf_init(&b, 1100, 4096);
-	buf_init(&in, 64, 1024);
 	buf_put_bool(&b, change);
 	buf_put_cstring(&b, password);
-	if (request(MON_PASSWORD, &b, MON_AUTH_REPLY, &in, &r) < 0) {
-		buf_free(&in);
-		return -1;
-	}
-	return auth_answer(&in, &r);
+	return auth_answer(request(MON_PASSWORD, &b, MON_AUTH_REPLY, &in, &r), &in, &r);
 }

@@ -239,7 +239,7 @@ static int on_password(struct monitor *m, rd_t *r, buf_t *reply)
 	return 0;
 }
 
-int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *reply)
+__attribute__((noinline)) int monitor_dispatch(struct monitor *m, const uint8_t *msg, size_t len, buf_t *reply)
 {
 	buf_reset(reply);
 	m->err[0] = 0;

@@ -81,8 +81,7 @@ int rexec_snapshot(const struct config *cfg, struct sshkey **keys, int n_keys)
 	if (fd < 0 || write_all(fd, buf_data(&b), buf_used(&b)) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		error("configuration snapshot (memfd): %m");
-		if (fd >= 0)
-			close(fd);
+		close(fd);      /* -1 from memfd_create: EBADF, nothing closed */
 		fd = -1;
 	}
 out:
@@ -199,7 +198,7 @@ static const char *exec_path(void)
 		path[n] = 0;
 	return path;
 #else
-	static char path[32] = "/proc/self/exe";
+	static char path[32] __attribute__((aligned(4))) = "/proc/self/exe";  /* as log_ident */
 	static int resolved;
 	if (resolved)
 		return path;
@@ -287,11 +286,8 @@ pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 	}
 	if (env)
 		free_conn_environ(env);
-	if (s >= 0)
-		close(s);
-	if (snap >= 0)
-		close(snap);
-	if (nt >= 0)
-		close(nt);
+	close(s);       /* -1 for one that failed: EBADF, nothing closed */
+	close(snap);
+	close(nt);
 	return pid;
 }
