@@ -536,7 +536,8 @@ int auth_banner_text(const struct config *cfg, char **text, size_t *len)
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		logit("Banner %s: %m", cfg->banner);
-		close(fd);      /* -1: EBADF, nothing closed */
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
 	if (st.st_size > BANNER_MAX) {

@@ -45,7 +45,8 @@ static int take_snapshot(const struct config *cfg, struct sshkey **hostkeys, int
 	int fd = rexec_snapshot(cfg, hostkeys, n_hostkeys);
 	if (fd < 0)
 		return -1;
-	close(snapshot_fd);     /* -1 before the first: EBADF, nothing closed */
+	if (snapshot_fd >= 0)
+		close(snapshot_fd);
 	snapshot_fd = fd;
 	return 0;
 }
