@@ -81,7 +81,8 @@ int rexec_snapshot(const struct config *cfg, struct sshkey **keys, int n_keys)
 	if (fd < 0 || write_all(fd, buf_data(&b), buf_used(&b)) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		error("configuration snapshot (memfd): %m");
-		close(fd);      /* -1 from memfd_create: EBADF, nothing closed */
+		if (fd >= 0)
+			close(fd);
 		fd = -1;
 	}
 out:
@@ -286,8 +287,11 @@ pid_t rexec_spawn(int sock, int snapshot, int notify, char *const *argv)
 	}
 	if (env)
 		free_conn_environ(env);
-	close(s);       /* -1 for one that failed: EBADF, nothing closed */
-	close(snap);
-	close(nt);
+	if (s >= 0)
+		close(s);
+	if (snap >= 0)
+		close(snap);
+	if (nt >= 0)
+		close(nt);
 	return pid;
 }
