@@ -601,3 +601,28 @@ def password_login(server, user, password):
         return False
     finally:
         t.close()
+
+
+def paramiko_run(t, command, open_timeout=None):
+    """Run command on paramiko Transport t: (exit status, stdout). Returns
+    once the server has closed the channel and paramiko's reader thread has
+    answered that CLOSE: the thread sends its answer itself, and one due
+    while the caller's own rekey is in flight would block it until the
+    rekey ends, which it then never reads. A global request's reply comes
+    after the CLOSE, so once it is in the answer has been sent."""
+    chan = t.open_session(timeout=open_timeout)
+    chan.exec_command(command)
+    out = b""
+    while True:
+        data = chan.recv(65536)
+        if not data:
+            break
+        out += data
+    status = chan.recv_exit_status()
+    deadline = time.monotonic() + 10
+    while not chan.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert chan.closed, "the server did not close the channel after the exit status"
+    t.global_request("keepalive@openssh.com", wait=True)
+    chan.close()
+    return status, out

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
 
-from conftest import USER, WOMBATD, built, negotiated, ssh_argv
+from conftest import USER, WOMBATD, built, negotiated, paramiko_run, ssh_argv
 
 TOOL = Path(built("tests", "unit", "test_mlkem768"))
 KEX = "mlkem768x25519-sha256"
@@ -121,17 +121,7 @@ def hybrid_client(server, keys, corrupt=False):
 
 
 def run(t, command):
-    chan = t.open_session(timeout=15)
-    chan.exec_command(command)
-    out = b""
-    while True:
-        data = chan.recv(65536)
-        if not data:
-            break
-        out += data
-    status = chan.recv_exit_status()
-    chan.close()
-    return status, out
+    return paramiko_run(t, command, open_timeout=15)
 
 
 def test_login_and_command_with_mlkem768x25519(server, keys):

@@ -7,13 +7,12 @@ wombatd's K, exchange hash and key derivation match the client's."""
 import hashlib
 import re
 import socket
-import time
 import subprocess
 
 import paramiko
 import pytest
 
-from conftest import REPO, SERVER_KIND, USER, WOMBATD, built, negotiated, ssh
+from conftest import REPO, SERVER_KIND, USER, WOMBATD, built, negotiated, paramiko_run, ssh
 
 # these read wombatd's log or its -T output
 wombat_only = pytest.mark.skipif(SERVER_KIND != "wombatd",
@@ -178,28 +177,7 @@ class SntrupTransport(paramiko.Transport):
 
 
 def run_command(t, cmd):
-    chan = t.open_session()
-    chan.exec_command(cmd)
-    out = b""
-    while True:
-        data = chan.recv(65536)
-        if not data:
-            break
-        out += data
-    status = chan.recv_exit_status()
-    # The server closes the channel after the exit status. Wait for that
-    # CLOSE, and for paramiko's reader thread to have answered it, before
-    # going on: that thread sends its answer itself, and an answer due
-    # while the caller's own rekey is in flight blocks it until the rekey
-    # ends, which it then never reads. A global request's reply comes after
-    # the CLOSE, so the thread has sent its answer once the reply is in.
-    deadline = time.monotonic() + 10
-    while not chan.closed and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert chan.closed, "the server did not close the channel after the exit status"
-    t.global_request("keepalive@openssh.com", wait=True)
-    chan.close()
-    return status, out
+    return paramiko_run(t, cmd)
 
 
 @wombat_only
