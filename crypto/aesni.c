@@ -39,6 +39,32 @@ TARGET static __m128i encrypt1(const __m128i *rk, unsigned rounds, __m128i b)
 	return _mm_aesenclast_si128(b, rk[rounds]);
 }
 
+/* Zero every XMM register: the counter blocks, key stream and GHASH
+ * products of the loops below live in registers (the arrays that name
+ * them are promoted to registers once the lane loops are unrolled), so
+ * this, not a memset, is their wipe. */
+TARGET static void clear_xmm(void)
+{
+	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
+			 "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
+			 "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
+			 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
+			 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
+			 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
+			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+			   "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+			   "xmm15");
+}
+
+TARGET static void wipe_regs(__m128i *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		r[i] = _mm_setzero_si128();
+	__asm__ volatile("" : : "r"(r) : "memory");   /* keep the wipe */
+}
+
 /* Round keys into registers (unaligned loads: no assumption about where
  * the key lives). */
 TARGET static void load_round_keys(const struct aes_key *k, __m128i rk[AES_MAX_ROUNDS + 1])
@@ -58,29 +84,42 @@ TARGET void aesni_encrypt_block(const struct aes_key *k, const uint8_t in[16], u
 	__asm__ volatile("" : : "m"(rk) : "memory");   /* keep the wipe */
 }
 
+/* Eight counter blocks through the cipher, XORed into the 128 bytes at p.
+ * The lane loops are unrolled so that the blocks stay in registers (a
+ * loop over an array in memory costs a store and a reload per round). */
+TARGET static inline void ctr8(const __m128i *rk, unsigned rounds, uint64_t *hi, uint64_t *lo,
+			       int inc32, uint8_t *p)
+{
+	__m128i b[CTR_LANES];
+#pragma GCC unroll 8
+	for (int i = 0; i < CTR_LANES; i++) {
+		b[i] = _mm_xor_si128(counter_block(*hi, *lo), rk[0]);
+		aes_ctr_step(hi, lo, inc32);
+	}
+	for (unsigned r = 1; r < rounds; r++) {
+		__m128i key = rk[r];
+#pragma GCC unroll 8
+		for (int i = 0; i < CTR_LANES; i++)
+			b[i] = _mm_aesenc_si128(b[i], key);
+	}
+#pragma GCC unroll 8
+	for (int i = 0; i < CTR_LANES; i++) {
+		__m128i *q = (__m128i *)(p + 16 * i);
+		b[i] = _mm_aesenclast_si128(b[i], rk[rounds]);
+		_mm_storeu_si128(q, _mm_xor_si128(_mm_loadu_si128(q), b[i]));
+	}
+}
+
 TARGET void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8_t *p,
 		      size_t nblocks)
 {
 	__m128i rk[AES_MAX_ROUNDS + 1];
 	unsigned rounds = k->rounds;
 	uint64_t hi = load_be64(ctr), lo = load_be64(ctr + 8);
-	__m128i b[CTR_LANES];
 
 	load_round_keys(k, rk);
-	for (; nblocks >= CTR_LANES; nblocks -= CTR_LANES, p += 16 * CTR_LANES) {
-		for (int i = 0; i < CTR_LANES; i++) {
-			b[i] = _mm_xor_si128(counter_block(hi, lo), rk[0]);
-			aes_ctr_step(&hi, &lo, inc32);
-		}
-		for (unsigned r = 1; r < rounds; r++)
-			for (int i = 0; i < CTR_LANES; i++)
-				b[i] = _mm_aesenc_si128(b[i], rk[r]);
-		for (int i = 0; i < CTR_LANES; i++) {
-			__m128i *q = (__m128i *)(p + 16 * i);
-			b[i] = _mm_aesenclast_si128(b[i], rk[rounds]);
-			_mm_storeu_si128(q, _mm_xor_si128(_mm_loadu_si128(q), b[i]));
-		}
-	}
+	for (; nblocks >= CTR_LANES; nblocks -= CTR_LANES, p += 16 * CTR_LANES)
+		ctr8(rk, rounds, &hi, &lo, inc32, p);
 	for (; nblocks; nblocks--, p += 16) {
 		__m128i *q = (__m128i *)p;
 		__m128i ks = encrypt1(rk, rounds, counter_block(hi, lo));
@@ -89,11 +128,8 @@ TARGET void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8
 	}
 	store_be64(ctr, hi);
 	store_be64(ctr + 8, lo);
-	for (int i = 0; i < CTR_LANES; i++)
-		b[i] = _mm_setzero_si128();
-	for (unsigned r = 0; r <= AES_MAX_ROUNDS; r++)
-		rk[r] = _mm_setzero_si128();
-	__asm__ volatile("" : : "m"(b), "m"(rk) : "memory");   /* keep the wipe */
+	wipe_regs(rk, AES_MAX_ROUNDS + 1);
+	clear_xmm();
 }
 
 /* ---- GHASH: same reflected convention as ghash.c ---- */
@@ -104,13 +140,35 @@ TARGET static __m128i byte_reverse(__m128i x)
 	return _mm_shuffle_epi8(x, rev);
 }
 
-/* Unreduced 256-bit product a*b, added into (*hi:*lo). */
-TARGET static void clmul_acc(__m128i a, __m128i b, __m128i *hi, __m128i *mid, __m128i *lo)
+/* A register's two 64-bit halves XORed together, in its low half. */
+TARGET static __m128i fold_halves(__m128i x)
+{
+	return _mm_xor_si128(x, _mm_shuffle_epi32(x, 0x4e));
+}
+
+/* H^1..H^8, and each with its halves folded (for Karatsuba). */
+struct ghash_regs {
+	__m128i pow[GHASH_POWERS], kar[GHASH_POWERS];
+};
+
+TARGET static void load_powers(const struct ghash_key *g, struct ghash_regs *h)
+{
+	for (int i = 0; i < GHASH_POWERS; i++) {
+		h->pow[i] = _mm_loadu_si128((const __m128i *)g->pow[i]);
+		h->kar[i] = fold_halves(h->pow[i]);
+	}
+}
+
+/* Karatsuba: a*b = a1b1 2^128 + ((a1+a0)(b1+b0) - a1b1 - a0b0) 2^64 + a0b0,
+ * three carry-less multiplications for four. The sums of a1b1, a0b0 and
+ * (a1+a0)(b1+b0) are kept apart over a run of blocks; reduce_sums takes
+ * the middle's correction once for all of them. */
+TARGET static void clmul_acc(__m128i a, __m128i b, __m128i bk, __m128i *hi, __m128i *mid,
+			     __m128i *lo)
 {
 	*lo = _mm_xor_si128(*lo, _mm_clmulepi64_si128(a, b, 0x00));
 	*hi = _mm_xor_si128(*hi, _mm_clmulepi64_si128(a, b, 0x11));
-	*mid = _mm_xor_si128(*mid, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01),
-						 _mm_clmulepi64_si128(a, b, 0x10)));
+	*mid = _mm_xor_si128(*mid, _mm_clmulepi64_si128(fold_halves(a), bk, 0x00));
 }
 
 /* Shift the 256-bit hi:mid:lo sum left once and reduce it (see ghash.c). */
@@ -135,10 +193,10 @@ TARGET static __m128i reduce(__m128i hi, __m128i mid, __m128i lo)
 	return _mm_xor_si128(_mm_xor_si128(hi, f), _mm_srli_si128(s, 8));
 }
 
-TARGET static void load_powers(const struct ghash_key *g, __m128i pow[GHASH_POWERS])
+/* Reduce the three Karatsuba sums of clmul_acc. */
+TARGET static __m128i reduce_sums(__m128i hi, __m128i mid, __m128i lo)
 {
-	for (int i = 0; i < GHASH_POWERS; i++)
-		pow[i] = _mm_loadu_si128((const __m128i *)g->pow[i]);
+	return reduce(hi, _mm_xor_si128(mid, _mm_xor_si128(hi, lo)), lo);
 }
 
 TARGET static __m128i load_reversed(const uint8_t *p)
@@ -146,104 +204,115 @@ TARGET static __m128i load_reversed(const uint8_t *p)
 	return byte_reverse(_mm_loadu_si128((const __m128i *)p));
 }
 
-/* acc = (acc + x[0]) H^k + x[1] H^(k-1) + ... + x[k-1] H, k <= 8 blocks
- * (byte-reversed already), one reduction for all of them. */
-TARGET static __m128i ghash_fold(__m128i acc, const __m128i *x, int k, const __m128i *pow)
+/* acc = (acc + x[0]) H^k + x[1] H^(k-1) + ... + x[k-1] H for the k <= 8
+ * blocks x at p, one reduction for all of them. Inlined, so that with
+ * k = 8 the loop unrolls and its products stay in registers. */
+TARGET static inline __attribute__((always_inline)) __m128i
+ghash_fold(__m128i acc, const uint8_t *p, int k, const struct ghash_regs *h)
 {
 	__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
-	clmul_acc(_mm_xor_si128(x[0], acc), pow[k - 1], &hi, &mid, &lo);
+	clmul_acc(_mm_xor_si128(load_reversed(p), acc), h->pow[k - 1], h->kar[k - 1],
+		  &hi, &mid, &lo);
+#pragma GCC unroll 8
 	for (int i = 1; i < k; i++)
-		clmul_acc(x[i], pow[k - 1 - i], &hi, &mid, &lo);
-	return reduce(hi, mid, lo);
+		clmul_acc(load_reversed(p + 16 * i), h->pow[k - 1 - i], h->kar[k - 1 - i],
+			  &hi, &mid, &lo);
+	return reduce_sums(hi, mid, lo);
 }
 
-TARGET static void wipe_regs(__m128i *r, int n)
+TARGET static void wipe_powers(struct ghash_regs *h)
 {
-	for (int i = 0; i < n; i++)
-		r[i] = _mm_setzero_si128();
-	__asm__ volatile("" : : "r"(r) : "memory");   /* keep the wipe */
+	wipe_regs(h->pow, GHASH_POWERS);
+	wipe_regs(h->kar, GHASH_POWERS);
 }
 
 TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 			size_t nblocks)
 {
-	__m128i pow[GHASH_POWERS], x[GHASH_POWERS];
+	struct ghash_regs h;
 	__m128i acc = load_reversed(y);
 
-	load_powers(g, pow);
-	while (nblocks) {
-		int k = nblocks < GHASH_POWERS ? (int)nblocks : GHASH_POWERS;
-		for (int i = 0; i < k; i++)
-			x[i] = load_reversed(p + 16 * i);
-		acc = ghash_fold(acc, x, k, pow);
-		p += 16 * k;
-		nblocks -= (size_t)k;
-	}
+	load_powers(g, &h);
+	for (; nblocks >= GHASH_POWERS; nblocks -= GHASH_POWERS, p += 16 * GHASH_POWERS)
+		acc = ghash_fold(acc, p, GHASH_POWERS, &h);
+	if (nblocks)
+		acc = ghash_fold(acc, p, (int)nblocks, &h);
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
-	wipe_regs(pow, GHASH_POWERS);
-	wipe_regs(x, GHASH_POWERS);
+	wipe_powers(&h);
+	clear_xmm();
 }
 
 /* GCM encryption of whole blocks in one pass: eight counter blocks go
- * through the AES rounds while the GHASH products of the previous eight
- * ciphertext blocks are computed between them (no dependency between the
- * two, so the CPU overlaps them), one reduction per eight blocks. ctr (the
- * next counter block, 32-bit increment) and y (the GHASH value) advance. */
+ * through the AES rounds while the GHASH products of the eight ciphertext
+ * blocks before them (still in the cache, at p - 128) are computed between
+ * the rounds (no dependency between the two, so the CPU overlaps them), one
+ * reduction per eight blocks. ctr (the next counter block, 32-bit
+ * increment) and y (the GHASH value) advance. */
 TARGET void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, uint8_t ctr[16],
 			   uint8_t y[16], uint8_t *p, size_t nblocks)
 {
-	__m128i rk[AES_MAX_ROUNDS + 1], pow[GHASH_POWERS], b[CTR_LANES], prev[CTR_LANES];
+	__m128i rk[AES_MAX_ROUNDS + 1];
+	struct ghash_regs h;
 	unsigned rounds = k->rounds;
 	uint64_t hi = load_be64(ctr), lo = load_be64(ctr + 8);
 	__m128i acc = load_reversed(y);
-	int pending = 0;     /* prev holds eight blocks not yet hashed */
+	int pending = 0;     /* the eight blocks before p are not hashed yet */
 
 	load_round_keys(k, rk);
-	load_powers(g, pow);
+	load_powers(g, &h);
 	for (; nblocks >= CTR_LANES; nblocks -= CTR_LANES, p += 16 * CTR_LANES) {
-		__m128i ghi = _mm_setzero_si128(), gmid = ghi, glo = ghi;
+		__m128i b[CTR_LANES], ghi = _mm_setzero_si128(), gmid = ghi, glo = ghi;
+		const uint8_t *c = p - 16 * CTR_LANES;
+#pragma GCC unroll 8
 		for (int i = 0; i < CTR_LANES; i++) {
 			b[i] = _mm_xor_si128(counter_block(hi, lo), rk[0]);
 			aes_ctr_step(&hi, &lo, 1);
 		}
-		if (pending)
-			prev[0] = _mm_xor_si128(prev[0], acc);
-		for (unsigned r = 1; r < rounds; r++) {
+		/* rounds 1..8 (AES has at least 10), a block's product each */
+#pragma GCC unroll 8
+		for (int r = 1; r <= CTR_LANES; r++) {
+#pragma GCC unroll 8
 			for (int i = 0; i < CTR_LANES; i++)
 				b[i] = _mm_aesenc_si128(b[i], rk[r]);
-			if (pending && r <= CTR_LANES)
-				clmul_acc(prev[r - 1], pow[CTR_LANES - r], &ghi, &gmid, &glo);
+			if (pending) {
+				__m128i x = load_reversed(c + 16 * (r - 1));
+				if (r == 1)
+					x = _mm_xor_si128(x, acc);
+				clmul_acc(x, h.pow[CTR_LANES - r], h.kar[CTR_LANES - r],
+					  &ghi, &gmid, &glo);
+			}
+		}
+		for (unsigned r = CTR_LANES + 1; r < rounds; r++) {
+#pragma GCC unroll 8
+			for (int i = 0; i < CTR_LANES; i++)
+				b[i] = _mm_aesenc_si128(b[i], rk[r]);
 		}
 		if (pending)
-			acc = reduce(ghi, gmid, glo);
+			acc = reduce_sums(ghi, gmid, glo);
+#pragma GCC unroll 8
 		for (int i = 0; i < CTR_LANES; i++) {
 			__m128i *q = (__m128i *)(p + 16 * i);
-			__m128i c = _mm_xor_si128(_mm_loadu_si128(q),
-						  _mm_aesenclast_si128(b[i], rk[rounds]));
-			_mm_storeu_si128(q, c);
-			prev[i] = byte_reverse(c);
+			_mm_storeu_si128(q, _mm_xor_si128(_mm_loadu_si128(q),
+							  _mm_aesenclast_si128(b[i], rk[rounds])));
 		}
 		pending = 1;
 	}
 	if (pending)
-		acc = ghash_fold(acc, prev, CTR_LANES, pow);
+		acc = ghash_fold(acc, p - 16 * CTR_LANES, CTR_LANES, &h);
 	for (size_t i = 0; i < nblocks; i++) {
 		__m128i *q = (__m128i *)(p + 16 * i);
-		__m128i c = _mm_xor_si128(_mm_loadu_si128(q),
-					  encrypt1(rk, rounds, counter_block(hi, lo)));
+		__m128i ks = encrypt1(rk, rounds, counter_block(hi, lo));
 		aes_ctr_step(&hi, &lo, 1);
-		_mm_storeu_si128(q, c);
-		prev[i] = byte_reverse(c);
+		_mm_storeu_si128(q, _mm_xor_si128(_mm_loadu_si128(q), ks));
 	}
 	if (nblocks)
-		acc = ghash_fold(acc, prev, (int)nblocks, pow);
+		acc = ghash_fold(acc, p, (int)nblocks, &h);
 	store_be64(ctr, hi);
 	store_be64(ctr + 8, lo);
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
 	wipe_regs(rk, AES_MAX_ROUNDS + 1);
-	wipe_regs(pow, GHASH_POWERS);
-	wipe_regs(b, CTR_LANES);
-	wipe_regs(prev, CTR_LANES);
+	wipe_powers(&h);
+	clear_xmm();
 }
 
 #else /* no AES-NI code in this build: cpu_use_aesni() is always 0 */

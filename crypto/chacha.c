@@ -149,6 +149,7 @@ static void xor4_sse2(uint32_t s[16], uint8_t *out, const uint8_t *in)
 	c = _mm256_add_epi32(c, d); b = _mm256_xor_si256(b, c); b = YROTL(b, 7); } while (0)
 #define X8_NAME xor8_avx2
 #define X8_TARGET AVX2_TARGET
+#define X8_CLEAR() _mm256_zeroall()
 #define X8_QR YQR
 #define X8_CONSTANTS \
 	const __m256i rot16 = _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, \
@@ -156,6 +157,23 @@ static void xor4_sse2(uint32_t s[16], uint8_t *out, const uint8_t *in)
 	const __m256i rot8 = _mm256_set_epi8(14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3, \
 					     14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3);
 #include "chacha_x8.h"
+
+/* vzeroall, and the sixteen registers AVX-512 adds, which it leaves. */
+AVX512VL_TARGET static void clear_upper_ymm(void)
+{
+	_mm256_zeroall();
+	__asm__ volatile(
+		"vpxord %%ymm16, %%ymm16, %%ymm16\n\tvpxord %%ymm17, %%ymm17, %%ymm17\n\t"
+		"vpxord %%ymm18, %%ymm18, %%ymm18\n\tvpxord %%ymm19, %%ymm19, %%ymm19\n\t"
+		"vpxord %%ymm20, %%ymm20, %%ymm20\n\tvpxord %%ymm21, %%ymm21, %%ymm21\n\t"
+		"vpxord %%ymm22, %%ymm22, %%ymm22\n\tvpxord %%ymm23, %%ymm23, %%ymm23\n\t"
+		"vpxord %%ymm24, %%ymm24, %%ymm24\n\tvpxord %%ymm25, %%ymm25, %%ymm25\n\t"
+		"vpxord %%ymm26, %%ymm26, %%ymm26\n\tvpxord %%ymm27, %%ymm27, %%ymm27\n\t"
+		"vpxord %%ymm28, %%ymm28, %%ymm28\n\tvpxord %%ymm29, %%ymm29, %%ymm29\n\t"
+		"vpxord %%ymm30, %%ymm30, %%ymm30\n\tvpxord %%ymm31, %%ymm31, %%ymm31"
+		: : : "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
+		  "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
 
 /* The same eight blocks with AVX-512VL on 256-bit registers
  * (cpu_use_avx512vl): every rotation is one vprold, and with 32 registers
@@ -167,6 +185,7 @@ static void xor4_sse2(uint32_t s[16], uint8_t *out, const uint8_t *in)
 	c = _mm256_add_epi32(c, d); b = _mm256_rol_epi32(_mm256_xor_si256(b, c), 7); } while (0)
 #define X8_NAME xor8_avx512vl
 #define X8_TARGET AVX512VL_TARGET
+#define X8_CLEAR() clear_upper_ymm()
 #define X8_QR ZQR
 #define X8_CONSTANTS
 #include "chacha_x8.h"
@@ -177,9 +196,11 @@ void chacha_xor(const struct chacha_key *ck, const uint8_t nonce[8], uint64_t co
 {
 	uint32_t s[16];
 	uint8_t ks[CHACHA_BLOCK];
+	int spilled = 0;      /* the eight-block code ran: its frame holds key stream */
 
 	init_state(s, ck, nonce, counter);
 #ifdef HAVE_SSE2_CODE
+	spilled = n >= 8 * CHACHA_BLOCK && (cpu_use_avx512vl() || cpu_use_avx2());
 	if (cpu_use_avx512vl())
 		for (; n >= 8 * CHACHA_BLOCK; n -= 8 * CHACHA_BLOCK) {
 			xor8_avx512vl(s, out, in);
@@ -211,4 +232,6 @@ void chacha_xor(const struct chacha_key *ck, const uint8_t nonce[8], uint64_t co
 	}
 	wipe(s, sizeof s);
 	wipe(ks, sizeof ks);
+	if (spilled)
+		wipe_stack();
 }

@@ -56,15 +56,11 @@ X8_TARGET static void X8_NAME(uint32_t s[16], uint8_t *out, const uint8_t *in)
 		}
 	for (int j = 0; j < 8; j++)
 		next_counter(s);
-	for (int i = 0; i < 16; i++)
-		x[i] = o[i] = _mm256_setzero_si256();
-	for (int g = 0; g < 4; g++)
-		for (int j = 0; j < 4; j++)
-			t[g][j] = _mm256_setzero_si256();
-	__asm__ volatile("" : : "m"(x), "m"(o), "m"(t) : "memory");   /* keep the wipe */
+	X8_CLEAR();
 }
 
 #undef X8_NAME
 #undef X8_TARGET
 #undef X8_QR
 #undef X8_CONSTANTS
+#undef X8_CLEAR

@@ -128,6 +128,13 @@ void wipe(void *p, size_t n)
 		explicit_bzero(p, n);
 }
 
+/* noinline: its frame must lie where the callee frames were */
+__attribute__((noinline)) void wipe_stack(void)
+{
+	uint8_t area[WIPE_STACK_BYTES];
+	wipe(area, sizeof area);
+}
+
 int ct_memcmp(const void *a, const void *b, size_t n)
 {
 	const volatile uint8_t *x = a, *y = b;

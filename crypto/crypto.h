@@ -20,6 +20,11 @@ void rand_bytes(void *p, size_t n);
 uint32_t rand_u32(void);
 /* Zero memory in a way the compiler will not remove. */
 void wipe(void *p, size_t n);
+/* Zero the stack below the caller's frame, where the functions it has
+ * just called kept their spilled registers (the vector ciphers hold key
+ * stream and state there); WIPE_STACK_BYTES covers the largest such frame. */
+#define WIPE_STACK_BYTES 4096
+void wipe_stack(void);
 /* Constant-time compare; 0 when equal. */
 int ct_memcmp(const void *a, const void *b, size_t n);
 

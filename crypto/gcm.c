@@ -86,6 +86,7 @@ void gcm_seal(const struct gcm_key *g, const uint8_t iv[GCM_IV_LEN],
 	first_counter(iv, ctr);
 	if (cpu_use_aesni()) {
 		aesni_gcm_seal(&g->aes, &g->gh, ctr, y, p, whole);
+		wipe_stack();              /* its spilled key stream */
 	} else {
 		aes_ctr(&g->aes, ctr, 1, p, whole);
 		ghash_blocks(&g->gh, y, p, whole);
