@@ -17,6 +17,10 @@
 #include "conn.h"
 #include "log.h"
 
+/* DATA payloads a channel may leave in the packet input buffer during one
+ * batch (a socket read holds at most 8 full packets). */
+#define CHAN_LENT_MAX 16
+
 enum chan_state { CH_OPENING_IN, CH_OPENING_OUT, CH_OPEN, CH_CLOSE_SENT };
 
 struct channel {
@@ -33,6 +37,9 @@ struct channel {
 	uint32_t rwin, rmaxpkt;    /* client's window and max packet */
 	int wfd, rfd, efd;         /* -1 when closed */
 	buf_t in;                  /* client data waiting for the child's stdin */
+	struct iovec lent[CHAN_LENT_MAX];  /* more of it, after in, still in the
+	                            * packet input buffer (take_input) */
+	int n_lent;
 	int attached;              /* fds were handed over by the session */
 	int eof_rcvd, eof_sent;
 	int source_ended;          /* the child has exited */
@@ -144,15 +151,22 @@ static void report_exit(struct channel *ch)
 		ch->type->child_exited(ch, ch->exit_wstatus);
 }
 
+/* the input side (below) */
+static size_t input_pending(const struct channel *ch);
+static void keep_lent(struct channel *ch);
+static void drop_input(struct channel *ch);
+
 static void chan_destroy(struct channel *ch)
 {
 	struct chanset *cs = ch->cs;
 
 	/* DATA queued in this batch (chan_flush_input) goes out if the
 	 * consumer has room, as it would have before the CLOSE arrived */
-	if (ch->wfd >= 0 && buf_used(&ch->in) > 0 &&
-	    write(ch->wfd, buf_data(&ch->in), buf_used(&ch->in)) < 0)
-		debug("channel %u: input left unwritten at close", ch->id);
+	if (ch->wfd >= 0 && input_pending(ch) > 0) {
+		keep_lent(ch);
+		if (write(ch->wfd, buf_data(&ch->in), buf_used(&ch->in)) < 0)
+			debug("channel %u: input left unwritten at close", ch->id);
+	}
 	chan_close_fds(ch);
 	if (ch->exit_pending) {
 		ch->state = CH_CLOSE_SENT;   /* too late to report: no requests */
@@ -454,7 +468,7 @@ static void close_now(struct channel *ch, const char *why)
 	if (!ch->end_why)
 		ch->end_why = why;
 	chan_close_fds(ch);
-	buf_reset(&ch->in);
+	drop_input(ch);
 }
 
 /* A socket's directions end on their own: EOF as soon as the socket has
@@ -629,17 +643,72 @@ static void consumed(struct channel *ch, size_t n)
 	maybe_adjust(ch);
 }
 
+/* Client data not yet written to the consumer: buffered and lent. */
+static size_t input_pending(const struct channel *ch)
+{
+	size_t n = buf_used(&ch->in);
+	for (int i = 0; i < ch->n_lent; i++)
+		n += ch->lent[i].iov_len;
+	return n;
+}
+
+static void drop_input(struct channel *ch)
+{
+	buf_reset(&ch->in);
+	ch->n_lent = 0;
+}
+
+/* Copy the lent payloads into ch->in: before anything is queued behind
+ * them, and before the packet buffer they point into is read into again.
+ * ch->in has room: its bound is the window, which covers both. */
+static void keep_lent(struct channel *ch)
+{
+	for (int i = 0; i < ch->n_lent; i++)
+		if (buf_put(&ch->in, ch->lent[i].iov_base, ch->lent[i].iov_len) < 0)
+			consumed(ch, ch->lent[i].iov_len);   /* cannot happen (bound) */
+	ch->n_lent = 0;
+}
+
 static void stdin_gone(struct channel *ch)
 {
 	close_fd(&ch->wfd);
-	consumed(ch, buf_used(&ch->in));
-	buf_reset(&ch->in);
+	consumed(ch, input_pending(ch));
+	drop_input(ch);
+}
+
+/* Write the lent payloads with one writev; what the consumer did not take
+ * is copied into ch->in. 0, or -1 when the consumer is gone. */
+static int write_lent(struct channel *ch)
+{
+	ssize_t w;
+	do
+		w = writev(ch->wfd, ch->lent, ch->n_lent);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
+	size_t done = w > 0 ? (size_t)w : 0;
+	consumed(ch, done);
+	int i = 0;
+	for (; i < ch->n_lent && done >= ch->lent[i].iov_len; i++)
+		done -= ch->lent[i].iov_len;
+	if (i < ch->n_lent) {
+		ch->lent[i].iov_base = (uint8_t *)ch->lent[i].iov_base + done;
+		ch->lent[i].iov_len -= done;
+	}
+	memmove(ch->lent, ch->lent + i, (size_t)(ch->n_lent - i) * sizeof ch->lent[0]);
+	ch->n_lent -= i;
+	keep_lent(ch);
+	return 0;
 }
 
 /* Write buffered input to the child; close its stdin after the client's
  * EOF once everything is written. */
 static void flush_in(struct channel *ch)
 {
+	if (ch->wfd >= 0 && ch->n_lent && write_lent(ch) < 0) {
+		stdin_gone(ch);     /* EPIPE or other error: the reader is gone */
+		return;
+	}
 	while (ch->wfd >= 0 && buf_used(&ch->in) > 0) {
 		ssize_t w = write(ch->wfd, buf_data(&ch->in), buf_used(&ch->in));
 		if (w > 0) {
@@ -662,10 +731,14 @@ static void flush_in(struct channel *ch)
 	}
 }
 
-/* Client data for the consumer is queued in ch->in and written once per
- * batch of packets (chan_flush_input, after each socket read): one write of
- * up to a read's worth of DATA instead of one per packet, so the consumer
- * wakes once per batch, not once per 32 KiB. */
+/* Client data for the consumer is written once per batch of packets
+ * (chan_flush_input, after each socket read): one write of up to a read's
+ * worth of DATA instead of one per packet, so the consumer wakes once per
+ * batch, not once per 32 KiB. Until then the payloads stay where they were
+ * decrypted, in the packet input buffer, which nothing reads into before
+ * chan_flush_input (conn_payload_lendable: not so with decompression);
+ * only what the consumer does not take then, or data behind what waits
+ * from an earlier batch, is copied into ch->in. */
 static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 {
 	ch->bytes_in += n;
@@ -673,6 +746,13 @@ static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 		consumed(ch, n);
 		return;
 	}
+	if (buf_used(&ch->in) == 0 && ch->n_lent < CHAN_LENT_MAX &&
+	    conn_payload_lendable(ch->cs->c)) {
+		ch->lent[ch->n_lent].iov_base = (void *)p;
+		ch->lent[ch->n_lent++].iov_len = n;
+		return;
+	}
+	keep_lent(ch);
 	if (buf_put(&ch->in, p, n) < 0)
 		consumed(ch, n);    /* cannot happen: the buffer bound is the window */
 }
@@ -681,7 +761,7 @@ void chan_flush_input(struct chanset *cs)
 {
 	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
 		struct channel *ch = cs->chans[i];
-		if (ch && ch->wfd >= 0 && buf_used(&ch->in) > 0) {
+		if (ch && ch->wfd >= 0 && input_pending(ch) > 0) {
 			flush_in(ch);
 			check_close(ch);
 		}

@@ -177,6 +177,7 @@ size_t conn_out_queued(const struct conn *c)
 }
 
 const struct config *conn_config(const struct conn *c) { return &c->cfg; }
+int conn_payload_lendable(const struct conn *c) { return !c->pkt.zin_on; }
 const struct passwd *conn_user(const struct conn *c)
 {
 	return c->authenticated ? &c->auth.pw : NULL;

@@ -31,6 +31,10 @@ size_t conn_out_queued(const struct conn *c);
 #define CONN_OUT_HIGH (2u * 1024 * 1024)
 
 const struct config *conn_config(const struct conn *c);
+/* 1 when a payload being dispatched stays where it is, in the packet input
+ * buffer, until the next socket read (after chan_flush_input); 0 when it
+ * is in a scratch buffer the next packet reuses (decompression). */
+int conn_payload_lendable(const struct conn *c);
 /* The authenticated user (NULL before auth). */
 const struct passwd *conn_user(const struct conn *c);
 /* Options from the authorized_keys line that let the user in (NULL if the

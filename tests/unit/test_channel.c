@@ -93,6 +93,10 @@ int conn_pkt_seal(struct conn *c, size_t len)
 
 size_t conn_out_queued(const struct conn *c) { (void)c; return fake_queued; }
 const struct config *conn_config(const struct conn *c) { (void)c; return &cfg; }
+/* payloads stay put until chan_flush_input, as the packet layer's do without
+ * decompression; a test may say otherwise */
+static int payload_lendable = 1;
+int conn_payload_lendable(const struct conn *c) { (void)c; return payload_lendable; }
 const struct passwd *conn_user(const struct conn *c) { (void)c; return getpwuid(getuid()); }
 const struct authkey_opts *conn_authkey_opts(const struct conn *c)
 {
@@ -594,6 +598,80 @@ static void test_stdin_and_windows(void)
 	reap_all();
 }
 
+/* The byte at offset i of the stream test_input_batches sends. */
+static void put_u32_be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint8_t stream_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + i / 251);
+}
+
+/* Client data as the packet layer hands it over: several DATA payloads
+ * decrypted in one input buffer, dispatched one after another, then
+ * chan_flush_input, then the buffer read into again (filled with junk
+ * here). The consumer (cat after a pause, so that its pipe fills and
+ * writes come up short) must echo every byte in order: what it did not
+ * take at the flush was copied out of the buffer, whether the payloads
+ * were lent or copied from the start (decompression). */
+static void input_batches(int lendable)
+{
+	static uint8_t inbuf[12 * (32768 + 16)];
+	static char out[(1536u << 10) + 1];
+	const size_t total = 1536u << 10;     /* within the 2 MiB window */
+	struct chanset *cs = fresh();
+	uint32_t id = open_session(cs, 0xffffffffu, 32768);
+	CHECK(request(cs, id, "exec", 1, "sleep 0.3; exec cat", NULL) == 0);
+	payload_lendable = lendable;
+	size_t sent = 0;
+	for (unsigned batch = 0; sent < total; batch++) {
+		size_t at = 0;
+		for (unsigned k = 0; k < 1 + batch % 12 && sent < total; k++) {
+			size_t n = (batch * 7919u + k * 104729u) % 32768u + 1;
+			if (n > total - sent)
+				n = total - sent;
+			uint8_t *m = inbuf + at;
+			m[0] = SSH_MSG_CHANNEL_DATA;
+			put_u32_be(m + 1, id);
+			put_u32_be(m + 5, (uint32_t)n);
+			for (size_t i = 0; i < n; i++)
+				m[9 + i] = stream_byte(sent + i);
+			rd_t r;
+			rd_init(&r, m + 1, 8 + n);
+			CHECK(chan_dispatch(cs, m[0], &r) == 0);
+			at += 9 + n;
+			sent += n;
+		}
+		chan_flush_input(cs);
+		memset(inbuf, 0xee, sizeof(inbuf));   /* the next socket read */
+		loop_once(cs, 0);
+	}
+	payload_lendable = 1;
+	CHECK(send_simple(cs, SSH_MSG_CHANNEL_EOF, id) == 0);
+	CHECK(run_until(cs, SSH_MSG_CHANNEL_CLOSE, 30));
+	size_t got = collect(0, out, sizeof(out), NULL);
+	CHECK(got == total);
+	size_t bad = 0;
+	while (bad < got && bad < total && (uint8_t)out[bad] == stream_byte(bad))
+		bad++;
+	if (bad != total)
+		fprintf(stderr, "input_batches(%d): first wrong byte at %zu\n", lendable, bad);
+	CHECK(bad == total);
+	chan_free(cs);
+	reap_all();
+}
+
+static void test_input_batches(void)
+{
+	input_batches(1);
+	input_batches(0);
+}
+
 /* ChannelWindowSize 4K: announced in the confirmation (open_session
  * checks), enforced, and refilled to 4K once half of it is consumed. */
 static void test_configured_window(void)
@@ -794,6 +872,7 @@ int main(void)
 	test_forced_and_subsystem();
 	test_signals();
 	test_stdin_and_windows();
+	test_input_batches();
 	test_remote_window();
 	test_configured_window();
 	test_close_policy();
