@@ -213,7 +213,6 @@ ghash_fold(__m128i acc, const uint8_t *p, int k, const struct ghash_regs *h)
 	__m128i hi = _mm_setzero_si128(), mid = hi, lo = hi;
 	clmul_acc(_mm_xor_si128(load_reversed(p), acc), h->pow[k - 1], h->kar[k - 1],
 		  &hi, &mid, &lo);
-#pragma GCC unroll 8
 	for (int i = 1; i < k; i++)
 		clmul_acc(load_reversed(p + 16 * i), h->pow[k - 1 - i], h->kar[k - 1 - i],
 			  &hi, &mid, &lo);
@@ -269,7 +268,6 @@ TARGET void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, u
 			aes_ctr_step(&hi, &lo, 1);
 		}
 		/* rounds 1..8 (AES has at least 10), a block's product each */
-#pragma GCC unroll 8
 		for (int r = 1; r <= CTR_LANES; r++) {
 #pragma GCC unroll 8
 			for (int i = 0; i < CTR_LANES; i++)
