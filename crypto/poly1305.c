@@ -125,6 +125,214 @@ static void poly_finish(struct poly *st, const uint8_t s[16], uint8_t tag[16])
 	store_le64(tag + 8, h1 + load_le64(s + 8) + (uint64_t)(t >> 64));
 }
 
+#if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
+/* AVX2: four blocks at a time (cpu_use_avx2). The blocks are dealt into
+ * four lanes, lane j taking blocks j, j+4, j+8, ...; each lane runs its own
+ * Horner evaluation with r^4, and the last step multiplies the lanes by
+ * r^4, r^3, r^2, r^1 instead, so their sum is h over all the blocks. A lane
+ * keeps h as five 26-bit limbs, each in a 64-bit element, so that
+ * vpmuludq (32x32->64) forms the 25 partial products of h r^4; limbs reach
+ * 2^27 between carries, products 2^58, well inside 64 bits. */
+#include <immintrin.h>
+
+#include "cpu.h"
+
+#define HAVE_AVX2_POLY 1
+#define AVX2_TARGET __attribute__((target("avx2")))
+#define L26 0x3ffffffULL
+
+/* From this length on the vector code pays for its set-up (r^2..r^4) and
+ * its final sum; shorter messages, e.g. SSH's small packets, stay scalar. */
+#define AVX2_MIN_BYTES 256
+
+/* h0 + h1 2^64 + h2 2^128 as five 26-bit limbs; the top one keeps the rest */
+static void to_limbs26(uint64_t l[5], uint64_t h0, uint64_t h1, uint64_t h2)
+{
+	l[0] = h0 & L26;
+	l[1] = (h0 >> 26) & L26;
+	l[2] = (h0 >> 52 | h1 << 12) & L26;
+	l[3] = (h1 >> 14) & L26;
+	l[4] = h1 >> 40 | h2 << 24;
+}
+
+/* back to h0, h1, h2, which poly_blocks wants with h2 at most 4: limbs
+ * below 2^29, carried once round with 2^130 = 5 mod p, leave l4 < 2^26 */
+static void from_limbs26(struct poly *st, uint64_t l[5])
+{
+	uint64_t c = 0;
+	for (int i = 0; i < 5; i++) {
+		l[i] += c;
+		c = l[i] >> 26;
+		l[i] &= L26;
+	}
+	l[0] += c * 5;
+	u128 lo = (u128)l[0] + ((u128)l[1] << 26) + ((u128)l[2] << 52);
+	u128 hi = (lo >> 64) + ((u128)l[3] << 14) + ((u128)l[4] << 40);
+	st->h0 = (uint64_t)lo;
+	st->h1 = (uint64_t)hi;
+	st->h2 = (uint64_t)(hi >> 64);
+}
+
+/* out = a b mod p, 26-bit limbs (inputs below 2^27; out's limbs below
+ * 2^26 but out[1], which may be a little above): for the powers of r */
+static void mul26(uint64_t out[5], const uint64_t a[5], const uint64_t b[5])
+{
+	uint64_t s[5], d[5], c = 0;
+	for (int i = 0; i < 5; i++)
+		s[i] = b[i] * 5;
+	d[0] = a[0] * b[0] + a[1] * s[4] + a[2] * s[3] + a[3] * s[2] + a[4] * s[1];
+	d[1] = a[0] * b[1] + a[1] * b[0] + a[2] * s[4] + a[3] * s[3] + a[4] * s[2];
+	d[2] = a[0] * b[2] + a[1] * b[1] + a[2] * b[0] + a[3] * s[4] + a[4] * s[3];
+	d[3] = a[0] * b[3] + a[1] * b[2] + a[2] * b[1] + a[3] * b[0] + a[4] * s[4];
+	d[4] = a[0] * b[4] + a[1] * b[3] + a[2] * b[2] + a[3] * b[1] + a[4] * b[0];
+	for (int i = 0; i < 5; i++) {
+		d[i] += c;
+		c = d[i] >> 26;
+		out[i] = d[i] & L26;
+	}
+	out[0] += c * 5;
+	out[1] += out[0] >> 26;
+	out[0] &= L26;
+	wipe(s, sizeof s);
+	wipe(d, sizeof d);
+}
+
+/* a lane vector of five 26-bit limbs */
+struct v5 {
+	__m256i l0, l1, l2, l3, l4;
+};
+
+/* the multiplier of a step and 5 times it (2^130 = 5 mod p) */
+struct vkey {
+	struct v5 r, s;
+};
+
+#define AVX2_INLINE __attribute__((target("avx2"), always_inline)) static inline
+#define VMUL _mm256_mul_epu32
+#define VADD _mm256_add_epi64
+
+/* h + four blocks, with 2^128 set (whole blocks). The unpacks put blocks
+ * 0, 2, 1, 3 in lanes 0..3: the lanes' final powers follow that order
+ * rather than spend a permute per step. */
+AVX2_INLINE struct v5 add4(struct v5 h, const uint8_t *m)
+{
+	const __m256i mask = _mm256_set1_epi64x(L26);
+	__m256i a = _mm256_loadu_si256((const __m256i *)m);
+	__m256i b = _mm256_loadu_si256((const __m256i *)(m + 32));
+	__m256i lo = _mm256_unpacklo_epi64(a, b), hi = _mm256_unpackhi_epi64(a, b);
+	__m256i mid = _mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12));
+	h.l0 = VADD(h.l0, _mm256_and_si256(lo, mask));
+	h.l1 = VADD(h.l1, _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask));
+	h.l2 = VADD(h.l2, _mm256_and_si256(mid, mask));
+	h.l3 = VADD(h.l3, _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask));
+	h.l4 = VADD(h.l4, _mm256_or_si256(_mm256_srli_epi64(hi, 40),
+					  _mm256_set1_epi64x(1 << 24)));
+	return h;
+}
+
+/* c = d >> 26 moves up to the next limb */
+#define VCARRY(from, to) do { \
+	__m256i c_ = _mm256_srli_epi64(from, 26); \
+	from = _mm256_and_si256(from, mask); \
+	to = VADD(to, c_); } while (0)
+
+/* h r mod p in every lane, then a partial carry: two chains side by side
+ * (d0 -> d1 -> d2 -> d3 -> d4 and d3 -> d4 -> 5 d0 -> d1), which leaves
+ * every limb below 2^26 + 2^10. */
+AVX2_INLINE struct v5 vmul(struct v5 h, const struct vkey *k)
+{
+	const __m256i mask = _mm256_set1_epi64x(L26);
+	const struct v5 *r = &k->r, *s = &k->s;
+	struct v5 d;
+	d.l0 = VADD(VADD(VADD(VADD(VMUL(h.l0, r->l0), VMUL(h.l1, s->l4)),
+			      VMUL(h.l2, s->l3)), VMUL(h.l3, s->l2)), VMUL(h.l4, s->l1));
+	d.l1 = VADD(VADD(VADD(VADD(VMUL(h.l0, r->l1), VMUL(h.l1, r->l0)),
+			      VMUL(h.l2, s->l4)), VMUL(h.l3, s->l3)), VMUL(h.l4, s->l2));
+	d.l2 = VADD(VADD(VADD(VADD(VMUL(h.l0, r->l2), VMUL(h.l1, r->l1)),
+			      VMUL(h.l2, r->l0)), VMUL(h.l3, s->l4)), VMUL(h.l4, s->l3));
+	d.l3 = VADD(VADD(VADD(VADD(VMUL(h.l0, r->l3), VMUL(h.l1, r->l2)),
+			      VMUL(h.l2, r->l1)), VMUL(h.l3, r->l0)), VMUL(h.l4, s->l4));
+	d.l4 = VADD(VADD(VADD(VADD(VMUL(h.l0, r->l4), VMUL(h.l1, r->l3)),
+			      VMUL(h.l2, r->l2)), VMUL(h.l3, r->l1)), VMUL(h.l4, r->l0));
+	VCARRY(d.l0, d.l1);
+	VCARRY(d.l3, d.l4);
+	VCARRY(d.l1, d.l2);
+	__m256i c = _mm256_srli_epi64(d.l4, 26);
+	d.l4 = _mm256_and_si256(d.l4, mask);
+	d.l0 = VADD(d.l0, VADD(c, _mm256_slli_epi64(c, 2)));
+	VCARRY(d.l2, d.l3);
+	VCARRY(d.l0, d.l1);
+	VCARRY(d.l3, d.l4);
+	return d;
+}
+
+/* a step's multipliers: lane j multiplies by the value with limbs pj[] */
+AVX2_TARGET static void set_vkey(struct vkey *k, const uint64_t p0[5], const uint64_t p1[5],
+				 const uint64_t p2[5], const uint64_t p3[5])
+{
+	__m256i *r = &k->r.l0, *s = &k->s.l0;
+	for (int i = 0; i < 5; i++) {
+		r[i] = _mm256_set_epi64x((long long)p3[i], (long long)p2[i],
+					 (long long)p1[i], (long long)p0[i]);
+		s[i] = VADD(r[i], _mm256_slli_epi64(r[i], 2));
+	}
+}
+
+/* the sum of a limb's four lanes */
+AVX2_INLINE uint64_t sum4(__m256i v)
+{
+	__m128i x = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	x = _mm_add_epi64(x, _mm_unpackhi_epi64(x, x));
+	return (uint64_t)_mm_cvtsi128_si64(x);
+}
+
+/* The vector loop: h (lane 0 limbs l[]) through nblocks, returned in l[]
+ * as the sum of the lanes. */
+AVX2_TARGET static void lanes_avx2(uint64_t l[5], const uint8_t *m, size_t nblocks,
+				   const struct vkey *step, const struct vkey *last)
+{
+	struct v5 h = {
+		_mm256_set_epi64x(0, 0, 0, (long long)l[0]), _mm256_set_epi64x(0, 0, 0, (long long)l[1]),
+		_mm256_set_epi64x(0, 0, 0, (long long)l[2]), _mm256_set_epi64x(0, 0, 0, (long long)l[3]),
+		_mm256_set_epi64x(0, 0, 0, (long long)l[4]),
+	};
+	for (; nblocks > 4; nblocks -= 4, m += 64)
+		h = vmul(add4(h, m), step);
+	h = vmul(add4(h, m), last);
+	l[0] = sum4(h.l0);
+	l[1] = sum4(h.l1);
+	l[2] = sum4(h.l2);
+	l[3] = sum4(h.l3);
+	l[4] = sum4(h.l4);
+}
+
+/* poly_blocks over nblocks whole blocks, nblocks a multiple of 4 and at
+ * least 4. st->h (usually 0) enters lane 0 with the first block, so it is
+ * multiplied by r^nblocks as Horner's rule would. */
+static void poly_blocks_avx2(struct poly *st, const uint8_t *m, size_t nblocks)
+{
+	uint64_t pw[4][5], l[5];
+	struct vkey keys[2];
+
+	to_limbs26(pw[0], st->r0, st->r1, 0);             /* r^1..r^4 */
+	mul26(pw[1], pw[0], pw[0]);
+	mul26(pw[2], pw[1], pw[0]);
+	mul26(pw[3], pw[1], pw[1]);
+	/* every lane steps by r^4; lanes 0..3 end with blocks 0, 2, 1, 3 of
+	 * the last four (add4), which want r^4, r^2, r^3, r^1 */
+	set_vkey(&keys[0], pw[3], pw[3], pw[3], pw[3]);
+	set_vkey(&keys[1], pw[3], pw[1], pw[2], pw[0]);
+
+	to_limbs26(l, st->h0, st->h1, st->h2);
+	lanes_avx2(l, m, nblocks, &keys[0], &keys[1]);
+	from_limbs26(st, l);
+
+	wipe(pw, sizeof pw);
+	wipe(l, sizeof l);
+	wipe(keys, sizeof keys);
+}
+#endif
+
 #else /* 26-bit limbs */
 
 #define M26 0x3ffffffu
@@ -261,6 +469,14 @@ void poly1305_mac(uint8_t tag[POLY1305_TAG], const uint8_t *m, size_t n,
 	r[4] &= 252; r[8] &= 252; r[12] &= 252;
 	poly_init(&st, r);
 
+#ifdef HAVE_AVX2_POLY
+	if (n >= AVX2_MIN_BYTES && cpu_use_avx2()) {     /* n is public */
+		size_t nb = n / 64 * 4;
+		poly_blocks_avx2(&st, m, nb);
+		m += nb * 16;
+		n -= nb * 16;
+	}
+#endif
 	poly_blocks(&st, m, n / 16, 1);
 	m += n / 16 * 16;
 	n %= 16;
