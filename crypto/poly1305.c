@@ -142,8 +142,12 @@ static void poly_finish(struct poly *st, const uint8_t s[16], uint8_t tag[16])
 #define L26 0x3ffffffULL
 
 /* From this length on the vector code pays for its set-up (r^2..r^4) and
- * its final sum; shorter messages, e.g. SSH's small packets, stay scalar. */
-#define AVX2_MIN_BYTES 256
+ * its final sum; shorter messages, e.g. SSH's small packets, stay scalar.
+ * (A unit test that includes this file sets 64, to test the vector code on
+ * short messages too.) */
+#ifndef POLY1305_AVX2_MIN
+#define POLY1305_AVX2_MIN 256
+#endif
 
 /* h0 + h1 2^64 + h2 2^128 as five 26-bit limbs; the top one keeps the rest */
 static void to_limbs26(uint64_t l[5], uint64_t h0, uint64_t h1, uint64_t h2)
@@ -470,7 +474,7 @@ void poly1305_mac(uint8_t tag[POLY1305_TAG], const uint8_t *m, size_t n,
 	poly_init(&st, r);
 
 #ifdef HAVE_AVX2_POLY
-	if (n >= AVX2_MIN_BYTES && cpu_use_avx2()) {     /* n is public */
+	if (n >= POLY1305_AVX2_MIN && cpu_use_avx2()) {     /* n is public */
 		size_t nb = n / 64 * 4;
 		poly_blocks_avx2(&st, m, nb);
 		m += nb * 16;
