@@ -31,7 +31,7 @@ int cpu_use_avx2(void);
 int cpu_use_avx512vl(void);
 /* "avx512vl", "avx2", "sse2" or "portable": the ChaCha20 code in use */
 const char *cpu_chacha_impl(void);
-/* "avx2" or "portable": the Poly1305 code for long messages (256 bytes and
+/* "avx2" or "portable": the Poly1305 code for long messages (512 bytes and
  * more; shorter ones always run the portable code) */
 const char *cpu_poly1305_impl(void);
 /* Tests: switch to every CPU-specific path the CPU has (on), or to the

@@ -4,7 +4,7 @@
  * on three paths:
  *   scalar    cpu_select_avx2(0), the library's poly1305_mac
  *   avx2      cpu_select_avx2(1), the library's poly1305_mac (vector code
- *             from 256 bytes)
+ *             from 512 bytes)
  *   avx2-64   cpu_select_avx2(1), this file's copy of poly1305.c built with
  *             the vector code from 64 bytes, so that it also meets the
  *             short RFC vectors and every length from 64 on
