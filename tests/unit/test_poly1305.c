@@ -178,6 +178,6 @@ int main(void)
 	test_random();
 	test_stress();
 	printf("test_poly1305: paths tested: %s\n",
-	       have_avx2 ? "scalar, avx2, avx2-64" : "scalar (no AVX2 here)");
+	       have_avx2 ? "scalar, avx2, avx2-64" : "scalar (no AVX2 in this CPU or build)");
 	return UNIT_DONE();
 }
