@@ -149,8 +149,10 @@ static void poly_finish(struct poly *st, const uint8_t s[16], uint8_t tag[16])
 
 /* From this length on the vector code pays for its set-up (r^2..r^4, two
  * dependent vector products) and its final sum; shorter messages, e.g.
- * SSH's small packets, stay scalar. Measured (EPYC, minimum TSC ticks):
- * 384 bytes 495 scalar, 540 vector; 512 bytes 630, 607; 1 KiB 1125, 877.
+ * SSH's small packets, stay scalar. Measured (EPYC, minimum TSC ticks,
+ * scalar/vector): 384 bytes 472/540, 512 bytes 607/607, 768 bytes
+ * 855/742, 1 KiB 1125/877; in instructions the vector code wins from
+ * about 300 bytes.
  * (A unit test that includes this file sets 64, to test the vector code on
  * short messages too.) */
 #ifndef POLY1305_AVX2_MIN
@@ -254,6 +256,7 @@ AVX2_INLINE struct v5 vmul(struct v5 h, const struct vkey *k)
 	return d;
 }
 
+/* r and 5 r */
 AVX2_INLINE struct vkey times5(struct v5 r)
 {
 	struct vkey k = { r, {
