@@ -145,6 +145,11 @@ const char *cpu_chacha_impl(void)
 	       cpu_use_sse2() ? "sse2" : "portable";
 }
 
+const char *cpu_poly1305_impl(void)
+{
+	return cpu_use_avx2() ? "avx2" : "portable";
+}
+
 /* the test switches ignore WOMBAT_CRYPTO, as they always have */
 int cpu_select_aesni(int on)
 {

@@ -1,6 +1,9 @@
 /* poly1305: the Poly1305 one-time authenticator (Bernstein 2005; RFC 8439
  * 2.5), written here with 64-bit limbs and 64x64->128-bit multiplications
- * (26-bit limbs on 32-bit CPUs). No branch or index depends on the key or the message. */
+ * (26-bit limbs on 32-bit CPUs); on x86-64 with AVX2, messages of 512 bytes
+ * and more run four blocks at a time in vector registers (cpu_use_avx2(),
+ * cpu_poly1305_impl()). No branch or index depends on the key or the
+ * message, on either code. */
 #ifndef WOMBAT_POLY1305_H
 #define WOMBAT_POLY1305_H
 

@@ -5,9 +5,10 @@
  * check. Outputs that go on the wire (ciphertext, tags, public keys,
  * signatures) are declared public after each call, as the protocol does.
  *
- *   ct_check [--expect aesni|portable]
+ *   ct_check [--expect aesni|portable [avx2|portable]]
  *                       all cases (under valgrind: the real check); with
- *                       --expect, fails unless that AES code is selected
+ *                       --expect, fails unless that AES code (and that
+ *                       Poly1305 code for long messages) is selected
  *   ct_check canary     one deliberate secret-dependent branch: check-ct
  *                       requires valgrind to report it, so a build in which
  *                       the marking silently does nothing cannot pass.
@@ -32,6 +33,10 @@
 #define poly1305_mac poly1305_mac_32
 #include "../../crypto/poly1305.c"
 #undef poly1305_mac
+/* the library's own (64-bit limbs, and AVX2 for long messages where the
+ * CPU has it), which the header above declared under the other name */
+void poly1305_mac(uint8_t tag[POLY1305_TAG], const uint8_t *m, size_t n,
+		  const uint8_t key[POLY1305_KEY]);
 
 static int failures;
 
@@ -211,6 +216,23 @@ static void case_poly1305_32(void)
 	}
 }
 
+/* Poly1305 alone on the code selected (make check-ct runs the portable
+ * and the AVX2 code): lengths below and above the vector code's 512 bytes,
+ * with tails of 0..3 whole blocks and a partial one, and an SSH packet's
+ * 32 KiB + 5. */
+static void case_poly1305(void)
+{
+	static const size_t lens[] = { 0, 15, 100, 511, 512, 560, 589, 1000, 32768 + 5 };
+	static uint8_t msg[32768 + 5];
+	uint8_t key[32], tag[16];
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		secret_random(key, sizeof key);
+		secret_random(msg, lens[i]);
+		poly1305_mac(tag, msg, lens[i], key);
+		ct_public(tag, sizeof tag);
+	}
+}
+
 static void case_canary(void)
 {
 	uint8_t s[1];
@@ -229,11 +251,17 @@ int main(int argc, char **argv)
 		case_canary();
 		return 0;
 	}
-	fprintf(stderr, "ct_check: AES/GHASH implementation: %s, SHA-256: %s, ChaCha20: %s\n",
-		cpu_aes_impl(), cpu_sha256_impl(), cpu_chacha_impl());
+	fprintf(stderr, "ct_check: AES/GHASH implementation: %s, SHA-256: %s, ChaCha20: %s, "
+		"Poly1305: %s\n", cpu_aes_impl(), cpu_sha256_impl(), cpu_chacha_impl(),
+		cpu_poly1305_impl());
 	if (argc > 2 && strcmp(argv[1], "--expect") == 0 &&
 	    strcmp(argv[2], cpu_aes_impl()) != 0) {
 		fprintf(stderr, "ct_check: expected the %s code\n", argv[2]);
+		return 2;
+	}
+	if (argc > 3 && strcmp(argv[1], "--expect") == 0 &&
+	    strcmp(argv[3], cpu_poly1305_impl()) != 0) {
+		fprintf(stderr, "ct_check: expected the %s Poly1305 code\n", argv[3]);
 		return 2;
 	}
 	fprintf(stderr, "ct_check: x25519\n");
@@ -243,6 +271,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ct_check: hashes\n");
 	case_hashes();
 	case_ciphers();
+	fprintf(stderr, "ct_check: poly1305 (%s)\n", cpu_poly1305_impl());
+	case_poly1305();
 	fprintf(stderr, "ct_check: poly1305 with 26-bit limbs (32-bit targets)\n");
 	case_poly1305_32();
 	fprintf(stderr, "ct_check: %s\n", failures ? "wrong results" : "done");

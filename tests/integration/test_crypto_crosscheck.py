@@ -6,7 +6,7 @@ tests/unit/test_curve25519, test_aes, test_chacha, test_sha256 and test_sha512 -
 pseudo-random inputs with our outputs; every line must match what the
 independent implementation computes. AES, ChaCha20 and SHA-256 run twice: on the
 portable code (WOMBAT_CRYPTO=portable) and on what the CPU selects (AES-NI,
-SSE2/AVX2, SHA extensions here). This test builds nothing: run `make tests/unit/test_curve25519
+SSE2/AVX2, SHA extensions here; Poly1305's AVX2 code for long messages). This test builds nothing: run `make tests/unit/test_curve25519
 tests/unit/test_aes tests/unit/test_chacha tests/unit/test_sha256 tests/unit/test_sha512` first.
 """
 import os
@@ -260,13 +260,18 @@ def test_chacha_poly1305_crosscheck(seed, impl):
     lines = impl_dump_lines(CHACHA_BINARY, CHACHA_COUNT, seed, impl)
     head, cases = lines[0].split(), lines[1:]
     assert head[0] == "impl" and head[1] in ("portable", "sse2", "avx2", "avx512vl"), lines[0]
+    # the Poly1305 code for long messages (the dumped ones reach 2 KiB)
+    assert head[2:3] == ["poly1305"] and head[3] in ("portable", "avx2"), lines[0]
     flags = Path("/proc/cpuinfo").read_text().split()
     if impl == "portable":
         assert head[1] == "portable", "WOMBAT_CRYPTO=portable was not honoured"
+        assert head[3] == "portable", "WOMBAT_CRYPTO=portable was not honoured (Poly1305)"
     elif "avx512vl" in flags and "avx512f" in flags:
         assert head[1] == "avx512vl", "the CPU has AVX-512VL but it was not used"
     elif "avx2" in flags:
         assert head[1] == "avx2", "the CPU has AVX2 but it was not used"
+    if impl != "portable" and "avx2" in flags:
+        assert head[3] == "avx2", "the CPU has AVX2 but the AVX2 Poly1305 was not used"
     kinds = {"chacha": 0, "poly1305": 0}
     for line in cases:
         tag, *fields = line.split()

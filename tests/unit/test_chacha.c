@@ -4,7 +4,9 @@
  * scalar and (x86-64) SSE2 ChaCha20 code, across the 32-bit counter carry.
  *
  *   test_chacha --dump N SEED   pseudo-random cases with our outputs for
- *   test_crypto_crosscheck.py; WOMBAT_CRYPTO=portable picks the scalar code. */
+ *   test_crypto_crosscheck.py; WOMBAT_CRYPTO=portable picks the scalar code.
+ *   The first line names the ChaCha20 and the (long-message) Poly1305 code.
+ * (test_poly1305 compares the scalar and AVX2 Poly1305 in depth.) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +132,7 @@ static void test_chacha_random(void)
 static int dump(int count, uint64_t seed)
 {
 	prng_seed(seed);
-	printf("impl %s\n", cpu_chacha_impl());
+	printf("impl %s poly1305 %s\n", cpu_chacha_impl(), cpu_poly1305_impl());
 	for (int i = 0; i < count; i++) {
 		uint8_t key[32], nonce[8], c8[8], p[2100], len[2];
 		struct chacha_key ck;
