@@ -10,6 +10,8 @@
 #if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
 #include <immintrin.h>
 
+#include "x86_clear.h"
+
 #define TARGET __attribute__((target("aes,pclmul,ssse3,sse4.1")))
 #define CTR_LANES 8
 
@@ -37,25 +39,6 @@ TARGET static __m128i encrypt1(const __m128i *rk, unsigned rounds, __m128i b)
 	for (unsigned r = 1; r < rounds; r++)
 		b = _mm_aesenc_si128(b, rk[r]);
 	return _mm_aesenclast_si128(b, rk[rounds]);
-}
-
-/* Zero every XMM register: the counter blocks, key stream and GHASH
- * products of the loops below live in registers (the arrays that name
- * them are promoted to registers once the lane loops are unrolled), so
- * this, not a memset, is their wipe. */
-TARGET static void clear_xmm(void)
-{
-	__asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\t"
-			 "pxor %%xmm2, %%xmm2\n\tpxor %%xmm3, %%xmm3\n\t"
-			 "pxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
-			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
-			 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
-			 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
-			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
-			 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
-			 : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-			   "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-			   "xmm15");
 }
 
 TARGET static void wipe_regs(__m128i *r, int n)

@@ -9,6 +9,8 @@
 
 #if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
 #include <immintrin.h>
+
+#include "x86_clear.h"
 #define HAVE_SSE2_CODE 1
 #define AVX2_TARGET __attribute__((target("avx2")))
 #define AVX512VL_TARGET __attribute__((target("avx2,avx512f,avx512vl")))
@@ -130,9 +132,7 @@ static void xor4_sse2(uint32_t s[16], uint8_t *out, const uint8_t *in)
 	}
 	for (int j = 0; j < 4; j++)
 		next_counter(s);
-	for (int i = 0; i < 16; i++)
-		x[i] = o[i] = _mm_setzero_si128();
-	__asm__ volatile("" : : "m"(x), "m"(o) : "memory");   /* keep the wipe */
+	clear_xmm();      /* the state and key stream, held in registers */
 }
 #endif
 
@@ -196,11 +196,11 @@ void chacha_xor(const struct chacha_key *ck, const uint8_t nonce[8], uint64_t co
 {
 	uint32_t s[16];
 	uint8_t ks[CHACHA_BLOCK];
-	int spilled = 0;      /* the eight-block code ran: its frame holds key stream */
+	int spilled = 0;      /* vector code ran: its frame holds key stream */
 
 	init_state(s, ck, nonce, counter);
 #ifdef HAVE_SSE2_CODE
-	spilled = n >= 8 * CHACHA_BLOCK && (cpu_use_avx512vl() || cpu_use_avx2());
+	spilled = n >= 4 * CHACHA_BLOCK;
 	if (cpu_use_avx512vl())
 		for (; n >= 8 * CHACHA_BLOCK; n -= 8 * CHACHA_BLOCK) {
 			xor8_avx512vl(s, out, in);
