@@ -348,6 +348,7 @@ AVX2_TARGET static void wipe_keys(struct vkey k[2])
 	for (size_t i = 0; i < 2 * sizeof *k / sizeof *v; i++)
 		v[i] = _mm256_setzero_si256();
 	__asm__ volatile("" : : "r"(k) : "memory");
+	_mm256_zeroall();       /* the powers and lanes left in registers */
 }
 
 /* poly_blocks over nblocks whole blocks, nblocks a multiple of 4 and at
@@ -365,6 +366,7 @@ static void poly_blocks_avx2(struct poly *st, const uint8_t *m, size_t nblocks)
 	from_limbs26(st, l);
 	wipe(l, sizeof l);
 	wipe_keys(keys);
+	wipe_stack();           /* what set_keys and lanes_avx2 spilled */
 }
 #endif
 
