@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef HAVE_SECCOMP
@@ -49,17 +50,70 @@ int sandbox_has_seccomp(void)
 #endif
 }
 
-/* An unused uid (no passwd entry) with the same number as gid. */
-static int pick_unused_uid(void)
+/* The pre-auth child's ids: PRIVSEP_USER's, or else the first uid from
+ * FALLBACK_UID_START with neither a passwd nor a group entry, as its own
+ * gid. ids[2] is 1 for the user, 0 for the fallback, -1 when neither. */
+static void find_ids(long ids[3])
 {
-	for (uid_t u = FALLBACK_UID_START; u < FALLBACK_UID_START + 4096u; u++) {
-		if (!getpwuid(u) && !getgrgid((gid_t)u)) {
-			sb_uid = u;
-			sb_gid = (gid_t)u;
-			return 0;
-		}
+	struct passwd *pw = getpwnam(PRIVSEP_USER);
+	ids[2] = -1;
+	if (pw && pw->pw_uid != 0) {
+		ids[0] = (long)pw->pw_uid;
+		ids[1] = (long)pw->pw_gid;
+		ids[2] = 1;
+		return;
 	}
-	return -1;
+	for (uid_t u = FALLBACK_UID_START; u < FALLBACK_UID_START + 4096u; u++)
+		if (!getpwuid(u) && !getgrgid((gid_t)u)) {
+			ids[0] = ids[1] = (long)u;
+			ids[2] = 0;
+			return;
+		}
+}
+
+/* PRIVSEP_USER from /etc/passwd, read directly: the usual case, which
+ * then loads no NSS module and costs no process. 0 when found there. */
+static int ids_from_passwd_file(long ids[3])
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	int rc = -1;
+	while (f && rc < 0 && (pw = fgetpwent(f)) != NULL)
+		if (strcmp(pw->pw_name, PRIVSEP_USER) == 0 && pw->pw_uid != 0) {
+			ids[0] = (long)pw->pw_uid;
+			ids[1] = (long)pw->pw_gid;
+			ids[2] = 1;
+			rc = 0;
+		}
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+/* find_ids in a short-lived child: a name or number that no source knows
+ * (the missing user, the fallback's search) is asked of every NSS source,
+ * which maps their modules (libnss_systemd with libcap and libm, ~100 kB)
+ * into the process, and every connection process looks at its start and
+ * then carries a session. 0, or -1 when the child gave no answer. */
+static int lookup_ids(long ids[3])
+{
+	int fds[2], status = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		find_ids(ids);
+		_exit(write(fds[1], ids, 3 * sizeof ids[0]) == (ssize_t)(3 * sizeof ids[0]) ? 0 : 1);
+	}
+	close(fds[1]);
+	ssize_t got;
+	do
+		got = pid > 0 ? read(fds[0], ids, 3 * sizeof ids[0]) : -1;
+	while (got < 0 && errno == EINTR);
+	close(fds[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return got == (ssize_t)(3 * sizeof ids[0]) ? 0 : -1;
 }
 
 static void mkdir_parents(const char *path)
@@ -121,14 +175,14 @@ int sandbox_prepare(int quiet)
 		sb_ready = 1;
 		return 0;
 	}
-	struct passwd *pw = getpwnam(PRIVSEP_USER);
-	if (pw && pw->pw_uid != 0) {
-		sb_uid = pw->pw_uid;
-		sb_gid = pw->pw_gid;
-	} else if (pick_unused_uid() < 0) {
+	long ids[3];
+	if (ids_from_passwd_file(ids) < 0 && (lookup_ids(ids) < 0 || ids[2] < 0)) {
 		error("privilege separation: no user %s and no unused uid found", PRIVSEP_USER);
 		return -1;
-	} else if (!quiet) {
+	}
+	sb_uid = (uid_t)ids[0];
+	sb_gid = (gid_t)ids[1];
+	if (ids[2] == 0 && !quiet) {
 		logit("privilege separation: warning: no user \"%s\" (make install or "
 		      "./bootstrap creates it): the pre-auth child runs as unused uid %u",
 		      PRIVSEP_USER, (unsigned)sb_uid);

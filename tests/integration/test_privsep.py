@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(not IS_ROOT, reason="reads other processes' /pro
 
 PRIVSEP_DIR = "/var/lib/wombat/empty"
 SBTEST = built("tests", "tools", "wombatd_sbtest")
+NOUSER = built("tests", "tools", "wombatd_nouser")
 
 
 def built_with_seccomp():
@@ -605,5 +606,46 @@ def test_connection_without_libtomcrypt_ends_and_is_logged(start_server, keys, t
             assert srv.wait_log(r"cannot load libtomcrypt\.so", since=mark), srv.log(mark)
         subprocess.run(ns + ["umount", lib], check=True, timeout=10)
         assert_good_login(srv)
+    finally:
+        srv.stop()
+
+
+def mapped_nss_modules(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return {os.path.basename(line.split()[-1]) for line in f if "/libnss_" in line}
+
+
+def test_missing_privsep_user_falls_back_to_an_unused_uid(keys, tmp_path):
+    """A system without the pre-auth child's user (here the test-only
+    tests/tools/wombatd_nouser, whose user no system has): the listener
+    warns, the pre-auth child runs as an unused uid, logins work, and the
+    connection process, which searched for that uid at its start, maps no
+    NSS module: the search, a miss in every NSS source, ran in a child
+    (else libnss_systemd, libcap and libm stay mapped in every session where
+    nsswitch.conf names systemd)."""
+    if not os.access(NOUSER, os.X_OK):
+        pytest.fail(f"{NOUSER} is not built (make tests/tools/wombatd_nouser)")
+    port = free_port()
+    argv = server_argv("wombatd", port, list(keys.host.values()), keys.authorized_keys, [])
+    argv[0] = NOUSER
+    srv = Server("wombatd", port, str(tmp_path / "nouser.log"), argv).start()
+    try:
+        m = srv.wait_log(r'no user "wombat-test-no-such-user" .*runs as unused uid (\d+)')
+        assert m, srv.log()
+        uid = int(m.group(1))
+        assert uid >= 0x7ffe0000, uid
+        with pytest.raises(KeyError):
+            pwd.getpwuid(uid)
+        c = PreauthClient(srv)
+        try:
+            _, child = monitor_and_child(srv, c)
+            assert status(child)["Uid"].split() == [str(uid)] * 4
+        finally:
+            c.close()
+        p, mon = session_monitor(srv, keys.user["ed25519"])
+        try:
+            assert mapped_nss_modules(mon) == set(), mapped_nss_modules(mon)
+        finally:
+            end_session(p)
     finally:
         srv.stop()
