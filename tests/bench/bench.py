@@ -155,15 +155,6 @@ def descendants(pid):
 
 # ------------------------------------------------------------- environment
 
-def privsep_user_exists():
-    """Whether wombatd's pre-auth child has its own user (src/sandbox.h)."""
-    try:
-        pwd.getpwnam("wombat")
-        return True
-    except KeyError:
-        return False
-
-
 class BenchUser:
     """A throw-away login user with its own authorized_keys; removed at close."""
 
@@ -921,11 +912,6 @@ def print_table(res):
         print(f"memory: {n} `ssh -N` sessions per server held at once, read "
               f"{IDLE_SETTLE_S} s after the last login (past wombatd's idle trim); "
               f"sums over the server's processes other than the listener, divided by {n}")
-        if not privsep_user_exists():
-            print("memory: warning: no user \"wombat\" (make install or ./bootstrap creates "
-                  "it): each wombatd connection process then searched for an unused uid "
-                  "through every NSS source, which maps their modules (libnss_systemd, "
-                  "libcap, libm: about 100 KiB of PSS a session here)")
 
 
 # -------------------------------------------------------------------- main
