@@ -62,6 +62,7 @@ struct channel {
 struct chanset {
 	struct conn *c;
 	struct channel *chans[CHAN_MAX_CHANNELS];  /* index = our channel id */
+	int top;                  /* 1 + the highest id in use: where scans stop */
 	uint8_t *rbuf;                             /* CHAN_READ_MAX scratch */
 	int64_t last_active;       /* last DATA on any channel */
 	int global_timeout;        /* ChannelTimeout global=, s; 0 = none */
@@ -183,6 +184,8 @@ static void chan_destroy(struct channel *ch)
 		      (unsigned long long)ch->bytes_in, (unsigned long long)ch->bytes_out);
 	buf_free(&ch->in);
 	cs->chans[ch->id] = NULL;
+	while (cs->top > 0 && !cs->chans[cs->top - 1])
+		cs->top--;
 	free(ch);
 }
 
@@ -190,7 +193,7 @@ void chan_free(struct chanset *cs)
 {
 	if (!cs)
 		return;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+	for (int i = 0; i < cs->top; i++)
 		if (cs->chans[i])
 			chan_destroy(cs->chans[i]);
 	free(cs->rbuf);
@@ -201,7 +204,7 @@ void chan_trim(struct chanset *cs)
 {
 	free(cs->rbuf);
 	cs->rbuf = NULL;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+	for (int i = 0; i < cs->top; i++)
 		if (cs->chans[i] && buf_used(&cs->chans[i]->in) == 0)
 			buf_release(&cs->chans[i]->in);
 }
@@ -209,7 +212,7 @@ void chan_trim(struct chanset *cs)
 int chan_count(const struct chanset *cs)
 {
 	int n = 0;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+	for (int i = 0; i < cs->top; i++)
 		n += cs->chans[i] != NULL;
 	return n;
 }
@@ -245,7 +248,7 @@ void chan_set_kind(struct channel *ch, const char *kind)
 int chan_count_type(const struct chanset *cs, const struct chan_type *t)
 {
 	int n = 0;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+	for (int i = 0; i < cs->top; i++)
 		n += cs->chans[i] && cs->chans[i]->type == t;
 	return n;
 }
@@ -290,7 +293,7 @@ buf_t *chan_request_start(struct channel *ch, const char *type, int want_reply)
 
 int chan_send_keepalive(struct chanset *cs)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (!ch || ch->state != CH_OPEN)
 			continue;
@@ -523,7 +526,7 @@ void chan_source_ended(struct channel *ch)
 
 void chan_kick(struct chanset *cs)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++)
+	for (int i = 0; i < cs->top; i++)
 		if (cs->chans[i])
 			chan_progress(cs->chans[i]);
 }
@@ -551,7 +554,7 @@ static void expire(struct channel *ch, const char *type, int secs)
  * decides (it may free the channel). */
 static void wait_expired(struct chanset *cs, int64_t now)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (ch && ch->wait_fd >= 0 && ch->wait_due && now >= ch->wait_due &&
 		    ch->type->wake)
@@ -563,7 +566,7 @@ void chan_expire_idle(struct chanset *cs, int64_t now)
 {
 	wait_expired(cs, now);
 	int all = cs->global_timeout > 0 && now >= global_due(cs);
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (!ch || ch->state != CH_OPEN)
 			continue;
@@ -577,7 +580,7 @@ void chan_expire_idle(struct chanset *cs, int64_t now)
 int64_t chan_next_timeout_ms(const struct chanset *cs, int64_t now)
 {
 	int64_t best = -1;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		const struct channel *ch = cs->chans[i];
 		if (ch && ch->wait_fd >= 0 && ch->wait_due) {
 			int64_t left = ch->wait_due > now ? ch->wait_due - now : 0;
@@ -602,7 +605,7 @@ int64_t chan_next_timeout_ms(const struct chanset *cs, int64_t now)
 
 void chan_child_exited(struct chanset *cs, pid_t pid, int status)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (!ch || !ch->type->child || ch->type->child(ch) != pid)
 			continue;
@@ -759,7 +762,7 @@ static void take_input(struct channel *ch, const uint8_t *p, size_t n)
 
 void chan_flush_input(struct chanset *cs)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (ch && ch->wfd >= 0 && input_pending(ch) > 0) {
 			flush_in(ch);
@@ -800,6 +803,8 @@ static struct channel *chan_new(struct chanset *cs, const struct chan_type *t, i
 	chan_set_kind(ch, t->name);
 	note_activity(ch);
 	cs->chans[id] = ch;
+	if (id >= cs->top)
+		cs->top = id + 1;
 	return ch;
 }
 
@@ -1140,7 +1145,7 @@ static int add_pfd(struct pollfd *pfds, int n, int max, int fd, short ev)
 int chan_pollfds(struct chanset *cs, struct pollfd *pfds, int max)
 {
 	int n = 0;
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (!ch)
 			continue;
@@ -1161,7 +1166,7 @@ int chan_pollfds(struct chanset *cs, struct pollfd *pfds, int max)
 /* The channel currently owning fd, and which of its fds it is. */
 static struct channel *owner_of(struct chanset *cs, int fd, int *which)
 {
-	for (int i = 0; i < CHAN_MAX_CHANNELS; i++) {
+	for (int i = 0; i < cs->top; i++) {
 		struct channel *ch = cs->chans[i];
 		if (!ch)
 			continue;
