@@ -256,12 +256,16 @@ static int make_keys(struct kex *k, enum hash_alg h,
 	return 0;
 }
 
+static void hash_put_u32(hash_ctx *c, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	hash_update(c, b, 4);
+}
+
 /* Feed one SSH string (uint32 length, bytes) to a running hash. */
 static void hash_put_string(hash_ctx *c, const void *data, size_t n)
 {
-	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-			   (uint8_t)n };
-	hash_update(c, len, 4);
+	hash_put_u32(c, (uint32_t)n);
 	hash_update(c, data, n);
 }
 
@@ -273,12 +277,6 @@ static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
 	buf_put_mpint_be(&b, mag, n);
 	hash_update(c, buf_data(&b), buf_used(&b));
 	buf_free(&b);
-}
-
-static void hash_put_u32(hash_ctx *c, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	hash_update(c, b, 4);
 }
 
 /* The group exchange generator as a big-endian magnitude (for mpints). */
