@@ -255,18 +255,21 @@ static char *join_words(char **av, int ac)
 	return s;
 }
 
-/* Decimal integer in [min, max], whole string. */
-static int parse_long(const char *s, long min, long max, long *out)
+/* parse_long's answer for a string that is not a number in range (no
+ * range here starts that low) */
+#define NOT_IN_RANGE LONG_MIN
+
+/* Decimal integer in [min, max], whole string; else NOT_IN_RANGE. */
+static long parse_long(const char *s, long min, long max)
 {
 	char *end;
 	if (!a_digit((unsigned char)s[0]) && !(s[0] == '-' && a_digit((unsigned char)s[1])))
-		return -1;
+		return NOT_IN_RANGE;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+		return NOT_IN_RANGE;
+	return v;
 }
 
 /* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m". */
@@ -332,10 +335,8 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int parse_port(const char *s)
 {
-	long v;
-	if (parse_long(s, 1, 65535, &v) < 0)
-		return -1;
-	return (int)v;
+	long v = parse_long(s, 1, 65535);
+	return v == NOT_IN_RANGE ? -1 : (int)v;
 }
 
 /* s into buf of bufsz bytes; -1 (buf untouched) if it does not fit. */
@@ -572,10 +573,10 @@ static int p_flag(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	long v;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	if (parse_long(av[0], k->min, k->max, &v) < 0)
+	long v = parse_long(av[0], k->min, k->max);
+	if (v == NOT_IN_RANGE)
 		return perr(p, p->opt, "bad number '%s' (expected %d to %d)", av[0],
 			    k->min, k->max);
 	if (take(p, k))
@@ -1013,7 +1014,8 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 	char *c1 = strchr(av[0], ':');
 	int ok;
 	if (!c1) {
-		ok = parse_long(av[0], 1, INT_MAX, &start) == 0;
+		start = parse_long(av[0], 1, INT_MAX);
+		ok = start != NOT_IN_RANGE;
 		full = start;
 	} else {
 		char *parts[3];
@@ -1027,9 +1029,9 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 			if (ok)
 				*parts[2]++ = 0;
 		}
-		ok = ok && parse_long(parts[0], 1, INT_MAX, &start) == 0 &&
-		     parse_long(parts[1], 1, 100, &rate) == 0 &&
-		     parse_long(parts[2], start, INT_MAX, &full) == 0;
+		ok = ok && (start = parse_long(parts[0], 1, INT_MAX)) != NOT_IN_RANGE &&
+		     (rate = parse_long(parts[1], 1, 100)) != NOT_IN_RANGE &&
+		     (full = parse_long(parts[2], start, INT_MAX)) != NOT_IN_RANGE;
 	}
 	if (!ok)
 		return perr(p, p->opt, "bad value '%s' (expected start or start:rate:full)", av[0]);
@@ -1083,11 +1085,11 @@ static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 		if (strlen(kws[i].name) != klen || strncmp(kws[i].name, w, klen) != 0)
 			continue;
 		int *f = (int *)(void *)((char *)pc + kws[i].off);
-		long n;
 		if (kws[i].kind == 't' && parse_time(v, f) < 0)
 			return perr(p, p->opt, "bad time value in '%s'", w);
 		if (kws[i].kind == 'n') {
-			if (parse_long(v, 1, INT_MAX, &n) < 0)
+			long n = parse_long(v, 1, INT_MAX);
+			if (n == NOT_IN_RANGE)
 				return perr(p, p->opt, "bad number in '%s' (expected 1 to %d)",
 					    w, INT_MAX);
 			*f = (int)n;
@@ -1134,8 +1136,8 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon++ = 0;
-		ok = parse_long(buf, 0, 32, &v4) == 0 &&
-		     (!colon || parse_long(colon, 0, 128, &v6) == 0);
+		ok = (v4 = parse_long(buf, 0, 32)) != NOT_IN_RANGE &&
+		     (!colon || (v6 = parse_long(colon, 0, 128)) != NOT_IN_RANGE);
 	}
 	if (!ok)
 		return perr(p, p->opt, "bad value '%s' (expected 0-32[:0-128])", av[0]);
