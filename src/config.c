@@ -1984,14 +1984,12 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 	int rc = 0;
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		q.line++;
-		if (len > MAX_LINE) {
+		const char *bad = len > MAX_LINE ? "line too long" :
+				  strlen(line) != (size_t)len ? "NUL byte in line" : NULL;
+		if (bad) {
 			char kw[128];
 			first_word(line, kw, sizeof kw);
-			rc = perr(&q, kw_display(kw), "line too long");
-		} else if (strlen(line) != (size_t)len) {
-			char kw[128];
-			first_word(line, kw, sizeof kw);
-			rc = perr(&q, kw_display(kw), "NUL byte in line");
+			rc = perr(&q, kw_display(kw), "%s", bad);
 		} else {
 			rc = handle_line(&q, line, &block);
 		}
