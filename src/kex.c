@@ -341,7 +341,13 @@ static int send_ext_info(struct kex *k, struct packet *p)
 	buf_put_u8(&b, SSH_MSG_EXT_INFO);
 	buf_put_u32(&b, 1);
 	buf_put_cstring(&b, "server-sig-algs");
-	buf_put_cstring(&b, rsa_sha1 ? SERVER_SIG_ALGS ",ssh-rsa" : SERVER_SIG_ALGS);
+	/* the list as a string written in two parts: SERVER_SIG_ALGS is
+	 * the default PubkeyAcceptedAlgorithms, whose text is then held once */
+	static const char rsa_sha1_name[] = ",ssh-rsa";
+	size_t extra = rsa_sha1 ? sizeof rsa_sha1_name - 1 : 0;
+	buf_put_u32(&b, (uint32_t)(sizeof SERVER_SIG_ALGS - 1 + extra));
+	buf_put(&b, SERVER_SIG_ALGS, sizeof SERVER_SIG_ALGS - 1);
+	buf_put(&b, rsa_sha1_name, extra);
 	int rc = pkt_send(p, buf_data(&b), buf_used(&b));
 	buf_free(&b);
 	return rc;
