@@ -349,32 +349,34 @@ static int copy_in(char *buf, size_t bufsz, const char *s)
 	return 0;
 }
 
-/* "host", "host:port", "[host]:port", "[host]", or a bare IPv6 address.
- * *host and *port (NULL when absent) point into buf. */
-static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host, char **port)
+/* hostport_port's answer for a malformed address */
+static const char hostport_bad[] = "";
+
+/* The port of "host", "host:port", "[host]:port", "[host]" or a bare IPv6
+ * address, all under 512 bytes: a pointer into arg, NULL when there is
+ * none, hostport_bad when the address is malformed or its host empty. */
+static const char *hostport_port(const char *arg)
 {
-	if (copy_in(buf, bufsz, arg) < 0)
-		return -1;
-	*port = NULL;
-	if (buf[0] == '[') {
-		char *close = strchr(buf, ']');
-		if (!close)
-			return -1;
-		*close = 0;
-		*host = buf + 1;
-		if (close[1] == ':')
-			*port = close + 2;
-		else if (close[1])
-			return -1;
+	const char *port = NULL, *host_end;
+	if (strlen(arg) >= 512)
+		return hostport_bad;
+	if (arg[0] == '[') {
+		host_end = strchr(arg, ']');
+		if (!host_end)
+			return hostport_bad;
+		if (host_end[1] == ':')
+			port = host_end + 2;
+		else if (host_end[1])
+			return hostport_bad;
+		arg++;
 	} else {
-		char *colon = strchr(buf, ':');
-		*host = buf;
-		if (colon && !strchr(colon + 1, ':')) {
-			*colon = 0;
-			*port = colon + 1;
-		}
+		host_end = strchr(arg, ':');
+		if (host_end && !strchr(host_end + 1, ':'))
+			port = host_end + 1;
+		else
+			host_end = arg + strlen(arg);
 	}
-	return **host ? 0 : -1;
+	return host_end > arg ? port : hostport_bad;
 }
 
 /* ---------------------------------------------------------------- tokenizer */
@@ -1179,9 +1181,9 @@ static int p_userenv(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 static int conv_listen(const char *arg, char **out, const char **why)
 {
-	char buf[512], *host, *port;
+	const char *port = hostport_port(arg);
 	(void)out;
-	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0) {
+	if (port == hostport_bad) {
 		*why = "bad address";
 		return -1;
 	}
@@ -1194,11 +1196,11 @@ static int conv_listen(const char *arg, char **out, const char **why)
 
 static int conv_permitopen(const char *arg, char **out, const char **why)
 {
-	char buf[512], *host, *port;
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
 		return 0;
-	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port) {
+	const char *port = hostport_port(arg);
+	if (port == hostport_bad || !port) {
 		*why = "expected host:port, got";
 		return -1;
 	}
@@ -1211,15 +1213,11 @@ static int conv_permitopen(const char *arg, char **out, const char **why)
 
 static int conv_permitlisten(const char *arg, char **out, const char **why)
 {
-	char buf[512], *host, *port;
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
 		return 0;
-	if (!strchr(arg, ':'))
-		port = (char *)arg;
-	else if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port)
-		port = NULL;
-	if (!port || (strcmp(port, "*") != 0 && parse_port(port) < 0)) {
+	const char *port = strchr(arg, ':') ? hostport_port(arg) : arg;
+	if (!port || port == hostport_bad || (strcmp(port, "*") != 0 && parse_port(port) < 0)) {
 		*why = "expected [host:]port, got";
 		return -1;
 	}
