@@ -1777,9 +1777,11 @@ static int port_list_valid(const char *list, char *bad, size_t badsz)
 		if (n == 0 || strspn(e, "0123456789*?") < n)
 			return -1;
 		if (strspn(e, "0123456789") == n) {
-			char num[16];
-			snprintf(num, sizeof num, "%.*s", (int)n, e);
-			if (n >= sizeof num || parse_port(num) < 0)
+			/* a number: 1 to 65535 (leading zeros allowed), under 16 digits */
+			unsigned long port = 0;
+			for (size_t i = 0; i < n && port <= 65535; i++)
+				port = port * 10 + (unsigned long)(e[i] - '0');
+			if (n >= 16 || port < 1 || port > 65535)
 				return -1;
 		}
 		list += len;
