@@ -1332,16 +1332,14 @@ static void d_flag(const struct config *c, const struct keyword *k, FILE *out)
 
 static void d_int(const struct config *c, const struct keyword *k, FILE *out)
 {
-	char num[32];
-	snprintf(num, sizeof num, "%d", *CFIELD(c, k, int));
-	dump_line(out, k, num, 0);
+	dump_kw(out, k->name);
+	fprintf(out, " %d\n", *CFIELD(c, k, int));
 }
 
 static void d_octal(const struct config *c, const struct keyword *k, FILE *out)
 {
-	char num[16];
-	snprintf(num, sizeof num, "%04o", (unsigned)*CFIELD(c, k, int));
-	dump_line(out, k, num, 0);
+	dump_kw(out, k->name);
+	fprintf(out, " %04o\n", (unsigned)*CFIELD(c, k, int));
 }
 
 static void d_enum(const struct config *c, const struct keyword *k, FILE *out)
