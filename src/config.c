@@ -272,8 +272,9 @@ static long parse_long(const char *s, long min, long max)
 	return v;
 }
 
-/* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m". */
-static int parse_time(const char *s, int *out)
+/* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m":
+ * the seconds (0 to INT_MAX), or -1. */
+static int parse_time(const char *s)
 {
 	long long total = 0;
 	if (!*s)
@@ -301,8 +302,7 @@ static int parse_time(const char *s, int *out)
 		if (total > INT_MAX)
 			return -1;
 	}
-	*out = (int)total;
-	return 0;
+	return (int)total;
 }
 
 /* RekeyLimit size: NUMBER with an optional K, M, G or T suffix. */
@@ -627,7 +627,7 @@ static int p_time(struct pctx *p, const struct keyword *k, char **av, int ac)
 		return -1;
 	if ((k->flags & KW_NONE) && strcasecmp(av[0], "none") == 0)
 		v = 0;
-	else if (parse_time(av[0], &v) < 0)
+	else if ((v = parse_time(av[0])) < 0)
 		return perr(p, p->opt, "bad time value '%s'", av[0]);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = v;
@@ -997,7 +997,7 @@ static int p_rekey(struct pctx *p, const struct keyword *k, char **av, int ac)
 		if (bytes != 0 && bytes < 16)
 			return perr(p, p->opt, "size '%s' too small (at least 16)", av[0]);
 	}
-	if (ac == 2 && strcasecmp(av[1], "none") != 0 && parse_time(av[1], &secs) < 0)
+	if (ac == 2 && strcasecmp(av[1], "none") != 0 && (secs = parse_time(av[1])) < 0)
 		return perr(p, p->opt, "bad time value '%s'", av[1]);
 	if (take(p, k)) {
 		p->c->rekey_bytes = bytes;
@@ -1087,7 +1087,7 @@ static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 		if (strlen(kws[i].name) != klen || strncmp(kws[i].name, w, klen) != 0)
 			continue;
 		int *f = (int *)(void *)((char *)pc + kws[i].off);
-		if (kws[i].kind == 't' && parse_time(v, f) < 0)
+		if (kws[i].kind == 't' && (*f = parse_time(v)) < 0)
 			return perr(p, p->opt, "bad time value in '%s'", w);
 		if (kws[i].kind == 'n') {
 			long n = parse_long(v, 1, INT_MAX);
@@ -1264,7 +1264,7 @@ static int conv_chantimeout(const char *arg, char **out, const char **why)
 	const char *eq = strchr(arg, '=');
 	int secs;
 	if (!eq || eq == arg ||
-	    (strcasecmp(eq + 1, "none") != 0 && parse_time(eq + 1, &secs) < 0)) {
+	    (strcasecmp(eq + 1, "none") != 0 && (secs = parse_time(eq + 1)) < 0)) {
 		*why = "expected type=interval, got";
 		return -1;
 	}
