@@ -698,21 +698,16 @@ static int store_string(struct pctx *p, const struct keyword *k, char *v)
 	return 0;
 }
 
+static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out);
+
 /* A path (or other single string); "none" means unset. */
 static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	char *v = NULL;
-	const char *why = NULL;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	if (!*av[0])
-		return perr(p, p->opt, "empty value");
-	if (strcasecmp(av[0], "none") != 0) {
-		if (kw_conv(k) && kw_conv(k)(av[0], &v, &why) < 0)
-			return perr(p, p->opt, "%s '%s'", why, av[0]);
-		if (!v)
-			v = xstrdup(av[0]);
-	}
+	if (strcasecmp(av[0], "none") != 0 && convert(p, k, av[0], &v) < 0)
+		return -1;
 	return store_string(p, k, v);
 }
 
