@@ -135,33 +135,34 @@ enum storage { ST_NONE, ST_INT, ST_STR, ST_LIST, ST_PORTS };
 #define KW_SIGNAL  0x40   /* enum of signal names, "SIG" prefix optional */
 #define KW_NONE    0x80   /* time value: "none" means 0 */
 #define KW_ONE     0x100  /* list option taking one value per line */
+#define KW_FROM1   0x200  /* integer: 1 to INT_MAX (else 0 to INT_MAX) */
 
 struct name_val {
 	const char *name;
 	int val;
 };
 
-/* One keyword in 32 bytes (it was 112 with a pointer per property): the
- * parse/dump pair, the enum names, the list element check and the algorithm
- * set are small indexes into tables next to the keyword table (kw_parse(),
- * kw_dump(), kw_names(), kw_conv(), kw_algs()). */
+/* One keyword in 16 bytes (it was 112 with a pointer per property, then
+ * 24): the parse/dump pair, the enum names, the list element check and the
+ * algorithm set are small indexes into tables next to the keyword table
+ * (kw_parse(), kw_dump(), kw_names(), kw_conv(), kw_algs()); the bounds of
+ * an integer are 0 or 1 (KW_FROM1) to INT_MAX, ChannelWindowSize's (the one
+ * K_BYTES keyword) CFG_CHANNEL_WINDOW_MIN to _MAX. */
 struct keyword {
 	const char *name;
-	int max;                          /* integers */
 	uint16_t off, count_off;          /* in struct config */
-	uint16_t flags;
-	uint8_t kind;                     /* enum kw_kind: parse and dump */
-	uint8_t st;                       /* enum storage */
-	uint8_t aux;                      /* by kind: enum names, conv or algs */
-	int8_t min;                       /* integers */
-	uint8_t word;                     /* enum kw_word, kw_word(): line lists:
+	unsigned flags : 10;              /* KW_* */
+	unsigned st : 3;                  /* enum storage */
+	unsigned word : 3;                /* enum kw_word, kw_word(): line lists:
 	                                   * the word meaning empty; ignored:
 	                                   * harmless values ("a|b", "*" any);
 	                                   * alias target */
+	uint8_t kind;                     /* enum kw_kind: parse and dump */
+	uint8_t aux;                      /* by kind: enum names, conv or algs */
 };
+_Static_assert(sizeof(struct keyword) <= 16, "struct keyword grew");
 
-/* The keywords' words, by index (a byte in the entry, not a pointer: the
- * table is 24 bytes a keyword rather than 32). */
+/* The keywords' words, by index (3 bits in the entry, not a pointer). */
 enum kw_word { W_, W_none, W_any, W_no, W_yes, W_star, W_kbdint, W_pubkeyalgs };
 static const char *const kw_words[] = {
 	[W_] = "", [W_none] = "none", [W_any] = "any", [W_no] = "no", [W_yes] = "yes",
@@ -577,10 +578,11 @@ static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	if (one_arg(p, ac) < 0)
 		return -1;
-	long v = parse_long(av[0], k->min, k->max);
+	int min = (k->flags & KW_FROM1) ? 1 : 0;
+	long v = parse_long(av[0], min, INT_MAX);
 	if (v == NOT_IN_RANGE)
 		return perr(p, p->opt, "bad number '%s' (expected %d to %d)", av[0],
-			    k->min, k->max);
+			    min, INT_MAX);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
 	return 0;
@@ -612,9 +614,9 @@ static int p_bytes(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (parse_size(av[0], &v) < 0)
 		return perr(p, p->opt, "bad size '%s' (expected bytes, or a number with a "
 			    "K or M suffix)", av[0]);
-	if (v < (uint64_t)k->min * 1024 || v > (uint64_t)k->max)
+	if (v < CFG_CHANNEL_WINDOW_MIN || v > CFG_CHANNEL_WINDOW_MAX)
 		return perr(p, p->opt, "size '%s' out of range (%dK to %dM)", av[0],
-			    k->min, k->max >> 20);
+			    (int)(CFG_CHANNEL_WINDOW_MIN >> 10), (int)(CFG_CHANNEL_WINDOW_MAX >> 20));
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
 	return 0;
@@ -1565,7 +1567,8 @@ _Static_assert(sizeof(struct config) <= UINT16_MAX, "struct config too large for
 #define OFF(f) offsetof(struct config, f)
 #define M KW_MATCH
 #define FLAG(n, f, fl) { .name = n, .kind = K_FLAG, .st = ST_INT, .off = OFF(f), .flags = fl }
-#define INT(n, f, lo, hi, fl) { .name = n, .kind = K_INT, .st = ST_INT, .off = OFF(f), .flags = fl, .min = lo, .max = hi }
+/* lo: 0 or 1 (the upper bound is INT_MAX) */
+#define INT(n, f, lo, fl) { .name = n, .kind = K_INT, .st = ST_INT, .off = OFF(f), .flags = (fl) | ((lo) ? KW_FROM1 : 0) }
 #define TIME(n, f, fl) { .name = n, .kind = K_TIME, .st = ST_INT, .off = OFF(f), .flags = fl }
 #define ENUM(n, f, t, fl) { .name = n, .kind = K_ENUM, .st = ST_INT, .off = OFF(f), .flags = fl, .aux = NT_##t }
 #define PATH(n, f, cv, fl) { .name = n, .kind = K_PATH, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = CV_##cv }
@@ -1597,7 +1600,7 @@ static const struct keyword keywords[] = {
 	ALIAS("ChallengeResponseAuthentication", kbdint),
 	LINE("AuthorizedKeysFile", authorized_keys_files, none, NULL, M),
 	FLAG("StrictModes", strict_modes, 0),
-	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
+	INT("MaxAuthTries", max_auth_tries, 1, M),
 	TIME("LoginGraceTime", login_grace_time, 0),
 	ACC("AllowUsers", allow_users, conv_user_entry, M),
 	ACC("DenyUsers", deny_users, conv_user_entry, M),
@@ -1617,7 +1620,7 @@ static const struct keyword keywords[] = {
 	{ .name = "Compression", .kind = K_COMPRESSION, .st = ST_INT,
 	  .off = OFF(compression), .aux = NT_compression_names },
 	{ .name = "RekeyLimit", .kind = K_REKEY, .flags = M },
-	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
+	INT("MaxSessions", max_sessions, 0, M),
 	FLAG("PermitTTY", permit_tty, M),
 	FLAG("PrintMotd", print_motd, 0),
 	FLAG("PrintLastLog", print_last_log, 0),
@@ -1628,7 +1631,7 @@ static const struct keyword keywords[] = {
 	{ .name = "ForceCommand", .kind = K_COMMAND, .st = ST_STR,
 	  .off = OFF(force_command), .flags = M },
 	TIME("ClientAliveInterval", client_alive_interval, M),
-	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
+	INT("ClientAliveCountMax", client_alive_count_max, 0, M),
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
 	LINE("ChannelTimeout", channel_timeout, none, conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
@@ -1656,8 +1659,7 @@ static const struct keyword keywords[] = {
 	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
 	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
 	{ .name = "ChannelWindowSize", .kind = K_BYTES, .st = ST_INT,
-	  .off = OFF(channel_window), .flags = M, .min = CFG_CHANNEL_WINDOW_MIN / 1024,
-	  .max = CFG_CHANNEL_WINDOW_MAX },
+	  .off = OFF(channel_window), .flags = M },
 	/* structure */
 	{ .name = "Include", .flags = KW_INCLUDE | M },
 	{ .name = "Match", .flags = KW_MATCHKW | M },
