@@ -121,7 +121,9 @@ struct alg_names {
 struct keyword;
 typedef int (*parse_fn)(struct pctx *p, const struct keyword *k, char **av, int ac);
 typedef void (*dump_fn)(const struct config *c, const struct keyword *k, FILE *out);
-typedef int (*conv_fn)(const char *arg, char **out, const char **why);
+/* NULL when arg is good (*out: a converted copy, or left NULL for arg as
+ * written), else why not, the start of the message about it */
+typedef const char *(*conv_fn)(const char *arg, char **out);
 
 enum storage { ST_NONE, ST_INT, ST_STR, ST_LIST, ST_PORTS };
 
@@ -722,11 +724,11 @@ static int p_command(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out)
 {
-	const char *why = "bad value";
+	const char *why = NULL;
 	*out = NULL;
 	if (!*arg)
 		return perr(p, p->opt, "empty value");
-	if (kw_conv(k) && kw_conv(k)(arg, out, &why) < 0)
+	if (kw_conv(k) && (why = kw_conv(k)(arg, out)) != NULL)
 		return perr(p, p->opt, "%s '%s'", why, arg);
 	if (!*out)
 		*out = xstrdup(arg);
@@ -1147,10 +1149,11 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 	return 0;
 }
 
-static int conv_exempt(const char *arg, char **out, const char **why)
+static const char *conv_exempt(const char *arg, char **out)
 {
-	*out = penalty_exempt_normalise(arg, why);
-	return *out ? 0 : -1;
+	const char *why = NULL;
+	*out = penalty_exempt_normalise(arg, &why);
+	return why;
 }
 
 /* PermitUserEnvironment yes|no|pattern-list */
@@ -1176,111 +1179,91 @@ static int p_userenv(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 /* ---------------------------------------------------- list element checks */
 
-static int conv_listen(const char *arg, char **out, const char **why)
+static const char *conv_listen(const char *arg, char **out)
 {
 	const char *port = hostport_port(arg);
 	(void)out;
-	if (port == hostport_bad) {
-		*why = "bad address";
-		return -1;
-	}
-	if (port && parse_port(port) < 0) {
-		*why = "bad port in";
-		return -1;
-	}
-	return 0;
+	if (port == hostport_bad)
+		return "bad address";
+	if (port && parse_port(port) < 0)
+		return "bad port in";
+	return NULL;
 }
 
-static int conv_permitopen(const char *arg, char **out, const char **why)
+static const char *conv_permitopen(const char *arg, char **out)
 {
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
-		return 0;
+		return NULL;
 	const char *port = hostport_port(arg);
-	if (port == hostport_bad || !port) {
-		*why = "expected host:port, got";
-		return -1;
-	}
-	if (strcmp(port, "*") != 0 && parse_port(port) < 0) {
-		*why = "bad port in";
-		return -1;
-	}
-	return 0;
+	if (port == hostport_bad || !port)
+		return "expected host:port, got";
+	if (strcmp(port, "*") != 0 && parse_port(port) < 0)
+		return "bad port in";
+	return NULL;
 }
 
-static int conv_permitlisten(const char *arg, char **out, const char **why)
+static const char *conv_permitlisten(const char *arg, char **out)
 {
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
-		return 0;
+		return NULL;
 	const char *port = strchr(arg, ':') ? hostport_port(arg) : arg;
-	if (!port || port == hostport_bad || (strcmp(port, "*") != 0 && parse_port(port) < 0)) {
-		*why = "expected [host:]port, got";
-		return -1;
-	}
-	return 0;
+	if (!port || port == hostport_bad || (strcmp(port, "*") != 0 && parse_port(port) < 0))
+		return "expected [host:]port, got";
+	return NULL;
 }
 
-static int conv_acceptenv(const char *arg, char **out, const char **why)
+static const char *conv_acceptenv(const char *arg, char **out)
 {
 	(void)out;
-	if (strchr(arg, '=')) {
-		*why = "'=' not allowed in pattern";
-		return -1;
-	}
-	return 0;
+	if (strchr(arg, '='))
+		return "'=' not allowed in pattern";
+	return NULL;
 }
 
 /* AllowUsers/DenyUsers USER@HOST: a malformed CIDR in HOST is refused here,
  * so that a typo in a DenyUsers entry cannot silently stop it matching. */
-static int conv_user_entry(const char *arg, char **out, const char **why)
+static const char *conv_user_entry(const char *arg, char **out)
 {
 	const char *at = strchr(arg, '@');
 	(void)out;
-	if (at && match_addr_list_valid(at + 1, NULL, 0) < 0) {
-		*why = "bad address pattern in";
-		return -1;
-	}
-	return 0;
+	if (at && match_addr_list_valid(at + 1, NULL, 0) < 0)
+		return "bad address pattern in";
+	return NULL;
 }
 
-static int conv_setenv(const char *arg, char **out, const char **why)
+static const char *conv_setenv(const char *arg, char **out)
 {
 	(void)out;
 	const char *eq = strchr(arg, '=');
-	if (!eq || eq == arg) {
-		*why = "expected NAME=VALUE, got";
-		return -1;
-	}
-	return 0;
+	if (!eq || eq == arg)
+		return "expected NAME=VALUE, got";
+	return NULL;
 }
 
 /* "type=interval" -> "type=seconds" */
-static int conv_chantimeout(const char *arg, char **out, const char **why)
+static const char *conv_chantimeout(const char *arg, char **out)
 {
 	const char *eq = strchr(arg, '=');
 	int secs;
 	if (!eq || eq == arg ||
-	    (strcasecmp(eq + 1, "none") != 0 && (secs = parse_time(eq + 1)) < 0)) {
-		*why = "expected type=interval, got";
-		return -1;
-	}
+	    (strcasecmp(eq + 1, "none") != 0 && (secs = parse_time(eq + 1)) < 0))
+		return "expected type=interval, got";
 	if (strcasecmp(eq + 1, "none") == 0)
 		secs = 0;
 	size_t n = (size_t)(eq - arg) + 16;
 	*out = xrealloc(NULL, n);
 	snprintf(*out, n, "%.*s=%d", (int)(eq - arg), arg, secs);
-	return 0;
+	return NULL;
 }
 
-static int conv_absolute(const char *arg, char **out, const char **why)
+static const char *conv_absolute(const char *arg, char **out)
 {
 	(void)out;
-	if (arg[0] != '/') {
-		*why = "expected an absolute path, got";
-		return -1;
-	}
-	return 0;
+	if (arg[0] != '/')
+		return "expected an absolute path, got";
+	return NULL;
 }
 
 /* ------------------------------------------------------------------- dumps */
