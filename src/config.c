@@ -198,15 +198,12 @@ static void *xrealloc(void *p, size_t n)
 	return r;
 }
 
-/* Where a line came from, for messages: "FILE:LINE" or "command line"
- * (one format for every message, instead of two per message). */
-static __attribute__((noinline)) const char *where(const struct pctx *p, char *buf, size_t bufsz)
-{
-	if (!p->file)
-		return "command line";
-	snprintf(buf, bufsz, "%s:%d", p->file, p->line);
-	return buf;
-}
+/* Where a line came from, for messages: "FILE:LINE" or "command line",
+ * printed by WHERE_FMT from WHERE_ARGS(p) with no buffer (a line number
+ * is at least 1, and "%.0d" prints 0 as nothing). */
+#define WHERE_FMT "%s%s%.0d"
+#define WHERE_ARGS(p) (p)->file ? (p)->file : "command line", (p)->file ? ":" : "", \
+	(p)->file ? (p)->line : 0
 
 static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -218,19 +215,17 @@ static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	char at[1024];
 	if (p->err && p->errsz)
-		snprintf(p->err, p->errsz, "%s: %s: %s", where(p, at, sizeof at), opt, reason);
+		snprintf(p->err, p->errsz, WHERE_FMT ": %s: %s", WHERE_ARGS(p), opt, reason);
 	return -1;
 }
 
 /* A recognised value wombat does not act on: say so when the config is read. */
 static void pwarn(struct pctx *p, const char *value)
 {
-	char at[1024];
 	if (p->mode != PM_MATCH)
-		logit("%s: %s: '%s' is not supported by wombat, ignored",
-		      where(p, at, sizeof at), p->opt, value);
+		logit(WHERE_FMT ": %s: '%s' is not supported by wombat, ignored",
+		      WHERE_ARGS(p), p->opt, value);
 }
 
 /* (every keyword has at least one argument: handle_words checks that) */
@@ -668,10 +663,9 @@ static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int 
 		return -1;
 	if (built)
 		return 0;
-	char at[1024];
 	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH)
-		logit("%s: %s: '%s': this wombatd is built with %s, taken as 'no'",
-		      where(p, at, sizeof at), p->opt, av[0], option);
+		logit(WHERE_FMT ": %s: '%s': this wombatd is built with %s, taken as 'no'",
+		      WHERE_ARGS(p), p->opt, av[0], option);
 	*FIELD(p->c, k, int) = 0;
 	return 0;
 }
