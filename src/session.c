@@ -85,7 +85,7 @@ static void session_pty_end(struct session *s)
 	if (!s->pty)
 		return;
 	if (s->utmp_pid)
-		utmp_logout(s->pty->path, s->utmp_pid);
+		utmp_record(s->pty->path, NULL, NULL, s->utmp_pid);
 	pty_release(s->pty);
 	s->pty = NULL;
 }
@@ -511,7 +511,7 @@ static void record_login_after(struct session *s, const struct passwd *pw, pid_t
 	if (!s->pty)
 		return;
 	pty_parent_forked(s->pty);
-	utmp_login(s->pty->path, pw->pw_name, conn_peer_addr(chan_conn(s->ch)), pid);
+	utmp_record(s->pty->path, pw->pw_name, conn_peer_addr(chan_conn(s->ch)), pid);
 	s->utmp_pid = pid;
 }
 
