@@ -269,14 +269,19 @@ static void hash_put_string(hash_ctx *c, const void *data, size_t n)
 	hash_update(c, data, n);
 }
 
-/* Feed an mpint given as a magnitude (DH e and f are at most 1024 bytes). */
+/* Feed an mpint given as a magnitude, encoded as buf_put_mpint_be does:
+ * no leading zeros, a zero byte first when the top bit is set. */
 static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
 {
-	buf_t b;
-	buf_init(&b, n + 5, n + 5);
-	buf_put_mpint_be(&b, mag, n);
-	hash_update(c, buf_data(&b), buf_used(&b));
-	buf_free(&b);
+	while (n && mag[0] == 0) {
+		mag++;
+		n--;
+	}
+	int pad = n && (mag[0] & 0x80);
+	hash_put_u32(c, (uint32_t)(n + (size_t)pad));
+	if (pad)
+		hash_update(c, "", 1);      /* the string's NUL: one zero byte */
+	hash_update(c, mag, n);
 }
 
 /* The group exchange generator as a big-endian magnitude (for mpints). */
