@@ -424,9 +424,11 @@ static void handle_peer_disconnect(struct conn *c, rd_t *r)
 	char desc[160] = "";
 	rd_u32(r, &code);
 	rd_cstring(r, desc, sizeof(desc));
-	char why[220];
-	snprintf(why, sizeof(why), "client closed: disconnect %u \"%s\"", code, desc);
-	set_cause(c, why);
+	/* formatted where set_cause would copy it (the first cause stays) */
+	if (!c->cause[0])
+		snprintf(c->cause, sizeof(c->cause), "client closed: disconnect %u \"%s\"", code,
+			 desc);
+	set_cause(c, c->cause);
 }
 
 static int strict_kex_allows(const struct conn *c, uint8_t msg)
