@@ -292,9 +292,10 @@ static void describe_key(struct auth *a, const struct sshkey *key)
 		[KEY_ED25519] = "ED25519", [KEY_ECDSA_P256] = "ECDSA",
 		[KEY_ECDSA_P384] = "ECDSA", [KEY_ECDSA_P521] = "ECDSA", [KEY_RSA] = "RSA",
 	};
-	char fp[128];
-	key_fingerprint(key, fp, sizeof(fp));
-	snprintf(a->key_desc, sizeof(a->key_desc), "%s %s", names[key_get_type(key)], fp);
+	/* the type, a space, then the fingerprint written after them */
+	size_t n = (size_t)snprintf(a->key_desc, sizeof(a->key_desc), "%s ",
+				    names[key_get_type(key)]);
+	key_fingerprint(key, a->key_desc + n, sizeof(a->key_desc) - n);
 }
 
 static void send_pk_ok(struct conn *c, const char *alg, const uint8_t *blob, size_t blobl)
