@@ -417,11 +417,10 @@ static int decide_pubkey(struct auth *a, struct conn *c, const char *alg, const 
 static int try_publickey(struct auth *a, struct conn *c, rd_t *r, const uint8_t *sid, size_t sidl)
 {
 	const struct config *cfg = conn_config(c);
-	int has_sig;
+	int has_sig = rd_bool_value(r);
 	char alg[64];
 	const uint8_t *blob, *sig = NULL;
 	size_t blobl, sigl = 0;
-	rd_bool(r, &has_sig);
 	rd_cstring(r, alg, sizeof(alg));
 	rd_string(r, &blob, &blobl);
 	if (has_sig)
@@ -466,9 +465,8 @@ int auth_priv_password(struct auth *a, struct conn *c, int change, const char *p
  * of the same scheme. */
 static int try_password(struct auth *a, struct conn *c, rd_t *r)
 {
-	int change;
+	int change = rd_bool_value(r);
 	char password[1024];
-	rd_bool(r, &change);
 	if (rd_cstring(r, password, sizeof(password)) < 0 || rd_end(r) < 0) {
 		wipe(password, sizeof(password));
 		return -1;

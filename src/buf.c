@@ -254,6 +254,12 @@ int rd_u32(rd_t *r, uint32_t *v)
 	return 0;
 }
 
+int rd_bool_value(rd_t *r)
+{
+	const uint8_t *p = rd_take(r, 1);
+	return p && p[0] != 0;
+}
+
 uint32_t rd_u32_value(rd_t *r)
 {
 	const uint8_t *p = rd_take(r, 4);

@@ -979,11 +979,14 @@ static void stop_output(struct channel *ch)
 static int on_request(struct channel *ch, rd_t *r)
 {
 	char type[64];
-	int want_reply, ok = 0;
+	int ok = 0;
 	const uint8_t *t;
 	size_t tn;
 
-	if (rd_string(r, &t, &tn) < 0 || rd_bool(r, &want_reply) < 0)
+	if (rd_string(r, &t, &tn) < 0)
+		return -1;
+	int want_reply = rd_bool_value(r);
+	if (r->err)
 		return -1;
 	/* an over-long or odd name is simply unknown */
 	if (tn < sizeof(type) && !memchr(t, 0, tn)) {

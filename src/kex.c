@@ -124,14 +124,12 @@ static int parse_kexinit(struct kex *k, const uint8_t *payload, size_t len)
 	rd_t r;
 	const uint8_t *lists[10];
 	size_t lens[10];
-	int follows;
-	uint32_t reserved;
 	rd_init(&r, payload + 1, len - 1);
 	rd_skip(&r, 16);
 	for (int i = 0; i < 10; i++)
 		rd_string(&r, &lists[i], &lens[i]);
-	rd_bool(&r, &follows);
-	rd_u32(&r, &reserved);
+	int follows = rd_bool_value(&r);
+	rd_u32_value(&r);                    /* reserved */
 	if (r.err)
 		return kex_fail(k, "truncated or malformed KEXINIT%s", NULL);
 

@@ -199,9 +199,9 @@ static int on_pubkey(struct monitor *m, rd_t *r, buf_t *reply)
 	char alg[64];
 	const uint8_t *blob, *sig = NULL;
 	size_t blobl, sigl = 0;
-	int has_sig;
+	int has_sig = 0;
 	if (rd_cstring(r, alg, sizeof(alg)) < 0 || rd_string(r, &blob, &blobl) < 0 ||
-	    rd_bool(r, &has_sig) < 0 || (has_sig && rd_string(r, &sig, &sigl) < 0) ||
+	    ((has_sig = rd_bool_value(r)) && rd_string(r, &sig, &sigl) < 0) ||
 	    rd_end(r) < 0)
 		return mfail(m, "malformed %s request", "publickey");
 	if (count_check(m) < 0)
@@ -219,9 +219,9 @@ static int on_pubkey(struct monitor *m, rd_t *r, buf_t *reply)
 
 static int on_password(struct monitor *m, rd_t *r, buf_t *reply)
 {
-	int change;
+	int change = rd_bool_value(r);
 	char password[1024];
-	if (rd_bool(r, &change) < 0 || rd_cstring(r, password, sizeof(password)) < 0 ||
+	if (rd_cstring(r, password, sizeof(password)) < 0 ||
 	    rd_end(r) < 0) {
 		wipe(password, sizeof(password));
 		return mfail(m, "malformed %s request", "password");
