@@ -76,7 +76,9 @@ static int on_log(rd_t *r)
 		return -1;
 	if (level < LOG_L_FATAL || level > LOG_L_DEBUG3)
 		level = LOG_L_INFO;
-	log_msg((enum log_level)level, "%.*s", (int)n, (const char *)text);
+	char level_fmt[] = "?%.*s";      /* log_msg's level byte, then the format */
+	level_fmt[0] = (char)level;
+	log_msg(level_fmt, (int)n, (const char *)text);
 	return 0;
 }
 
