@@ -254,6 +254,18 @@ int rd_u32(rd_t *r, uint32_t *v)
 	return 0;
 }
 
+int rd_bool_value(rd_t *r)
+{
+	const uint8_t *p = rd_take(r, 1);
+	return p && p[0] != 0;
+}
+
+uint32_t rd_u32_value(rd_t *r)
+{
+	const uint8_t *p = rd_take(r, 4);
+	return p ? be32(p) : 0;
+}
+
 int rd_u64(rd_t *r, uint64_t *v)
 {
 	const uint8_t *p = rd_take(r, 8);

@@ -64,6 +64,10 @@ int rd_ptr(rd_t *r, const uint8_t **out, size_t n);   /* n bytes in place */
 int rd_u8(rd_t *r, uint8_t *v);
 int rd_bool(rd_t *r, int *v);
 int rd_u32(rd_t *r, uint32_t *v);
+/* The next uint32, or 0 with the error set (rd_end then fails): for callers
+ * that check r->err once after several reads */
+uint32_t rd_u32_value(rd_t *r);
+int rd_bool_value(rd_t *r);            /* the same for a boolean: 0 or 1 */
 int rd_u64(rd_t *r, uint64_t *v);
 /* string: pointer into the data, length <= BUF_MAX_STRING */
 int rd_string(rd_t *r, const uint8_t **s, size_t *n);

@@ -943,8 +943,8 @@ struct channel *chan_open_out(struct chanset *cs, const struct chan_type *t, voi
 
 static int on_open_confirmation(struct channel *ch, rd_t *r)
 {
-	uint32_t rid, win, maxpkt;
-	if (rd_u32(r, &rid) < 0 || rd_u32(r, &win) < 0 || rd_u32(r, &maxpkt) < 0)
+	uint32_t rid = rd_u32_value(r), win = rd_u32_value(r), maxpkt = rd_u32_value(r);
+	if (r->err)
 		return -1;
 	if (ch->state != CH_OPENING_OUT) {
 		error("channel %u: open confirmation for a channel we did not open", ch->id);
@@ -962,9 +962,9 @@ static int on_open_confirmation(struct channel *ch, rd_t *r)
 
 static int on_open_failure(struct channel *ch, rd_t *r)
 {
-	uint32_t code;
+	uint32_t code = rd_u32_value(r);
 	char why[128] = "";
-	if (rd_u32(r, &code) < 0)
+	if (r->err)
 		return -1;
 	if (ch->state != CH_OPENING_OUT) {
 		error("channel %u: open failure for a channel we did not open", ch->id);
@@ -992,11 +992,12 @@ static int check_incoming(struct channel *ch, size_t n)
 
 static int on_data(struct channel *ch, rd_t *r, int ext)
 {
-	uint32_t code = 0;
 	const uint8_t *p;
 	size_t n;
 
-	if ((ext && rd_u32(r, &code) < 0) || rd_string(r, &p, &n) < 0 || rd_end(r) < 0)
+	if (ext)
+		rd_u32_value(r);        /* the data type code: nothing depends on it */
+	if (rd_string(r, &p, &n) < 0 || rd_end(r) < 0)
 		return -1;
 	if (check_incoming(ch, n) < 0)
 		return -1;
@@ -1011,9 +1012,9 @@ static int on_data(struct channel *ch, rd_t *r, int ext)
 
 static int on_window_adjust(struct channel *ch, rd_t *r)
 {
-	uint32_t add;
+	uint32_t add = rd_u32_value(r);
 
-	if (rd_u32(r, &add) < 0 || rd_end(r) < 0)
+	if (rd_end(r) < 0)
 		return -1;
 	/* RFC 4254 5.2: the window must not grow past 2^32-1; a client
 	 * asking for more is broken or hostile: a protocol error. */
@@ -1063,11 +1064,14 @@ static void stop_output(struct channel *ch)
 static int on_request(struct channel *ch, rd_t *r)
 {
 	char type[64];
-	int want_reply, ok = 0;
+	int ok = 0;
 	const uint8_t *t;
 	size_t tn;
 
-	if (rd_string(r, &t, &tn) < 0 || rd_bool(r, &want_reply) < 0)
+	if (rd_string(r, &t, &tn) < 0)
+		return -1;
+	int want_reply = rd_bool_value(r);
+	if (r->err)
 		return -1;
 	/* an over-long or odd name is simply unknown */
 	if (tn < sizeof(type) && !memchr(t, 0, tn)) {
@@ -1095,11 +1099,10 @@ static int on_request(struct channel *ch, rd_t *r)
 
 int chan_dispatch(struct chanset *cs, uint8_t msg, rd_t *r)
 {
-	uint32_t id;
-
 	if (msg == SSH_MSG_CHANNEL_OPEN)
 		return on_open(cs, r);
-	if (rd_u32(r, &id) < 0)
+	uint32_t id = rd_u32_value(r);
+	if (r->err)
 		return -1;
 	struct channel *ch = chan_lookup(cs, id);
 	if (!ch) {

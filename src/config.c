@@ -121,7 +121,9 @@ struct alg_names {
 struct keyword;
 typedef int (*parse_fn)(struct pctx *p, const struct keyword *k, char **av, int ac);
 typedef void (*dump_fn)(const struct config *c, const struct keyword *k, FILE *out);
-typedef int (*conv_fn)(const char *arg, char **out, const char **why);
+/* NULL when arg is good (*out: a converted copy, or left NULL for arg as
+ * written), else why not, the start of the message about it */
+typedef const char *(*conv_fn)(const char *arg, char **out);
 
 enum storage { ST_NONE, ST_INT, ST_STR, ST_LIST, ST_PORTS };
 
@@ -135,33 +137,34 @@ enum storage { ST_NONE, ST_INT, ST_STR, ST_LIST, ST_PORTS };
 #define KW_SIGNAL  0x40   /* enum of signal names, "SIG" prefix optional */
 #define KW_NONE    0x80   /* time value: "none" means 0 */
 #define KW_ONE     0x100  /* list option taking one value per line */
+#define KW_FROM1   0x200  /* integer: 1 to INT_MAX (else 0 to INT_MAX) */
 
 struct name_val {
 	const char *name;
 	int val;
 };
 
-/* One keyword in 32 bytes (it was 112 with a pointer per property): the
- * parse/dump pair, the enum names, the list element check and the algorithm
- * set are small indexes into tables next to the keyword table (kw_parse(),
- * kw_dump(), kw_names(), kw_conv(), kw_algs()). */
+/* One keyword in 16 bytes (it was 112 with a pointer per property, then
+ * 24): the parse/dump pair, the enum names, the list element check and the
+ * algorithm set are small indexes into tables next to the keyword table
+ * (kw_parse(), kw_dump(), kw_names(), kw_conv(), kw_algs()); the bounds of
+ * an integer are 0 or 1 (KW_FROM1) to INT_MAX, ChannelWindowSize's (the one
+ * K_BYTES keyword) CFG_CHANNEL_WINDOW_MIN to _MAX. */
 struct keyword {
 	const char *name;
-	int max;                          /* integers */
 	uint16_t off, count_off;          /* in struct config */
-	uint16_t flags;
-	uint8_t kind;                     /* enum kw_kind: parse and dump */
-	uint8_t st;                       /* enum storage */
-	uint8_t aux;                      /* by kind: enum names, conv or algs */
-	int8_t min;                       /* integers */
-	uint8_t word;                     /* enum kw_word, kw_word(): line lists:
+	unsigned flags : 10;              /* KW_* */
+	unsigned st : 3;                  /* enum storage */
+	unsigned word : 3;                /* enum kw_word, kw_word(): line lists:
 	                                   * the word meaning empty; ignored:
 	                                   * harmless values ("a|b", "*" any);
 	                                   * alias target */
+	uint8_t kind;                     /* enum kw_kind: parse and dump */
+	uint8_t aux;                      /* by kind: enum names, conv or algs */
 };
+_Static_assert(sizeof(struct keyword) <= 16, "struct keyword grew");
 
-/* The keywords' words, by index (a byte in the entry, not a pointer: the
- * table is 24 bytes a keyword rather than 32). */
+/* The keywords' words, by index (3 bits in the entry, not a pointer). */
 enum kw_word { W_, W_none, W_any, W_no, W_yes, W_star, W_kbdint, W_pubkeyalgs };
 static const char *const kw_words[] = {
 	[W_] = "", [W_none] = "none", [W_any] = "any", [W_no] = "no", [W_yes] = "yes",
@@ -195,15 +198,12 @@ static void *xrealloc(void *p, size_t n)
 	return r;
 }
 
-/* Where a line came from, for messages: "FILE:LINE" or "command line"
- * (one format for every message, instead of two per message). */
-static __attribute__((noinline)) const char *where(const struct pctx *p, char *buf, size_t bufsz)
-{
-	if (!p->file)
-		return "command line";
-	snprintf(buf, bufsz, "%s:%d", p->file, p->line);
-	return buf;
-}
+/* Where a line came from, for messages: "FILE:LINE" or "command line",
+ * printed by WHERE_FMT from WHERE_ARGS(p) with no buffer (a line number
+ * is at least 1, and "%.0d" prints 0 as nothing). */
+#define WHERE_FMT "%s%s%.0d"
+#define WHERE_ARGS(p) (p)->file ? (p)->file : "command line", (p)->file ? ":" : "", \
+	(p)->file ? (p)->line : 0
 
 static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -215,19 +215,17 @@ static int perr(struct pctx *p, const char *opt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	char at[1024];
 	if (p->err && p->errsz)
-		snprintf(p->err, p->errsz, "%s: %s: %s", where(p, at, sizeof at), opt, reason);
+		snprintf(p->err, p->errsz, WHERE_FMT ": %s: %s", WHERE_ARGS(p), opt, reason);
 	return -1;
 }
 
 /* A recognised value wombat does not act on: say so when the config is read. */
 static void pwarn(struct pctx *p, const char *value)
 {
-	char at[1024];
 	if (p->mode != PM_MATCH)
-		logit("%s: %s: '%s' is not supported by wombat, ignored",
-		      where(p, at, sizeof at), p->opt, value);
+		logit(WHERE_FMT ": %s: '%s' is not supported by wombat, ignored",
+		      WHERE_ARGS(p), p->opt, value);
 }
 
 /* (every keyword has at least one argument: handle_words checks that) */
@@ -255,22 +253,26 @@ static char *join_words(char **av, int ac)
 	return s;
 }
 
-/* Decimal integer in [min, max], whole string. */
-static int parse_long(const char *s, long min, long max, long *out)
+/* parse_long's answer for a string that is not a number in range (no
+ * range here starts that low) */
+#define NOT_IN_RANGE LONG_MIN
+
+/* Decimal integer in [min, max], whole string; else NOT_IN_RANGE. */
+static long parse_long(const char *s, long min, long max)
 {
 	char *end;
 	if (!a_digit((unsigned char)s[0]) && !(s[0] == '-' && a_digit((unsigned char)s[1])))
-		return -1;
+		return NOT_IN_RANGE;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+		return NOT_IN_RANGE;
+	return v;
 }
 
-/* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m". */
-static int parse_time(const char *s, int *out)
+/* sshd_config(5) TIME FORMATS: a sequence of NUMBER[smhdw], e.g. "1h30m":
+ * the seconds (0 to INT_MAX), or -1. */
+static int parse_time(const char *s)
 {
 	long long total = 0;
 	if (!*s)
@@ -298,8 +300,7 @@ static int parse_time(const char *s, int *out)
 		if (total > INT_MAX)
 			return -1;
 	}
-	*out = (int)total;
-	return 0;
+	return (int)total;
 }
 
 /* RekeyLimit size: NUMBER with an optional K, M, G or T suffix. */
@@ -332,10 +333,8 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int parse_port(const char *s)
 {
-	long v;
-	if (parse_long(s, 1, 65535, &v) < 0)
-		return -1;
-	return (int)v;
+	long v = parse_long(s, 1, 65535);
+	return v == NOT_IN_RANGE ? -1 : (int)v;
 }
 
 /* s into buf of bufsz bytes; -1 (buf untouched) if it does not fit. */
@@ -348,32 +347,34 @@ static int copy_in(char *buf, size_t bufsz, const char *s)
 	return 0;
 }
 
-/* "host", "host:port", "[host]:port", "[host]", or a bare IPv6 address.
- * *host and *port (NULL when absent) point into buf. */
-static int split_hostport(const char *arg, char *buf, size_t bufsz, char **host, char **port)
+/* hostport_port's answer for a malformed address */
+static const char hostport_bad[] = "";
+
+/* The port of "host", "host:port", "[host]:port", "[host]" or a bare IPv6
+ * address, all under 512 bytes: a pointer into arg, NULL when there is
+ * none, hostport_bad when the address is malformed or its host empty. */
+static const char *hostport_port(const char *arg)
 {
-	if (copy_in(buf, bufsz, arg) < 0)
-		return -1;
-	*port = NULL;
-	if (buf[0] == '[') {
-		char *close = strchr(buf, ']');
-		if (!close)
-			return -1;
-		*close = 0;
-		*host = buf + 1;
-		if (close[1] == ':')
-			*port = close + 2;
-		else if (close[1])
-			return -1;
+	const char *port = NULL, *host_end;
+	if (strlen(arg) >= 512)
+		return hostport_bad;
+	if (arg[0] == '[') {
+		host_end = strchr(arg, ']');
+		if (!host_end)
+			return hostport_bad;
+		if (host_end[1] == ':')
+			port = host_end + 2;
+		else if (host_end[1])
+			return hostport_bad;
+		arg++;
 	} else {
-		char *colon = strchr(buf, ':');
-		*host = buf;
-		if (colon && !strchr(colon + 1, ':')) {
-			*colon = 0;
-			*port = colon + 1;
-		}
+		host_end = strchr(arg, ':');
+		if (host_end && !strchr(host_end + 1, ':'))
+			port = host_end + 1;
+		else
+			host_end = arg + strlen(arg);
 	}
-	return **host ? 0 : -1;
+	return host_end > arg ? port : hostport_bad;
 }
 
 /* ---------------------------------------------------------------- tokenizer */
@@ -572,12 +573,13 @@ static int p_flag(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 static int p_int(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
-	long v;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	if (parse_long(av[0], k->min, k->max, &v) < 0)
+	int min = (k->flags & KW_FROM1) ? 1 : 0;
+	long v = parse_long(av[0], min, INT_MAX);
+	if (v == NOT_IN_RANGE)
 		return perr(p, p->opt, "bad number '%s' (expected %d to %d)", av[0],
-			    k->min, k->max);
+			    min, INT_MAX);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
 	return 0;
@@ -609,9 +611,9 @@ static int p_bytes(struct pctx *p, const struct keyword *k, char **av, int ac)
 	if (parse_size(av[0], &v) < 0)
 		return perr(p, p->opt, "bad size '%s' (expected bytes, or a number with a "
 			    "K or M suffix)", av[0]);
-	if (v < (uint64_t)k->min * 1024 || v > (uint64_t)k->max)
+	if (v < CFG_CHANNEL_WINDOW_MIN || v > CFG_CHANNEL_WINDOW_MAX)
 		return perr(p, p->opt, "size '%s' out of range (%dK to %dM)", av[0],
-			    k->min, k->max >> 20);
+			    (int)(CFG_CHANNEL_WINDOW_MIN >> 10), (int)(CFG_CHANNEL_WINDOW_MAX >> 20));
 	if (take(p, k))
 		*FIELD(p->c, k, int) = (int)v;
 	return 0;
@@ -624,7 +626,7 @@ static int p_time(struct pctx *p, const struct keyword *k, char **av, int ac)
 		return -1;
 	if ((k->flags & KW_NONE) && strcasecmp(av[0], "none") == 0)
 		v = 0;
-	else if (parse_time(av[0], &v) < 0)
+	else if ((v = parse_time(av[0])) < 0)
 		return perr(p, p->opt, "bad time value '%s'", av[0]);
 	if (take(p, k))
 		*FIELD(p->c, k, int) = v;
@@ -661,10 +663,9 @@ static int p_enum_needs(struct pctx *p, const struct keyword *k, char **av, int 
 		return -1;
 	if (built)
 		return 0;
-	char at[1024];
 	if (strcasecmp(av[0], "no") != 0 && p->mode != PM_MATCH)
-		logit("%s: %s: '%s': this wombatd is built with %s, taken as 'no'",
-		      where(p, at, sizeof at), p->opt, av[0], option);
+		logit(WHERE_FMT ": %s: '%s': this wombatd is built with %s, taken as 'no'",
+		      WHERE_ARGS(p), p->opt, av[0], option);
 	*FIELD(p->c, k, int) = 0;
 	return 0;
 }
@@ -695,21 +696,16 @@ static int store_string(struct pctx *p, const struct keyword *k, char *v)
 	return 0;
 }
 
+static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out);
+
 /* A path (or other single string); "none" means unset. */
 static int p_path(struct pctx *p, const struct keyword *k, char **av, int ac)
 {
 	char *v = NULL;
-	const char *why = NULL;
 	if (one_arg(p, ac) < 0)
 		return -1;
-	if (!*av[0])
-		return perr(p, p->opt, "empty value");
-	if (strcasecmp(av[0], "none") != 0) {
-		if (kw_conv(k) && kw_conv(k)(av[0], &v, &why) < 0)
-			return perr(p, p->opt, "%s '%s'", why, av[0]);
-		if (!v)
-			v = xstrdup(av[0]);
-	}
+	if (strcasecmp(av[0], "none") != 0 && convert(p, k, av[0], &v) < 0)
+		return -1;
 	return store_string(p, k, v);
 }
 
@@ -722,11 +718,11 @@ static int p_command(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 static int convert(struct pctx *p, const struct keyword *k, const char *arg, char **out)
 {
-	const char *why = "bad value";
+	const char *why = NULL;
 	*out = NULL;
 	if (!*arg)
 		return perr(p, p->opt, "empty value");
-	if (kw_conv(k) && kw_conv(k)(arg, out, &why) < 0)
+	if (kw_conv(k) && (why = kw_conv(k)(arg, out)) != NULL)
 		return perr(p, p->opt, "%s '%s'", why, arg);
 	if (!*out)
 		*out = xstrdup(arg);
@@ -994,7 +990,7 @@ static int p_rekey(struct pctx *p, const struct keyword *k, char **av, int ac)
 		if (bytes != 0 && bytes < 16)
 			return perr(p, p->opt, "size '%s' too small (at least 16)", av[0]);
 	}
-	if (ac == 2 && strcasecmp(av[1], "none") != 0 && parse_time(av[1], &secs) < 0)
+	if (ac == 2 && strcasecmp(av[1], "none") != 0 && (secs = parse_time(av[1])) < 0)
 		return perr(p, p->opt, "bad time value '%s'", av[1]);
 	if (take(p, k)) {
 		p->c->rekey_bytes = bytes;
@@ -1013,7 +1009,8 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 	char *c1 = strchr(av[0], ':');
 	int ok;
 	if (!c1) {
-		ok = parse_long(av[0], 1, INT_MAX, &start) == 0;
+		start = parse_long(av[0], 1, INT_MAX);
+		ok = start != NOT_IN_RANGE;
 		full = start;
 	} else {
 		char *parts[3];
@@ -1027,9 +1024,9 @@ static int p_maxstartups(struct pctx *p, const struct keyword *k, char **av, int
 			if (ok)
 				*parts[2]++ = 0;
 		}
-		ok = ok && parse_long(parts[0], 1, INT_MAX, &start) == 0 &&
-		     parse_long(parts[1], 1, 100, &rate) == 0 &&
-		     parse_long(parts[2], start, INT_MAX, &full) == 0;
+		ok = ok && (start = parse_long(parts[0], 1, INT_MAX)) != NOT_IN_RANGE &&
+		     (rate = parse_long(parts[1], 1, 100)) != NOT_IN_RANGE &&
+		     (full = parse_long(parts[2], start, INT_MAX)) != NOT_IN_RANGE;
 	}
 	if (!ok)
 		return perr(p, p->opt, "bad value '%s' (expected start or start:rate:full)", av[0]);
@@ -1083,11 +1080,11 @@ static int penalty_word(struct pctx *p, struct penalty_cfg *pc, const char *w)
 		if (strlen(kws[i].name) != klen || strncmp(kws[i].name, w, klen) != 0)
 			continue;
 		int *f = (int *)(void *)((char *)pc + kws[i].off);
-		long n;
-		if (kws[i].kind == 't' && parse_time(v, f) < 0)
+		if (kws[i].kind == 't' && (*f = parse_time(v)) < 0)
 			return perr(p, p->opt, "bad time value in '%s'", w);
 		if (kws[i].kind == 'n') {
-			if (parse_long(v, 1, INT_MAX, &n) < 0)
+			long n = parse_long(v, 1, INT_MAX);
+			if (n == NOT_IN_RANGE)
 				return perr(p, p->opt, "bad number in '%s' (expected 1 to %d)",
 					    w, INT_MAX);
 			*f = (int)n;
@@ -1134,8 +1131,8 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon++ = 0;
-		ok = parse_long(buf, 0, 32, &v4) == 0 &&
-		     (!colon || parse_long(colon, 0, 128, &v6) == 0);
+		ok = (v4 = parse_long(buf, 0, 32)) != NOT_IN_RANGE &&
+		     (!colon || (v6 = parse_long(colon, 0, 128)) != NOT_IN_RANGE);
 	}
 	if (!ok)
 		return perr(p, p->opt, "bad value '%s' (expected 0-32[:0-128])", av[0]);
@@ -1146,10 +1143,11 @@ static int p_netblock(struct pctx *p, const struct keyword *k, char **av, int ac
 	return 0;
 }
 
-static int conv_exempt(const char *arg, char **out, const char **why)
+static const char *conv_exempt(const char *arg, char **out)
 {
-	*out = penalty_exempt_normalise(arg, why);
-	return *out ? 0 : -1;
+	const char *why = NULL;
+	*out = penalty_exempt_normalise(arg, &why);
+	return why;
 }
 
 /* PermitUserEnvironment yes|no|pattern-list */
@@ -1175,116 +1173,91 @@ static int p_userenv(struct pctx *p, const struct keyword *k, char **av, int ac)
 
 /* ---------------------------------------------------- list element checks */
 
-static int conv_listen(const char *arg, char **out, const char **why)
+static const char *conv_listen(const char *arg, char **out)
 {
-	char buf[512], *host, *port;
+	const char *port = hostport_port(arg);
 	(void)out;
-	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0) {
-		*why = "bad address";
-		return -1;
-	}
-	if (port && parse_port(port) < 0) {
-		*why = "bad port in";
-		return -1;
-	}
-	return 0;
+	if (port == hostport_bad)
+		return "bad address";
+	if (port && parse_port(port) < 0)
+		return "bad port in";
+	return NULL;
 }
 
-static int conv_permitopen(const char *arg, char **out, const char **why)
+static const char *conv_permitopen(const char *arg, char **out)
 {
-	char buf[512], *host, *port;
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
-		return 0;
-	if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port) {
-		*why = "expected host:port, got";
-		return -1;
-	}
-	if (strcmp(port, "*") != 0 && parse_port(port) < 0) {
-		*why = "bad port in";
-		return -1;
-	}
-	return 0;
+		return NULL;
+	const char *port = hostport_port(arg);
+	if (port == hostport_bad || !port)
+		return "expected host:port, got";
+	if (strcmp(port, "*") != 0 && parse_port(port) < 0)
+		return "bad port in";
+	return NULL;
 }
 
-static int conv_permitlisten(const char *arg, char **out, const char **why)
+static const char *conv_permitlisten(const char *arg, char **out)
 {
-	char buf[512], *host, *port;
 	(void)out;
 	if (strcasecmp(arg, "none") == 0)
-		return 0;
-	if (!strchr(arg, ':'))
-		port = (char *)arg;
-	else if (split_hostport(arg, buf, sizeof buf, &host, &port) < 0 || !port)
-		port = NULL;
-	if (!port || (strcmp(port, "*") != 0 && parse_port(port) < 0)) {
-		*why = "expected [host:]port, got";
-		return -1;
-	}
-	return 0;
+		return NULL;
+	const char *port = strchr(arg, ':') ? hostport_port(arg) : arg;
+	if (!port || port == hostport_bad || (strcmp(port, "*") != 0 && parse_port(port) < 0))
+		return "expected [host:]port, got";
+	return NULL;
 }
 
-static int conv_acceptenv(const char *arg, char **out, const char **why)
+static const char *conv_acceptenv(const char *arg, char **out)
 {
 	(void)out;
-	if (strchr(arg, '=')) {
-		*why = "'=' not allowed in pattern";
-		return -1;
-	}
-	return 0;
+	if (strchr(arg, '='))
+		return "'=' not allowed in pattern";
+	return NULL;
 }
 
 /* AllowUsers/DenyUsers USER@HOST: a malformed CIDR in HOST is refused here,
  * so that a typo in a DenyUsers entry cannot silently stop it matching. */
-static int conv_user_entry(const char *arg, char **out, const char **why)
+static const char *conv_user_entry(const char *arg, char **out)
 {
 	const char *at = strchr(arg, '@');
-	char bad[128];
 	(void)out;
-	if (at && match_addr_list_valid(at + 1, bad, sizeof bad) < 0) {
-		*why = "bad address pattern in";
-		return -1;
-	}
-	return 0;
+	if (at && match_addr_list_valid(at + 1, NULL, 0) < 0)
+		return "bad address pattern in";
+	return NULL;
 }
 
-static int conv_setenv(const char *arg, char **out, const char **why)
+static const char *conv_setenv(const char *arg, char **out)
 {
 	(void)out;
 	const char *eq = strchr(arg, '=');
-	if (!eq || eq == arg) {
-		*why = "expected NAME=VALUE, got";
-		return -1;
-	}
-	return 0;
+	if (!eq || eq == arg)
+		return "expected NAME=VALUE, got";
+	return NULL;
 }
 
 /* "type=interval" -> "type=seconds" */
-static int conv_chantimeout(const char *arg, char **out, const char **why)
+static const char *conv_chantimeout(const char *arg, char **out)
 {
 	const char *eq = strchr(arg, '=');
 	int secs;
 	if (!eq || eq == arg ||
-	    (strcasecmp(eq + 1, "none") != 0 && parse_time(eq + 1, &secs) < 0)) {
-		*why = "expected type=interval, got";
-		return -1;
-	}
+	    (strcasecmp(eq + 1, "none") != 0 && (secs = parse_time(eq + 1)) < 0))
+		return "expected type=interval, got";
 	if (strcasecmp(eq + 1, "none") == 0)
 		secs = 0;
 	size_t n = (size_t)(eq - arg) + 16;
 	*out = xrealloc(NULL, n);
 	snprintf(*out, n, "%.*s=%d", (int)(eq - arg), arg, secs);
-	return 0;
+	return NULL;
 }
 
-static int conv_absolute(const char *arg, char **out, const char **why)
+static const char *conv_absolute(const char *arg, char **out)
 {
 	(void)out;
-	if (arg[0] != '/') {
-		*why = "expected an absolute path, got";
-		return -1;
-	}
-	return 0;
+	if (arg[0] != '/')
+		return "expected an absolute path, got";
+	return NULL;
 }
 
 /* ------------------------------------------------------------------- dumps */
@@ -1333,16 +1306,14 @@ static void d_flag(const struct config *c, const struct keyword *k, FILE *out)
 
 static void d_int(const struct config *c, const struct keyword *k, FILE *out)
 {
-	char num[32];
-	snprintf(num, sizeof num, "%d", *CFIELD(c, k, int));
-	dump_line(out, k, num, 0);
+	dump_kw(out, k->name);
+	fprintf(out, " %d\n", *CFIELD(c, k, int));
 }
 
 static void d_octal(const struct config *c, const struct keyword *k, FILE *out)
 {
-	char num[16];
-	snprintf(num, sizeof num, "%04o", (unsigned)*CFIELD(c, k, int));
-	dump_line(out, k, num, 0);
+	dump_kw(out, k->name);
+	fprintf(out, " %04o\n", (unsigned)*CFIELD(c, k, int));
 }
 
 static void d_enum(const struct config *c, const struct keyword *k, FILE *out)
@@ -1573,7 +1544,8 @@ _Static_assert(sizeof(struct config) <= UINT16_MAX, "struct config too large for
 #define OFF(f) offsetof(struct config, f)
 #define M KW_MATCH
 #define FLAG(n, f, fl) { .name = n, .kind = K_FLAG, .st = ST_INT, .off = OFF(f), .flags = fl }
-#define INT(n, f, lo, hi, fl) { .name = n, .kind = K_INT, .st = ST_INT, .off = OFF(f), .flags = fl, .min = lo, .max = hi }
+/* lo: 0 or 1 (the upper bound is INT_MAX) */
+#define INT(n, f, lo, fl) { .name = n, .kind = K_INT, .st = ST_INT, .off = OFF(f), .flags = (fl) | ((lo) ? KW_FROM1 : 0) }
 #define TIME(n, f, fl) { .name = n, .kind = K_TIME, .st = ST_INT, .off = OFF(f), .flags = fl }
 #define ENUM(n, f, t, fl) { .name = n, .kind = K_ENUM, .st = ST_INT, .off = OFF(f), .flags = fl, .aux = NT_##t }
 #define PATH(n, f, cv, fl) { .name = n, .kind = K_PATH, .st = ST_STR, .off = OFF(f), .flags = fl, .aux = CV_##cv }
@@ -1605,7 +1577,7 @@ static const struct keyword keywords[] = {
 	ALIAS("ChallengeResponseAuthentication", kbdint),
 	LINE("AuthorizedKeysFile", authorized_keys_files, none, NULL, M),
 	FLAG("StrictModes", strict_modes, 0),
-	INT("MaxAuthTries", max_auth_tries, 1, INT_MAX, M),
+	INT("MaxAuthTries", max_auth_tries, 1, M),
 	TIME("LoginGraceTime", login_grace_time, 0),
 	ACC("AllowUsers", allow_users, conv_user_entry, M),
 	ACC("DenyUsers", deny_users, conv_user_entry, M),
@@ -1625,7 +1597,7 @@ static const struct keyword keywords[] = {
 	{ .name = "Compression", .kind = K_COMPRESSION, .st = ST_INT,
 	  .off = OFF(compression), .aux = NT_compression_names },
 	{ .name = "RekeyLimit", .kind = K_REKEY, .flags = M },
-	INT("MaxSessions", max_sessions, 0, INT_MAX, M),
+	INT("MaxSessions", max_sessions, 0, M),
 	FLAG("PermitTTY", permit_tty, M),
 	FLAG("PrintMotd", print_motd, 0),
 	FLAG("PrintLastLog", print_last_log, 0),
@@ -1636,7 +1608,7 @@ static const struct keyword keywords[] = {
 	{ .name = "ForceCommand", .kind = K_COMMAND, .st = ST_STR,
 	  .off = OFF(force_command), .flags = M },
 	TIME("ClientAliveInterval", client_alive_interval, M),
-	INT("ClientAliveCountMax", client_alive_count_max, 0, INT_MAX, M),
+	INT("ClientAliveCountMax", client_alive_count_max, 0, M),
 	FLAG("TCPKeepAlive", tcp_keep_alive, 0),
 	LINE("ChannelTimeout", channel_timeout, none, conv_chantimeout, M),
 	TIME("UnusedConnectionTimeout", unused_connection_timeout, M | KW_NONE),
@@ -1664,8 +1636,7 @@ static const struct keyword keywords[] = {
 	PATH("SessionCgroupRoot", session_cgroup_root, conv_absolute, 0),
 	ENUM("SessionKillFallback", session_kill_fallback_pgrp, fallback_names, 0),
 	{ .name = "ChannelWindowSize", .kind = K_BYTES, .st = ST_INT,
-	  .off = OFF(channel_window), .flags = M, .min = CFG_CHANNEL_WINDOW_MIN / 1024,
-	  .max = CFG_CHANNEL_WINDOW_MAX },
+	  .off = OFF(channel_window), .flags = M },
 	/* structure */
 	{ .name = "Include", .flags = KW_INCLUDE | M },
 	{ .name = "Match", .flags = KW_MATCHKW | M },
@@ -1777,9 +1748,11 @@ static int port_list_valid(const char *list, char *bad, size_t badsz)
 		if (n == 0 || strspn(e, "0123456789*?") < n)
 			return -1;
 		if (strspn(e, "0123456789") == n) {
-			char num[16];
-			snprintf(num, sizeof num, "%.*s", (int)n, e);
-			if (n >= sizeof num || parse_port(num) < 0)
+			/* a number: 1 to 65535 (leading zeros allowed), under 16 digits */
+			unsigned long port = 0;
+			for (size_t i = 0; i < n && port <= 65535; i++)
+				port = port * 10 + (unsigned long)(e[i] - '0');
+			if (n >= 16 || port < 1 || port > 65535)
 				return -1;
 		}
 		list += len;
@@ -1982,14 +1955,12 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 	int rc = 0;
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		q.line++;
-		if (len > MAX_LINE) {
+		const char *bad = len > MAX_LINE ? "line too long" :
+				  strlen(line) != (size_t)len ? "NUL byte in line" : NULL;
+		if (bad) {
 			char kw[128];
 			first_word(line, kw, sizeof kw);
-			rc = perr(&q, kw_display(kw), "line too long");
-		} else if (strlen(line) != (size_t)len) {
-			char kw[128];
-			first_word(line, kw, sizeof kw);
-			rc = perr(&q, kw_display(kw), "NUL byte in line");
+			rc = perr(&q, kw_display(kw), "%s", bad);
 		} else {
 			rc = handle_line(&q, line, &block);
 		}

@@ -425,9 +425,11 @@ static void handle_peer_disconnect(struct conn *c, rd_t *r)
 	char desc[160] = "";
 	rd_u32(r, &code);
 	rd_cstring(r, desc, sizeof(desc));
-	char why[220];
-	snprintf(why, sizeof(why), "client closed: disconnect %u \"%s\"", code, desc);
-	set_cause(c, why);
+	/* formatted where set_cause would copy it (the first cause stays) */
+	if (!c->cause[0])
+		snprintf(c->cause, sizeof(c->cause), "client closed: disconnect %u \"%s\"", code,
+			 desc);
+	set_cause(c, c->cause);
 }
 
 static int strict_kex_allows(const struct conn *c, uint8_t msg)
@@ -740,19 +742,17 @@ static void check_output_bounds(struct conn *c)
 	size_t queued = pkt_out_queued(&c->pkt);
 	if (!c->authenticated && !c->closing && queued > CONN_PREAUTH_OUT_MAX) {
 		c->end_kind = CONN_END_PROTOCOL;
-		char why[120];
-		snprintf(why, sizeof(why), "client does not read: more than %u KiB of unread "
-			 "output before authentication", CONN_PREAUTH_OUT_MAX / 1024);
-		set_cause(c, why);
+		_Static_assert(CONN_PREAUTH_OUT_MAX == 512u * 1024, "the cause below names 512 KiB");
+		set_cause(c, "client does not read: more than 512 KiB of unread "
+			  "output before authentication");
 		c->ended = 1;
 		return;
 	}
 	if (c->closing && queued && alive_now_ms() - c->closing_since >= CONN_CLOSE_LINGER_MS) {
-		char why[80];
-		snprintf(why, sizeof(why), "; %zu bytes left unsent: client did not read for %d s",
-			 queued, CONN_CLOSE_LINGER_MS / 1000);
 		size_t used = strlen(c->cause);
-		str_copy(c->cause + used, sizeof(c->cause) - used, why);
+		snprintf(c->cause + used, sizeof(c->cause) - used,
+			 "; %zu bytes left unsent: client did not read for %d s",
+			 queued, CONN_CLOSE_LINGER_MS / 1000);
 		c->ended = 1;
 	}
 }

@@ -124,14 +124,12 @@ static int parse_kexinit(struct kex *k, const uint8_t *payload, size_t len)
 	rd_t r;
 	const uint8_t *lists[10];
 	size_t lens[10];
-	int follows;
-	uint32_t reserved;
 	rd_init(&r, payload + 1, len - 1);
 	rd_skip(&r, 16);
 	for (int i = 0; i < 10; i++)
 		rd_string(&r, &lists[i], &lens[i]);
-	rd_bool(&r, &follows);
-	rd_u32(&r, &reserved);
+	int follows = rd_bool_value(&r);
+	rd_u32_value(&r);                    /* reserved */
 	if (r.err)
 		return kex_fail(k, "truncated or malformed KEXINIT%s", NULL);
 
@@ -256,29 +254,32 @@ static int make_keys(struct kex *k, enum hash_alg h,
 	return 0;
 }
 
-/* Feed one SSH string (uint32 length, bytes) to a running hash. */
-static void hash_put_string(hash_ctx *c, const void *data, size_t n)
-{
-	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-			   (uint8_t)n };
-	hash_update(c, len, 4);
-	hash_update(c, data, n);
-}
-
-/* Feed an mpint given as a magnitude (DH e and f are at most 1024 bytes). */
-static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
-{
-	buf_t b;
-	buf_init(&b, n + 5, n + 5);
-	buf_put_mpint_be(&b, mag, n);
-	hash_update(c, buf_data(&b), buf_used(&b));
-	buf_free(&b);
-}
-
 static void hash_put_u32(hash_ctx *c, uint32_t v)
 {
 	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
 	hash_update(c, b, 4);
+}
+
+/* Feed one SSH string (uint32 length, bytes) to a running hash. */
+static void hash_put_string(hash_ctx *c, const void *data, size_t n)
+{
+	hash_put_u32(c, (uint32_t)n);
+	hash_update(c, data, n);
+}
+
+/* Feed an mpint given as a magnitude, encoded as buf_put_mpint_be does:
+ * no leading zeros, a zero byte first when the top bit is set. */
+static void hash_put_mpint(hash_ctx *c, const uint8_t *mag, size_t n)
+{
+	while (n && mag[0] == 0) {
+		mag++;
+		n--;
+	}
+	int pad = n && (mag[0] & 0x80);
+	hash_put_u32(c, (uint32_t)(n + (size_t)pad));
+	if (pad)
+		hash_update(c, "", 1);      /* the string's NUL: one zero byte */
+	hash_update(c, mag, n);
 }
 
 /* The group exchange generator as a big-endian magnitude (for mpints). */
@@ -343,7 +344,13 @@ static int send_ext_info(struct kex *k, struct packet *p)
 	buf_put_u8(&b, SSH_MSG_EXT_INFO);
 	buf_put_u32(&b, 1);
 	buf_put_cstring(&b, "server-sig-algs");
-	buf_put_cstring(&b, rsa_sha1 ? SERVER_SIG_ALGS ",ssh-rsa" : SERVER_SIG_ALGS);
+	/* the list as a string written in two parts: SERVER_SIG_ALGS is
+	 * the default PubkeyAcceptedAlgorithms, whose text is then held once */
+	static const char rsa_sha1_name[] = ",ssh-rsa";
+	size_t extra = rsa_sha1 ? sizeof rsa_sha1_name - 1 : 0;
+	buf_put_u32(&b, (uint32_t)(sizeof SERVER_SIG_ALGS - 1 + extra));
+	buf_put(&b, SERVER_SIG_ALGS, sizeof SERVER_SIG_ALGS - 1);
+	buf_put(&b, rsa_sha1_name, extra);
 	int rc = pkt_send(p, buf_data(&b), buf_used(&b));
 	buf_free(&b);
 	return rc;

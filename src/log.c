@@ -119,8 +119,13 @@ int err_fmt(char *err, size_t errsz, const char *fmt, ...)
 	return -1;
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+_Static_assert(LOG_L_FATAL == 1 && LOG_L_ERROR == 2 && LOG_L_INFO == 3 && LOG_L_VERBOSE == 4 &&
+	       LOG_L_DEBUG1 == 5 && LOG_L_DEBUG2 == 6 && LOG_L_DEBUG3 == 7,
+	       "the level bytes of log.h's macros");
+
+void log_msg(const char *fmt, ...)
 {
+	enum log_level lvl = (enum log_level)(unsigned char)*fmt++;
 	if (lvl > cur_level || cur_level == LOG_L_QUIET)
 		return;
 	char line[2048];

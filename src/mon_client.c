@@ -217,11 +217,8 @@ int mon_user(const char *user, const char *service, struct mon_user_answer *ans)
 
 static int auth_answer(int rc, buf_t *in, rd_t *r)
 {
-	uint32_t result;
-	if (rc == 0 && rd_u32(r, &result) == 0 && rd_end(r) == 0 && result <= 1)
-		rc = (int)result;
-	else
-		rc = -1;
+	uint32_t result = rc == 0 ? rd_u32_value(r) : 2;
+	rc = rc == 0 && rd_end(r) == 0 && result <= 1 ? (int)result : -1;
 	buf_free(in);
 	return rc;
 }

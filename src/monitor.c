@@ -69,24 +69,26 @@ static int allowed_in_state(enum mon_state s, uint8_t type)
 
 static int on_log(rd_t *r)
 {
-	uint32_t level;
+	uint32_t level = rd_u32_value(r);
 	const uint8_t *text;
 	size_t n;
-	if (rd_u32(r, &level) < 0 || rd_string(r, &text, &n) < 0 || rd_end(r) < 0)
+	if (rd_string(r, &text, &n) < 0 || rd_end(r) < 0)
 		return -1;
 	if (level < LOG_L_FATAL || level > LOG_L_DEBUG3)
 		level = LOG_L_INFO;
-	log_msg((enum log_level)level, "%.*s", (int)n, (const char *)text);
+	char level_fmt[] = "?%.*s";      /* log_msg's level byte, then the format */
+	level_fmt[0] = (char)level;
+	log_msg(level_fmt, (int)n, (const char *)text);
 	return 0;
 }
 
 static int on_sign(struct monitor *m, rd_t *r, buf_t *reply)
 {
-	uint32_t idx;
+	uint32_t idx = rd_u32_value(r);
 	char alg[64];
 	const uint8_t *h;
 	size_t hl;
-	if (rd_u32(r, &idx) < 0 || rd_cstring(r, alg, sizeof(alg)) < 0 ||
+	if (rd_cstring(r, alg, sizeof(alg)) < 0 ||
 	    rd_string(r, &h, &hl) < 0 || rd_end(r) < 0)
 		return mfail(m, "malformed %s request", "sign");
 	if (idx >= (uint32_t)m->n_hostkeys || !key_sigalg_ok(m->hostkeys[idx], alg))
@@ -114,11 +116,10 @@ static int on_sign(struct monitor *m, rd_t *r, buf_t *reply)
 /* Choose the group exchange group from ModuliFile (or the built-in set). */
 static int on_moduli(struct monitor *m, rd_t *r, buf_t *reply)
 {
-	uint32_t min, want, max;
+	uint32_t min = rd_u32_value(r), want = rd_u32_value(r), max = rd_u32_value(r);
 	struct dh_group grp;
 	struct dhgroup_scan scan;
-	if (rd_u32(r, &min) < 0 || rd_u32(r, &want) < 0 || rd_u32(r, &max) < 0 ||
-	    rd_end(r) < 0)
+	if (rd_end(r) < 0)
 		return mfail(m, "malformed %s request", "moduli");
 	if (m->n_moduli++ >= MON_MAX_PREAUTH_KEX)
 		return mfail(m, "more than %s group exchanges before authentication", "8");
@@ -200,9 +201,9 @@ static int on_pubkey(struct monitor *m, rd_t *r, buf_t *reply)
 	char alg[64];
 	const uint8_t *blob, *sig = NULL;
 	size_t blobl, sigl = 0;
-	int has_sig;
+	int has_sig = 0;
 	if (rd_cstring(r, alg, sizeof(alg)) < 0 || rd_string(r, &blob, &blobl) < 0 ||
-	    rd_bool(r, &has_sig) < 0 || (has_sig && rd_string(r, &sig, &sigl) < 0) ||
+	    ((has_sig = rd_bool_value(r)) && rd_string(r, &sig, &sigl) < 0) ||
 	    rd_end(r) < 0)
 		return mfail(m, "malformed %s request", "publickey");
 	if (count_check(m) < 0)
@@ -220,9 +221,9 @@ static int on_pubkey(struct monitor *m, rd_t *r, buf_t *reply)
 
 static int on_password(struct monitor *m, rd_t *r, buf_t *reply)
 {
-	int change;
+	int change = rd_bool_value(r);
 	char password[1024];
-	if (rd_bool(r, &change) < 0 || rd_cstring(r, password, sizeof(password)) < 0 ||
+	if (rd_cstring(r, password, sizeof(password)) < 0 ||
 	    rd_end(r) < 0) {
 		wipe(password, sizeof(password));
 		return mfail(m, "malformed %s request", "password");

@@ -18,45 +18,49 @@
  * session that does not compress never maps it (about 10 KiB). Into the
  * global scope, the functions looked up there as a linked call finds them;
  * the zlib calls below go through these pointers. */
-static struct {
-	__typeof__(&inflateInit_) inflate_init;
-	__typeof__(&deflateInit_) deflate_init;
-	__typeof__(&inflate) inflate;
-	__typeof__(&deflate) deflate;
-	__typeof__(&inflateEnd) inflate_end;
-	__typeof__(&deflateEnd) deflate_end;
+static union {
+	struct {
+		__typeof__(&inflateInit_) inflate_init;
+		__typeof__(&deflateInit_) deflate_init;
+		__typeof__(&inflate) inflate;
+		__typeof__(&deflate) deflate;
+		__typeof__(&inflateEnd) inflate_end;
+		__typeof__(&deflateEnd) deflate_end;   /* set last: zlib is loaded */
+	} f;
+	void *raw[6];                 /* the same, as dlsym fills them */
 } zl;
+_Static_assert(sizeof zl.f == sizeof zl.raw, "zl holds exactly one pointer per name");
+
+/* zl.f's functions, in its order */
+static const char zlib_names[] =
+	"inflateInit_\0deflateInit_\0inflate\0deflate\0inflateEnd\0deflateEnd";
 
 static int zlib_load(void)
 {
-	if (zl.deflate_end)
+	if (zl.f.deflate_end)
 		return 0;
 	if (!dlopen(WOMBAT_Z_SONAME, RTLD_NOW | RTLD_GLOBAL)) {
 		error("compression impossible: cannot load %s: %s", WOMBAT_Z_SONAME, dlerror());
 		return -1;
 	}
-	zl.inflate_init = (__typeof__(zl.inflate_init))dlsym(RTLD_DEFAULT, "inflateInit_");
-	zl.deflate_init = (__typeof__(zl.deflate_init))dlsym(RTLD_DEFAULT, "deflateInit_");
-	zl.inflate = (__typeof__(zl.inflate))dlsym(RTLD_DEFAULT, "inflate");
-	zl.deflate = (__typeof__(zl.deflate))dlsym(RTLD_DEFAULT, "deflate");
-	zl.inflate_end = (__typeof__(zl.inflate_end))dlsym(RTLD_DEFAULT, "inflateEnd");
-	zl.deflate_end = (__typeof__(zl.deflate_end))dlsym(RTLD_DEFAULT, "deflateEnd");
-	if (!zl.inflate_init || !zl.deflate_init || !zl.inflate || !zl.deflate ||
-	    !zl.inflate_end || !zl.deflate_end) {
-		error("compression impossible: %s lacks a zlib function", WOMBAT_Z_SONAME);
-		memset(&zl, 0, sizeof(zl));
-		return -1;
+	const char *name = zlib_names;
+	for (size_t i = 0; i < sizeof zl.raw / sizeof zl.raw[0]; i++, name += strlen(name) + 1) {
+		if (!(zl.raw[i] = dlsym(RTLD_DEFAULT, name))) {
+			error("compression impossible: %s lacks a zlib function", WOMBAT_Z_SONAME);
+			memset(&zl, 0, sizeof(zl));
+			return -1;
+		}
 	}
 	return 0;
 }
 #undef inflateInit
 #undef deflateInit
-#define inflateInit(s) zl.inflate_init((s), ZLIB_VERSION, (int)sizeof(z_stream))
-#define deflateInit(s, level) zl.deflate_init((s), (level), ZLIB_VERSION, (int)sizeof(z_stream))
-#define inflate(s, flush) zl.inflate((s), (flush))
-#define deflate(s, flush) zl.deflate((s), (flush))
-#define inflateEnd(s) zl.inflate_end(s)
-#define deflateEnd(s) zl.deflate_end(s)
+#define inflateInit(s) zl.f.inflate_init((s), ZLIB_VERSION, (int)sizeof(z_stream))
+#define deflateInit(s, level) zl.f.deflate_init((s), (level), ZLIB_VERSION, (int)sizeof(z_stream))
+#define inflate(s, flush) zl.f.inflate((s), (flush))
+#define deflate(s, flush) zl.f.deflate((s), (flush))
+#define inflateEnd(s) zl.f.inflate_end(s)
+#define deflateEnd(s) zl.f.deflate_end(s)
 #else
 static int zlib_load(void)
 {

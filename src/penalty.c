@@ -83,11 +83,12 @@ static void addr_text(const struct block *blk, char *out, size_t outsz)
 		snprintf(out, outsz, "?");
 }
 
+/* "ADDRESS/BITS"; out has room for INET6_ADDRSTRLEN + 8 bytes */
 static void block_text(const struct block *blk, char *out, size_t outsz)
 {
-	char a[INET6_ADDRSTRLEN];
-	addr_text(blk, a, sizeof a);
-	snprintf(out, outsz, "%s/%d", a, block_bits(blk));
+	addr_text(blk, out, outsz);
+	size_t n = strlen(out);
+	snprintf(out + n, outsz - n, "/%d", block_bits(blk));
 }
 
 /* The exempt list is matched against the client's own address. */

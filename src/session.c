@@ -85,7 +85,7 @@ static void session_pty_end(struct session *s)
 	if (!s->pty)
 		return;
 	if (s->utmp_pid)
-		utmp_logout(s->pty->path, s->utmp_pid);
+		utmp_record(s->pty->path, NULL, NULL, s->utmp_pid);
 	pty_release(s->pty);
 	s->pty = NULL;
 }
@@ -511,7 +511,7 @@ static void record_login_after(struct session *s, const struct passwd *pw, pid_t
 	if (!s->pty)
 		return;
 	pty_parent_forked(s->pty);
-	utmp_login(s->pty->path, pw->pw_name, conn_peer_addr(chan_conn(s->ch)), pid);
+	utmp_record(s->pty->path, pw->pw_name, conn_peer_addr(chan_conn(s->ch)), pid);
 	s->utmp_pid = pid;
 }
 
@@ -595,27 +595,27 @@ static int start_command(struct session *s, const char *requested, const char *l
 
 /* ---------- requests ---------- */
 
-/* A string argument copied into a fresh NUL-terminated allocation (NULL on
- * a malformed packet, or with *bad set when it holds a NUL). */
-static char *take_string(rd_t *r, int *bad)
+/* A string argument copied into a fresh NUL-terminated allocation; NULL on
+ * a malformed packet (r->err set: a protocol error) or when it holds a NUL
+ * or memory is short (r->err clear: the request is refused). */
+static char *take_string(rd_t *r)
 {
 	const uint8_t *p;
 	size_t n;
-	*bad = 0;
-	if (rd_string(r, &p, &n) < 0)
+	if (rd_string(r, &p, &n) < 0 || memchr(p, 0, n))
 		return NULL;
-	if (memchr(p, 0, n)) {
-		*bad = 1;
-		return NULL;
-	}
 	char *s = malloc(n + 1);
-	if (!s) {
-		*bad = 1;
+	if (!s)
 		return NULL;
-	}
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+/* A request whose string take_string refused: failed (0), or malformed (-1) */
+static int take_failed(const rd_t *r)
+{
+	return r->err ? -1 : 0;
 }
 
 /* Set by the server for every session (or, for SSH_TTY and
@@ -647,14 +647,14 @@ static int env_accepted(const struct config *cfg, const char *name)
 static int req_env(struct session *s, rd_t *r)
 {
 	const struct config *cfg = conn_config(chan_conn(s->ch));
-	int bad, ok = 0;
-	char *name = take_string(r, &bad);
+	int ok = 0;
+	char *name = take_string(r);
 	if (!name)
-		return bad ? 0 : -1;
-	char *value = take_string(r, &bad);
+		return take_failed(r);
+	char *value = take_string(r);
 	if (!value) {
 		free(name);
-		return bad ? 0 : -1;
+		return take_failed(r);
 	}
 	if (!s->started && s->n_client_env < SESSION_MAX_ENV && name[0] &&
 	    !strchr(name, '=') && env_accepted(cfg, name)) {
@@ -673,10 +673,9 @@ static int req_env(struct session *s, rd_t *r)
 
 static int req_exec(struct session *s, rd_t *r)
 {
-	int bad;
-	char *cmd = take_string(r, &bad);
+	char *cmd = take_string(r);
 	if (!cmd)
-		return bad ? 0 : -1;
+		return take_failed(r);
 	int ok = start_command(s, cmd, "exec");
 	if (ok)
 		chan_set_kind(s->ch, "session:command");
@@ -701,10 +700,10 @@ static const char *subsystem_command(const struct config *cfg, const char *name)
 static int req_subsystem(struct session *s, rd_t *r)
 {
 	const struct config *cfg = conn_config(chan_conn(s->ch));
-	int bad, ok = 0;
-	char *name = take_string(r, &bad);
+	int ok = 0;
+	char *name = take_string(r);
 	if (!name)
-		return bad ? 0 : -1;
+		return take_failed(r);
 	const char *cmd = subsystem_command(cfg, name);
 	if (cmd) {
 		char label[300];

@@ -81,17 +81,10 @@ static void write_record(const struct utmpx *ut)
 	updwtmpx(_PATH_WTMP, ut);
 }
 
-void utmp_login(const char *tty, const char *user, const char *host, pid_t pid)
+void utmp_record(const char *tty, const char *user, const char *host, pid_t pid)
 {
 	struct utmpx ut;
-	fill_record(&ut, USER_PROCESS, tty, user, host, pid);
-	write_record(&ut);
-}
-
-void utmp_logout(const char *tty, pid_t pid)
-{
-	struct utmpx ut;
-	fill_record(&ut, DEAD_PROCESS, tty, NULL, NULL, pid);
+	fill_record(&ut, user ? USER_PROCESS : DEAD_PROCESS, tty, user, host, pid);
 	write_record(&ut);
 }
 

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* tty: "/dev/pts/N"; host: the client's address. */
-void utmp_login(const char *tty, const char *user, const char *host, pid_t pid);
-void utmp_logout(const char *tty, pid_t pid);
+/* The login of user (tty: "/dev/pts/N"; host: the client's address), or
+ * with user and host NULL the logout on tty. */
+void utmp_record(const char *tty, const char *user, const char *host, pid_t pid);
 
 /* The user's previous login from lastlog as "Last login: <date> from <host>"
  * (empty string when there is none), then record this one. */
