@@ -202,12 +202,16 @@ static void test_room_in_queue(void)
 			CHECK(p.tx.seq_out == 5 && p.rx.seq_in == 5);
 			pair_close(&p);
 		}
-	struct pair p;
-	pair_open(&p);
-	CHECK(pkt_start_compression(&p.tx, 0, 1) == 0);
-	size_t stride;
-	CHECK(pkt_room(&p.tx, 1, 100, &stride) == NULL);
-	pair_close(&p);
+	/* with compression on, payloads cannot be written in place (in a
+	 * --disable-zlib build compression never starts: main checks that) */
+	if (HAVE_ZLIB) {
+		struct pair p;
+		pair_open(&p);
+		CHECK(pkt_start_compression(&p.tx, 0, 1) == 0);
+		size_t stride;
+		CHECK(pkt_room(&p.tx, 1, 100, &stride) == NULL);
+		pair_close(&p);
+	}
 }
 
 int main(void)
