@@ -10,6 +10,7 @@
 #if defined(__x86_64__) && !defined(WOMBAT_PORTABLE_ONLY)
 #include <immintrin.h>
 
+#include "crypto.h"
 #include "x86_clear.h"
 
 #define TARGET __attribute__((target("aes,pclmul,ssse3,sse4.1")))
@@ -41,13 +42,6 @@ TARGET static __m128i encrypt1(const __m128i *rk, unsigned rounds, __m128i b)
 	return _mm_aesenclast_si128(b, rk[rounds]);
 }
 
-TARGET static void wipe_regs(__m128i *r, int n)
-{
-	for (int i = 0; i < n; i++)
-		r[i] = _mm_setzero_si128();
-	__asm__ volatile("" : : "r"(r) : "memory");   /* keep the wipe */
-}
-
 /* Round keys into registers (unaligned loads: no assumption about where
  * the key lives). */
 TARGET static void load_round_keys(const struct aes_key *k, __m128i rk[AES_MAX_ROUNDS + 1])
@@ -62,9 +56,8 @@ TARGET void aesni_encrypt_block(const struct aes_key *k, const uint8_t in[16], u
 	load_round_keys(k, rk);
 	__m128i b = encrypt1(rk, k->rounds, _mm_loadu_si128((const __m128i *)in));
 	_mm_storeu_si128((__m128i *)out, b);
-	for (unsigned r = 0; r <= AES_MAX_ROUNDS; r++)
-		rk[r] = _mm_setzero_si128();
-	__asm__ volatile("" : : "m"(rk) : "memory");   /* keep the wipe */
+	wipe(rk, sizeof rk);
+	clear_xmm();
 }
 
 /* Eight counter blocks through the cipher, XORed into the 128 bytes at p.
@@ -111,7 +104,7 @@ TARGET void aesni_ctr(const struct aes_key *k, uint8_t ctr[16], int inc32, uint8
 	}
 	store_be64(ctr, hi);
 	store_be64(ctr + 8, lo);
-	wipe_regs(rk, AES_MAX_ROUNDS + 1);
+	wipe(rk, sizeof rk);
 	clear_xmm();
 }
 
@@ -202,12 +195,6 @@ ghash_fold(__m128i acc, const uint8_t *p, int k, const struct ghash_regs *h)
 	return reduce_sums(hi, mid, lo);
 }
 
-TARGET static void wipe_powers(struct ghash_regs *h)
-{
-	wipe_regs(h->pow, GHASH_POWERS);
-	wipe_regs(h->kar, GHASH_POWERS);
-}
-
 TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t *p,
 			size_t nblocks)
 {
@@ -220,7 +207,7 @@ TARGET void clmul_ghash(const struct ghash_key *g, uint8_t y[16], const uint8_t 
 	if (nblocks)
 		acc = ghash_fold(acc, p, (int)nblocks, &h);
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
-	wipe_powers(&h);
+	wipe(&h, sizeof h);
 	clear_xmm();
 }
 
@@ -291,8 +278,8 @@ TARGET void aesni_gcm_seal(const struct aes_key *k, const struct ghash_key *g, u
 	store_be64(ctr, hi);
 	store_be64(ctr + 8, lo);
 	_mm_storeu_si128((__m128i *)y, byte_reverse(acc));
-	wipe_regs(rk, AES_MAX_ROUNDS + 1);
-	wipe_powers(&h);
+	wipe(rk, sizeof rk);
+	wipe(&h, sizeof h);
 	clear_xmm();
 }
 

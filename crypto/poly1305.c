@@ -344,10 +344,7 @@ AVX2_TARGET static void lanes_avx2(uint64_t l[5], const uint8_t *m, size_t nbloc
 /* the keys' vectors zeroed by stores the compiler must keep */
 AVX2_TARGET static void wipe_keys(struct vkey k[2])
 {
-	__m256i *v = &k[0].r.l0;
-	for (size_t i = 0; i < 2 * sizeof *k / sizeof *v; i++)
-		v[i] = _mm256_setzero_si256();
-	__asm__ volatile("" : : "r"(k) : "memory");
+	wipe(k, 2 * sizeof *k);
 	_mm256_zeroall();       /* the powers and lanes left in registers */
 }
 
