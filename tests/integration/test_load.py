@@ -14,9 +14,10 @@ normal client is the real ssh.
 All connections log in first (CONNECTING_AT_ONCE handshakes at a time),
 then each one, until the common deadline, runs rounds over its connection of
 an exec and two forwards at the same time:
-  - exec "echo TOKEN; sha256sum" with random bytes on stdin: the output must
-    be that session's own token and the checksum of what it sent, exit
-    status 0, no stderr;
+  - exec "echo TOKEN; sha256sum" with random bytes on stdin (0 to 32 KiB;
+    the warm-up's none) and the client's EOF: the output must be that
+    session's own token and the checksum of what it sent, exit status 0,
+    no stderr;
   - a direct-tcpip channel to an echo server this test runs on 127.0.0.1:
     random bytes out (up to 256 KiB; every 32nd forward 3 MiB, past the
     client's 2 MiB window), the client's EOF, everything back up to the
@@ -315,9 +316,15 @@ class Load:
             client_keys=[self.key], agent_path=None, config=None,
             compression_algs=compression)
 
-    async def one_exec(self, conn, token):
-        data = self.payload(EXEC_MAX)
-        r = await conn.run(f"echo {token}; sha256sum", input=data, encoding=None)
+    async def one_exec(self, conn, token, data=None):
+        if data is None:
+            data = self.payload(EXEC_MAX)
+        # not conn.run(input=data): asyncssh sends no EOF when data is empty
+        # (1 exec in 32769), and sha256sum would wait for it for ever
+        proc = await conn.create_process(f"echo {token}; sha256sum", encoding=None)
+        proc.stdin.write(data)
+        proc.stdin.write_eof()
+        r = await proc.wait()
         want = f"{token}\n{hashlib.sha256(data).hexdigest()}  -\n".encode()
         if r.exit_status != 0 or r.stdout != want or r.stderr:
             raise AssertionError(f"exec {token}: status {r.exit_status}, signal "
@@ -410,11 +417,24 @@ class Load:
         """One connection with a session and a forward, so that the
         listener's baseline is taken after its first connection."""
         conn = await bounded("warm-up login", self.connect(), CONNECT_BOUND)
-        await bounded("warm-up exec", self.one_exec(conn, "warm"))
+        # with no input: the client's EOF alone must end sha256sum
+        await bounded("warm-up exec", self.one_exec(conn, "warm", b""))
         await bounded("warm-up forward", self.one_forward(conn, "warm"))
         conn.close()
         await conn.wait_closed()
         self.stats = Stats()
+
+
+def failed_connection_log(log, idx, most=12000):
+    """The daemon's lines for load connection idx: those of the connection
+    process that ran its sessions (found by an exec's token, "echo cIDXr"),
+    else the log's tail."""
+    m = re.search(rf"^wombatd\[\d+\]: (\[[^\]]+\]) session channel \d+: exec \"echo c{idx}[re]",
+                  log, re.M)
+    if not m:
+        return f"(no exec of connection {idx} in the log; its tail:)\n{log[-3000:]}"
+    lines = [line for line in log.splitlines() if m.group(1) in line]
+    return f"the daemon's lines for {m.group(1)}:\n" + "\n".join(lines)[-most:]
 
 
 # ------------------------------------------------------------------- test
@@ -466,7 +486,8 @@ def test_load_sessions_and_forwards(start_server, user, readable_keys, keys):
           f"bytes checksummed by sessions, {stats.bytes_forward} through forwards; "
           f"normal client: {len(normal.runs)} logins, worst {normal.worst():.2f} s")
     assert not stats.errors, (f"{len(stats.errors)} connection(s) failed, the first: "
-                              f"{stats.errors[:5]}\n{srv.log(mark)[-3000:]}")
+                              f"{stats.errors[:5]}\n"
+                              f"{failed_connection_log(srv.log(mark), stats.errors[0][0])}")
     assert stats.connected == stats.closed == CONNECTIONS
     assert stats.abandoned == CONNECTIONS // ABANDON_EVERY
     assert targets_closed, f"{echo.open} connections to the target left open"
