@@ -25,6 +25,7 @@ import os
 import platform
 import pwd
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -256,12 +257,22 @@ def ssh_argv(server, user, key, *cmd, opts=()):
             *opts, "-l", user, "127.0.0.1", *cmd]
 
 
-def timed(argv, stdin=subprocess.DEVNULL, timeout=120):
-    """Wall time of argv; None if it failed."""
+def children_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(argv, stdin=subprocess.DEVNULL, timeout=120, client_cpu=None):
+    """Wall time of argv; None if it failed. client_cpu, a list, gets
+    argv's own CPU seconds appended (the children this process reaped
+    meanwhile: argv alone, as nothing else is reaped during the run)."""
+    cpu0 = children_cpu_seconds()
     t0 = time.perf_counter()
     r = subprocess.run(argv, stdin=stdin, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, timeout=timeout)
     dt = time.perf_counter() - t0
+    if client_cpu is not None:
+        client_cpu.append(children_cpu_seconds() - cpu0)
     return dt if r.returncode == 0 else None
 
 
@@ -360,19 +371,21 @@ UPLOAD_SINK = ("exec /usr/bin/python3 -S -c 'import fcntl, os\n"
                "while os.read(0, 1 << 20): pass'")
 
 
-def transfer(server, user, key, cipher, mac, size_mib, direction):
-    """Seconds to move size_mib MiB through one session, or None on failure."""
+def transfer(server, user, key, cipher, mac, size_mib, direction, client_cpu=None):
+    """Seconds to move size_mib MiB through one session, or None on failure;
+    the ssh client's CPU seconds are appended to client_cpu (a list)."""
     opts = cipher_opts(cipher, mac)
     if direction == "down":
         return timed(ssh_argv(server, user, key, f"head -c {size_mib}M /dev/zero",
-                              opts=opts))
+                              opts=opts), client_cpu=client_cpu)
     if size_mib == 0:
-        return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts))
+        return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts),
+                     client_cpu=client_cpu)
     src = subprocess.Popen(["head", "-c", f"{size_mib}M", "/dev/zero"],
                            stdout=subprocess.PIPE)
     try:
         return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts),
-                     stdin=src.stdout)
+                     stdin=src.stdout, client_cpu=client_cpu)
     finally:
         src.stdout.close()
         src.wait()
@@ -380,13 +393,17 @@ def transfer(server, user, key, cipher, mac, size_mib, direction):
 
 def sink_startup(servers, user, key, reps):
     """Per server, the median wall time of an empty upload: the login plus
-    the sink's start-up, subtracted from the upload times."""
-    out = {}
+    the sink's start-up, subtracted from the upload times; and the ssh
+    client's median CPU for it (its login), subtracted from the client's
+    CPU for each transfer."""
+    out, client = {}, {}
     for s in servers:
-        ts = [transfer(s, user, key, CIPHERS[0][1], CIPHERS[0][2], 0, "up")
+        cpu = []
+        ts = [transfer(s, user, key, CIPHERS[0][1], CIPHERS[0][2], 0, "up", cpu)
               for _ in range(reps)]
         out[s.kind] = median([t for t in ts if t is not None])
-    return out
+        client[s.kind] = median(cpu)
+    return out, client
 
 
 def own_cpu_ticks(pid):
@@ -457,7 +474,7 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median,
     the login's server CPU (login_cpu, the curve25519 row) from the
     server's CPU for the transfer, given as seconds per GiB."""
     out = {}
-    up_base = sink_startup(servers, user, key, reps)
+    up_base, client_base = sink_startup(servers, user, key, reps)
     for label, cipher, mac in CIPHERS:
         out[label] = {s.kind: {"up": None, "down": None, "raw_seconds": {}} for s in servers}
         able = []
@@ -472,10 +489,12 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median,
         for direction in ("down", "up"):
             times = {s.kind: [] for s in able}
             cpus = {s.kind: [] for s in able}
+            client_cpus = {s.kind: [] for s in able}
             for rep in range(reps):
                 for s in rotated(able, rep):
                     with ServerCpu(s) as cpu:
-                        t = transfer(s, user, key, cipher, mac, size_mib, direction)
+                        t = transfer(s, user, key, cipher, mac, size_mib, direction,
+                                     client_cpus[s.kind])
                         time.sleep(0.05)    # the connection's last samples
                     if t is not None:
                         times[s.kind].append(t)
@@ -493,6 +512,10 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median,
                     login_c = ((login_cpu or {}).get(s.kind) or {}).get("cpu_s") or 0
                     out[label][s.kind][f"cpu_gib_{direction}"] = \
                         max(c - login_c, 0) * 1024 / size_mib
+                c = median(client_cpus[s.kind])
+                if c is not None:
+                    out[label][s.kind][f"client_cpu_gib_{direction}"] = \
+                        max(c - (client_base.get(s.kind) or 0), 0) * 1024 / size_mib
         print(f"  {label}: done", file=sys.stderr)
     return out
 
@@ -823,6 +846,10 @@ def table_rows(res):
                     for k in COLUMNS]
             rows.append(("  server CPU per GiB, s", [fmt(v, "s") for v in vals],
                          vals, "lower"))
+            vals = [per[k].get(f"client_cpu_gib_{direction}") if k in per else None
+                    for k in COLUMNS]
+            rows.append(("  ssh client CPU per GiB, s", [fmt(v, "s") for v in vals],
+                         vals, "lower"))
     for kex, per in res.get("login_cpu", {}).items():
         short = kex.split("-")[0]
         vals = [per[k]["login"] if k in per else None for k in COLUMNS]
@@ -903,6 +930,11 @@ def print_table(res):
         print("server CPU per GiB: the server's own processes (not the user's command), "
               f"sampled every {ServerCpu.SAMPLE_S * 1000:.0f} ms during each transfer, "
               "less the server's CPU per curve25519 login, scaled to 1 GiB; median")
+        print("ssh client CPU per GiB: the OpenSSH client's own user + system time for "
+              "each transfer, less its time for an empty upload (its login), scaled to "
+              "1 GiB; median. One client process does all of a transfer's cipher work on "
+              "its side, so 1024 / that figure is the most MiB/s that direction can reach "
+              "with this client on this machine, whatever the server")
     if "latency" in res:
         print("tinysshd and wombatd -i: one process per connection under "
               "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
