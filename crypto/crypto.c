@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "ltc_dyn.h"
 
@@ -122,10 +123,36 @@ uint32_t rand_u32(void)
 	return v;
 }
 
+/* memset, then an empty asm that is told it reads the bytes: the compiler
+ * cannot drop the stores as dead (what explicit_bzero guarantees, without
+ * one more versioned libc import). */
+int rand_temp_file(char *tmpl, int flags)
+{
+	static const char letters[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t n = strlen(tmpl);
+	if (n < 6 || memcmp(tmpl + n - 6, "XXXXXX", 6) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		uint8_t r[6];
+		rand_bytes(r, sizeof r);
+		for (int i = 0; i < 6; i++)
+			tmpl[n - 6 + i] = letters[r[i] % (sizeof letters - 1)];
+		int fd = open(tmpl, O_RDWR | O_CREAT | O_EXCL | flags, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;                  /* errno is EEXIST */
+}
+
 void wipe(void *p, size_t n)
 {
-	if (p && n)
-		explicit_bzero(p, n);
+	if (p && n) {
+		memset(p, 0, n);
+		__asm__ __volatile__("" : : "r"(p) : "memory");
+	}
 }
 
 /* noinline: its frame must lie where the callee frames were */

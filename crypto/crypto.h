@@ -18,6 +18,11 @@ int ltc_load(void);
 /* Fill from the kernel's RNG (getrandom); aborts the process on failure. */
 void rand_bytes(void *p, size_t n);
 uint32_t rand_u32(void);
+/* mkostemp's job (without that libc import): the "XXXXXX" that ends tmpl
+ * replaced by random letters and digits until open(O_CREAT | O_EXCL) makes
+ * a new file, mode 0600, opened read-write with the extra flags. The fd, or
+ * -1 with errno set (EINVAL: tmpl does not end in XXXXXX). */
+int rand_temp_file(char *tmpl, int flags);
 /* Zero memory in a way the compiler will not remove. */
 void wipe(void *p, size_t n);
 /* Zero the stack below the caller's frame, where the functions it has

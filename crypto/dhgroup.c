@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "log.h"        /* str_token */
 #include "dhgroup_builtin.h"
 
 /* moduli(5) fields */
@@ -105,8 +106,7 @@ static int parse_modulus(const char *hex, struct dh_group *g)
 static int split_fields(char *line, char **tok, int max)
 {
 	int n = 0;
-	char *save = NULL;
-	for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+	for (char *t = str_token(&line, " \t\r\n"); t; t = str_token(&line, " \t\r\n")) {
 		if (n == max)
 			return -1;
 		tok[n++] = t;

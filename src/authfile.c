@@ -636,10 +636,11 @@ static int read_line(FILE *f, char *buf, size_t bufsz)
 			buf[--n] = '\0';
 		return 1;
 	}
-	if (feof(f))
+	c = fgetc(f);
+	if (c == EOF)
 		return 1;   /* last line without newline */
-	while ((c = fgetc(f)) != EOF && c != '\n')
-		;
+	while (c != EOF && c != '\n')
+		c = fgetc(f);
 	return 2;
 }
 

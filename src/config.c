@@ -1953,7 +1953,9 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 	size_t cap = 0;
 	ssize_t len;
 	int rc = 0;
-	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
+	/* errno cleared before each getline, which sets it on a read error and
+	 * not at EOF (the lines' handling may leave it set) */
+	while (rc == 0 && (errno = 0, len = getline(&line, &cap, f)) != -1) {
 		q.line++;
 		const char *bad = len > MAX_LINE ? "line too long" :
 				  strlen(line) != (size_t)len ? "NUL byte in line" : NULL;
@@ -1965,7 +1967,7 @@ static int parse_stream(struct pctx *p, FILE *f, const char *path, int block)
 			rc = handle_line(&q, line, &block);
 		}
 	}
-	if (rc == 0 && ferror(f)) {
+	if (rc == 0 && errno) {
 		if (p->file)
 			rc = perr(p, "Include", "cannot read %s: %m", path);
 		else {

@@ -631,8 +631,8 @@ static void fill_addresses(struct conn *c, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	strcpy(c->peer_addr, "UNKNOWN");
-	strcpy(c->local_addr, "UNKNOWN");
+	memcpy(c->peer_addr, "UNKNOWN", sizeof "UNKNOWN");
+	memcpy(c->local_addr, "UNKNOWN", sizeof "UNKNOWN");
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		c->peer_port = sockaddr_text(&ss, c->peer_addr, sizeof(c->peer_addr));
 	sl = sizeof(ss);

@@ -1465,7 +1465,7 @@ static int write_atomic(const char *path, const char *data, size_t n, mode_t mod
 	if (!tmp)
 		return -1;
 	snprintf(tmp, pl + 8, "%s.XXXXXX", path);
-	fd = mkostemp(tmp, 0);      /* created 0600 */
+	fd = rand_temp_file(tmp, 0);      /* created 0600 */
 	if (fd < 0) {
 		err_fmt(err, errsz, "%s: %m", tmp);
 		free(tmp);

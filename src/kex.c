@@ -66,8 +66,8 @@ void kex_hostkey_algs(const struct kex *k, char *out, size_t outsz)
 	char list[512];
 	str_copy(list, sizeof(list), k->cfg->host_key_algorithms);
 	out[0] = 0;
-	char *save = NULL;
-	for (char *alg = strtok_r(list, ",", &save); alg; alg = strtok_r(NULL, ",", &save)) {
+	char *rest = list;
+	for (char *alg = str_token(&rest, ","); alg; alg = str_token(&rest, ",")) {
 		if (!hostkey_for_alg(k, alg))
 			continue;
 		size_t used = strlen(out);
@@ -149,8 +149,8 @@ static int parse_kexinit(struct kex *k, const uint8_t *payload, size_t len)
 		return -1;
 	size_t kl, il;
 	int aead;
-	strcpy(k->mac_c2s, "none");
-	strcpy(k->mac_s2c, "none");
+	memcpy(k->mac_c2s, "none", sizeof "none");
+	memcpy(k->mac_s2c, "none", sizeof "none");
 	if (cipher_info(k->enc_c2s, &kl, &il, &aead) == 0 && !aead &&
 	    choose(k, "MAC (client to server)", lists[4], lens[4], k->cfg->macs, k->mac_c2s) < 0)
 		return -1;

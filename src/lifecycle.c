@@ -38,6 +38,7 @@
 #include "alive.h"
 #include "config.h"
 #include "log.h"
+#include "session.h"   /* session_signame */
 
 #define CG_PREFIX "wombat-"
 #define MAX_PIDS 4096
@@ -97,7 +98,7 @@ static const char *mode_name(int mode)
 
 static const char *sig_name(int sig)
 {
-	const char *n = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : NULL;
+	const char *n = session_signame(sig);
 	return n ? n : "?";
 }
 

@@ -23,6 +23,7 @@
 #include "penalty.h"
 #include "rexec.h"
 #include "sanitize.h"
+#include "session.h"   /* session_signame */
 
 static volatile sig_atomic_t got_term, got_child, got_hup;
 static int n_children;
@@ -178,7 +179,9 @@ void listen_notify(const char *state)
 	if (fd < 0)
 		return;
 	socklen_t sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sl) < 0)
+	/* connect and write, not sendto: one libc import fewer; a datagram
+	 * socket raises no SIGPIPE */
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 || write(fd, state, strlen(state)) < 0)
 		debug("sd_notify %s: %m", state);
 	close(fd);
 }
@@ -272,7 +275,7 @@ static void peer_remember(pid_t pid, const struct sockaddr_storage *addr)
  * fault signal is a bug, or an attack) and end its sessions for it. */
 static void conn_killed(pid_t pid, int sig, const struct config *cfg)
 {
-	const char *name = sigabbrev_np(sig);
+	const char *name = session_signame(sig);
 	error("connection process %ld killed by signal SIG%s", (long)pid, name ? name : "?");
 	lifecycle_connection_killed(pid, cfg);
 }

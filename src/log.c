@@ -108,6 +108,17 @@ void str_copy(char *dst, size_t dstsz, const char *src)
 	dst[n] = 0;
 }
 
+char *str_token(char **rest, const char *delims)
+{
+	char *tok = *rest + strspn(*rest, delims);
+	char *end = tok + strcspn(tok, delims);
+	*rest = *end ? end + 1 : end;
+	if (end == tok)
+		return NULL;
+	*end = '\0';
+	return tok;
+}
+
 int err_fmt(char *err, size_t errsz, const char *fmt, ...)
 {
 	if (err && errsz) {

@@ -38,6 +38,10 @@ int err_fmt(char *err, size_t errsz, const char *fmt, ...)
 /* snprintf(dst, dstsz, "%s", src) without the formatter: src copied, cut
  * to dstsz - 1 bytes, NUL-terminated (nothing written when dstsz is 0). */
 void str_copy(char *dst, size_t dstsz, const char *src);
+/* strtok_r's job (without the libc import): the next token of *rest, ended
+ * by any byte of delims and NUL-terminated in place, *rest moved past it;
+ * NULL when only delimiters are left. */
+char *str_token(char **rest, const char *delims);
 /* the first argument is the format, a string literal */
 #define fatal(...)   do { log_msg("\1" __VA_ARGS__); _exit(255); } while (0)
 #define error(...)   log_msg("\2" __VA_ARGS__)

@@ -243,7 +243,30 @@ static int load_hostkeys(const struct cmdline *cl, const struct config *cfg,
 	return load_hostkey_files(paths, n, keys);
 }
 
-/* PidFile as an absolute path (daemon() changes to /), or NULL for none. */
+/* What daemon(0, 0) does, without that libc import: the parent exits, the
+ * child leads a new session in /, its stdio on /dev/null. 0, or -1 with
+ * errno set (the parent never returns). */
+static int detach(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0 || chdir("/") < 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (fd != i && dup2(fd, i) < 0)
+			return -1;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* PidFile as an absolute path (detach() changes to /), or NULL for none. */
 static char *pid_file_path(const struct config *cfg)
 {
 	const char *p = cfg->pid_file;
@@ -273,7 +296,7 @@ static void write_pid_file(const char *path)
 		return;
 	}
 	snprintf(tmp, tn, "%s.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = rand_temp_file(tmp, O_CLOEXEC);
 	int ok = fd >= 0 && write(fd, line, (size_t)len) == len && fchmod(fd, 0644) == 0;
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
@@ -341,10 +364,10 @@ static void spec_item(char *kv, struct match_conn *mc)
 static void dump_config(struct config *cfg, const char *spec)
 {
 	if (spec) {
-		char buf[512], *save = NULL;
+		char buf[512], *rest = buf;
 		struct match_conn mc = { 0 };
 		str_copy(buf, sizeof(buf), spec);
-		for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+		for (char *kv = str_token(&rest, ","); kv; kv = str_token(&rest, ","))
 			spec_item(kv, &mc);
 		struct passwd *pw = mc.user ? getpwnam(mc.user) : NULL;
 		const char *groups[65] = { NULL };
@@ -504,8 +527,8 @@ int main(int argc, char **argv)
 	 * start; a SIGHUP re-read does not move it. dropbear writes it in the
 	 * foreground too, and so does its command line here. */
 	char *pid_file = cl.foreground && !db.pid_in_foreground ? NULL : pid_file_path(&cfg);
-	if (!cl.foreground && daemon(0, 0) < 0)
-		fatal("daemon: %m");
+	if (!cl.foreground && detach() < 0)
+		fatal("detaching from the terminal: %m");
 	if (pid_file)
 		write_pid_file(pid_file);
 	reload_cmdline = &cl;

@@ -243,10 +243,12 @@ static char **conn_environ(void)
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], TUNABLES, strlen(TUNABLES)) != 0)
 			env[k++] = environ[i];
-	if (asprintf(&env[k], TUNABLES "%s%s" TCACHE_OFF, old ? old : "", old ? ":" : "") < 0) {
+	size_t len = strlen(TUNABLES TCACHE_OFF) + (old ? strlen(old) + 1 : 0) + 1;
+	if (!(env[k] = malloc(len))) {
 		free(env);
 		return NULL;
 	}
+	snprintf(env[k], len, TUNABLES "%s%s" TCACHE_OFF, old ? old : "", old ? ":" : "");
 	return env;
 }
 

@@ -37,20 +37,35 @@ struct session {
 
 /* ---------- signal names (RFC 4254 s6.10) ---------- */
 
+/* The names glibc's sigabbrev_np gives signals 1-31, kept here: that call
+ * is one more versioned libc import (about 90 bytes of dynamic symbol,
+ * relocation and version entries), in a table by number with no pointers. */
+static const char signal_names[32][7] = {
+	[SIGHUP] = "HUP", [SIGINT] = "INT", [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
+	[SIGTRAP] = "TRAP", [SIGABRT] = "ABRT", [SIGBUS] = "BUS", [SIGFPE] = "FPE",
+	[SIGKILL] = "KILL", [SIGUSR1] = "USR1", [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
+	[SIGPIPE] = "PIPE", [SIGALRM] = "ALRM", [SIGTERM] = "TERM",
+#ifdef SIGSTKFLT                /* not on every architecture */
+	[SIGSTKFLT] = "STKFLT",
+#endif
+	[SIGCHLD] = "CHLD", [SIGCONT] = "CONT", [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP",
+	[SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU", [SIGURG] = "URG", [SIGXCPU] = "XCPU",
+	[SIGXFSZ] = "XFSZ", [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH",
+	[SIGPOLL] = "POLL", [SIGPWR] = "PWR", [SIGSYS] = "SYS",
+};
+
 const char *session_signame(int sig)
 {
-	if (sig <= 0 || sig >= NSIG)
+	if (sig <= 0 || sig >= 32 || !signal_names[sig][0])
 		return NULL;
-	return sigabbrev_np(sig);
+	return signal_names[sig];
 }
 
 int session_signum(const char *name)
 {
-	for (int sig = 1; sig < NSIG; sig++) {
-		const char *n = sigabbrev_np(sig);
-		if (n && strcmp(n, name) == 0)
+	for (int sig = 1; sig < 32; sig++)
+		if (signal_names[sig][0] && strcmp(signal_names[sig], name) == 0)
 			return sig;
-	}
 	return 0;
 }
 
