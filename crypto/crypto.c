@@ -123,9 +123,6 @@ uint32_t rand_u32(void)
 	return v;
 }
 
-/* memset, then an empty asm that is told it reads the bytes: the compiler
- * cannot drop the stores as dead (what explicit_bzero guarantees, without
- * one more versioned libc import). */
 int rand_temp_file(char *tmpl, int flags)
 {
 	static const char letters[] =
@@ -147,6 +144,9 @@ int rand_temp_file(char *tmpl, int flags)
 	return -1;                  /* errno is EEXIST */
 }
 
+/* memset, then an empty asm that is told it reads the bytes: the compiler
+ * cannot drop the stores as dead (what explicit_bzero guarantees, without
+ * one more versioned libc import). */
 void wipe(void *p, size_t n)
 {
 	if (p && n) {
