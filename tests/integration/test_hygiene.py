@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import tempfile
+import threading
 import time
 
 import paramiko
@@ -174,6 +175,29 @@ def private_dirty_kib(pid):
         return int(re.search(r"^Private_Dirty:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
+class PeakDirty:
+    """The highest Private_Dirty of pid, sampled every 5 ms in a thread
+    while the with-block runs."""
+
+    def __init__(self, pid):
+        self.pid, self.peak = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, private_dirty_kib(self.pid))
+            self._stop.wait(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def echo_through(ch, data):
     """Send data to the session's `cat` and read it all back."""
     got = bytearray()
@@ -206,13 +230,16 @@ def test_idle_session_gives_memory_back_and_works_after(srv, user, keys):
         ch.settimeout(30)
         ch.exec_command("cat")
         data = os.urandom(2 << 20)
-        assert echo_through(ch, data) == data
-        # busy: a byte every 100 ms keeps the connection from going idle
-        busy = 0
-        for _ in range(5):
-            assert echo_through(ch, b"x") == b"x"
-            busy = max(busy, private_dirty_kib(pid))
-            time.sleep(0.1)
+        # busy: the peak while 2 MiB go through, then while a byte every
+        # 100 ms keeps the connection from going idle (sampled, not read
+        # once at the end: how far the buffers grow, and when, depends on
+        # how the client's reads and writes fall)
+        with PeakDirty(pid) as peak:
+            assert echo_through(ch, data) == data
+            for _ in range(5):
+                assert echo_through(ch, b"x") == b"x"
+                time.sleep(0.1)
+        busy = peak.peak
         time.sleep(1.5)
         idle = private_dirty_kib(pid)
         print(f"connection process Private_Dirty: busy {busy} KiB, idle {idle} KiB")
