@@ -40,7 +40,8 @@ struct session {
 /* The names glibc's sigabbrev_np gives signals 1-31, kept here: that call
  * is one more versioned libc import (about 90 bytes of dynamic symbol,
  * relocation and version entries), in a table by number with no pointers. */
-static const char signal_names[32][7] = {
+#define SIGNAL_NAMES 32           /* 1-31 named, 0 not */
+static const char signal_names[SIGNAL_NAMES][7] = {
 	[SIGHUP] = "HUP", [SIGINT] = "INT", [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
 	[SIGTRAP] = "TRAP", [SIGABRT] = "ABRT", [SIGBUS] = "BUS", [SIGFPE] = "FPE",
 	[SIGKILL] = "KILL", [SIGUSR1] = "USR1", [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
@@ -56,14 +57,14 @@ static const char signal_names[32][7] = {
 
 const char *session_signame(int sig)
 {
-	if (sig <= 0 || sig >= 32 || !signal_names[sig][0])
+	if (sig <= 0 || sig >= SIGNAL_NAMES || !signal_names[sig][0])
 		return NULL;
 	return signal_names[sig];
 }
 
 int session_signum(const char *name)
 {
-	for (int sig = 1; sig < 32; sig++)
+	for (int sig = 1; sig < SIGNAL_NAMES; sig++)
 		if (signal_names[sig][0] && strcmp(signal_names[sig], name) == 0)
 			return sig;
 	return 0;
