@@ -371,9 +371,12 @@ UPLOAD_SINK = ("exec /usr/bin/python3 -S -c 'import fcntl, os\n"
                "while os.read(0, 1 << 20): pass'")
 
 
-def transfer(server, user, key, cipher, mac, size_mib, direction, client_cpu=None):
+def transfer(server, user, key, cipher, mac, size_mib, direction, client_cpu=None,
+             upload_file=None):
     """Seconds to move size_mib MiB through one session, or None on failure;
-    the ssh client's CPU seconds are appended to client_cpu (a list)."""
+    the ssh client's CPU seconds are appended to client_cpu (a list).
+    direction "upfile" uploads upload_file (size_mib MiB) as the client's
+    stdin, as scp and sftp read a file; "up" pipes `head -c` into it."""
     opts = cipher_opts(cipher, mac)
     if direction == "down":
         return timed(ssh_argv(server, user, key, f"head -c {size_mib}M /dev/zero",
@@ -381,6 +384,10 @@ def transfer(server, user, key, cipher, mac, size_mib, direction, client_cpu=Non
     if size_mib == 0:
         return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts),
                      client_cpu=client_cpu)
+    if direction == "upfile":
+        with open(upload_file, "rb") as f:
+            return timed(ssh_argv(server, user, key, UPLOAD_SINK, opts=opts),
+                         stdin=f, client_cpu=client_cpu)
     src = subprocess.Popen(["head", "-c", f"{size_mib}M", "/dev/zero"],
                            stdout=subprocess.PIPE)
     try:
@@ -467,12 +474,31 @@ class ServerCpu:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def make_upload_file(workdir, size_mib):
+    """A file of size_mib MiB of zeros (the bytes `head -c` sends), read
+    once so that the page cache holds it for every upload."""
+    path = os.path.join(workdir, "upload.bin")
+    chunk = bytes(1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(size_mib):
+            f.write(chunk)
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+    return path
+
+
 def measure_throughput(servers, user, key, reps, size_mib, login_median,
-                       login_cpu=None):
+                       login_cpu=None, upload_file=None):
     """MiB/s per cipher and direction. The login time (median from the
     latency run) is subtracted so the figure is the transfer alone; so is
     the login's server CPU (login_cpu, the curve25519 row) from the
-    server's CPU for the transfer, given as seconds per GiB."""
+    server's CPU for the transfer, given as seconds per GiB. The first
+    cipher's upload is measured twice: through a pipe from `head -c` (as
+    every cipher's) and, with upload_file, with that file as the client's
+    stdin ("upfile"): a file is what scp and sftp upload, and it takes
+    `head` (a fourth process on two CPUs, writing 8 and 4 KiB at a time)
+    out of the measurement."""
     out = {}
     up_base, client_base = sink_startup(servers, user, key, reps)
     for label, cipher, mac in CIPHERS:
@@ -486,7 +512,10 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median,
                 able.append(s)
             else:
                 out[label][s.kind]["unsupported"] = why
-        for direction in ("down", "up"):
+        directions = ("down", "up")
+        if upload_file and label == CIPHERS[0][0]:
+            directions += ("upfile",)
+        for direction in directions:
             times = {s.kind: [] for s in able}
             cpus = {s.kind: [] for s in able}
             client_cpus = {s.kind: [] for s in able}
@@ -494,7 +523,7 @@ def measure_throughput(servers, user, key, reps, size_mib, login_median,
                 for s in rotated(able, rep):
                     with ServerCpu(s) as cpu:
                         t = transfer(s, user, key, cipher, mac, size_mib, direction,
-                                     client_cpus[s.kind])
+                                     client_cpus[s.kind], upload_file)
                         time.sleep(0.05)    # the connection's last samples
                     if t is not None:
                         times[s.kind].append(t)
@@ -838,8 +867,11 @@ def table_rows(res):
         vals = [median(lat[k][key]) if k in lat else None for k in COLUMNS]
         rows.append((what, [fmt(v, "ms") for v in vals], vals, "lower"))
     for label, per in res.get("throughput", {}).items():
-        for direction, arrow in (("down", "server->client"), ("up", "client->server")):
-            vals = [per[k][direction] if k in per else None for k in COLUMNS]
+        for direction, arrow in (("down", "server->client"), ("up", "client->server"),
+                                 ("upfile", "client->server, stdin a file")):
+            if not any(direction in per[k] for k in per):
+                continue
+            vals = [per[k].get(direction) if k in per else None for k in COLUMNS]
             rows.append((f"{label} {arrow}, MiB/s", [fmt(v, "MiB/s") for v in vals],
                          vals, "higher"))
             vals = [per[k].get(f"cpu_gib_{direction}") if k in per else None
@@ -935,6 +967,9 @@ def print_table(res):
               "1 GiB; median. One client process does all of a transfer's cipher work on "
               "its side, so 1024 / that figure is the most MiB/s that direction can reach "
               "with this client on this machine, whatever the server")
+        print("client->server, stdin a file: the first cipher's upload again, the ssh "
+              "client reading a file (in the page cache) instead of a pipe from `head -c`, "
+              "as scp and sftp read what they upload")
     if "latency" in res:
         print("tinysshd and wombatd -i: one process per connection under "
               "systemd-socket-activate --inetd -a; login rows and chacha20-poly1305 only")
@@ -1046,7 +1081,8 @@ def main():
         print("throughput...", file=sys.stderr)
         res["throughput"] = measure_throughput(servers, user.name, userkey, args.reps,
                                                args.size, login_median,
-                                               res["login_cpu"].get("curve25519-sha256"))
+                                               res["login_cpu"].get("curve25519-sha256"),
+                                               make_upload_file(workdir, args.size))
         print("forwarding...", file=sys.stderr)
         res["forwarding"] = measure_forwarding(core, user.name, userkey, args.reps,
                                                args.size)
