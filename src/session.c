@@ -547,13 +547,21 @@ static int session_launch(struct session *s, struct launch *l, const char *what)
 	if (make_stdio(s, in, out, err) < 0)
 		goto fail;
 	record_login_before(s, pw, l);
+	/* Signals stay blocked from before the fork until the child has reset
+	 * their dispositions (reset_signals): one sent to it in between, such
+	 * as the SIGHUP of a session ended at once, waits instead of running
+	 * this process's handler or being dropped by an inherited SIG_IGN. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(s, pw, l, in[0], out[1], err[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	failed = "fork";
 	if (pid < 0)
 		goto fail;
 	lifecycle_session_started(s->lc, pid);
-	if (pid == 0)
-		child_exec(s, pw, l, in[0], out[1], err[1]);
 	if (in[0] >= 0)
 		close(in[0]);
 	if (out[1] >= 0)

@@ -862,6 +862,9 @@ int main(void)
 {
 	crypto_init();
 	log_init("test_channel", LOG_L_ERROR, 1, NULL, 0);
+	/* as under nohup: a child's SIG_IGN until it resets its signals. The
+	 * sessions ended at once below still have to die of their SIGHUP. */
+	signal(SIGHUP, SIG_IGN);
 	buf_init(&out_pkt, 1024, 1u << 20);
 	buf_init(&msg, 1024, 1u << 20);
 	cfg.max_sessions = 10;
