@@ -11,8 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Supported names, in preference order (comma lists). */
-#define CIPHERS_DEFAULT "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+#include "build_opts.h"
+
+/* Supported names, in preference order (comma lists). A build configured
+ * with --disable-aes (HAVE_AES 0) has chacha20-poly1305 alone; the AES
+ * names are then only known ones (CIPHERS_AES_LEFT_OUT, for config.c). */
+#define CIPHERS_AES "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+#if HAVE_AES
+#define CIPHERS_DEFAULT "chacha20-poly1305@openssh.com," CIPHERS_AES
+#define CIPHERS_AES_LEFT_OUT ""
+#else
+#define CIPHERS_DEFAULT "chacha20-poly1305@openssh.com"
+#define CIPHERS_AES_LEFT_OUT "," CIPHERS_AES
+#endif
 #define MACS_DEFAULT "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1-etm@openssh.com,hmac-sha1"
 
 /* Key material needed for a cipher / MAC. Returns -1 for unknown names.

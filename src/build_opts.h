@@ -1,6 +1,6 @@
 /* build_opts: the parts ./configure can leave out of a build (--disable-rsa,
  * --disable-nist, --disable-dh, --disable-zlib, --disable-pq,
- * --disable-forwarding), as 0/1
+ * --disable-aes, --disable-forwarding), as 0/1
  * constants. The code tests them in ordinary `if`s at the one place each
  * part is dispatched (a key type's branch, a key exchange's case), so a
  * left-out part is still compiled and type-checked in every build; the
@@ -42,6 +42,14 @@
 #define LEFT_OUT_ZLIB ""
 #endif
 
+#ifdef WOMBAT_NO_AES
+#define HAVE_AES 0
+#define LEFT_OUT_AES " aes"
+#else
+#define HAVE_AES 1
+#define LEFT_OUT_AES ""
+#endif
+
 #ifdef WOMBAT_NO_FORWARDING
 #define HAVE_FORWARDING 0
 #define LEFT_OUT_FORWARDING " forwarding"
@@ -58,7 +66,7 @@
 
 /* " rsa nist dh zlib pq" for what this build left out, "" for none */
 #define FEATURES_LEFT_OUT LEFT_OUT_RSA LEFT_OUT_NIST LEFT_OUT_DH LEFT_OUT_ZLIB LEFT_OUT_PQ \
-	LEFT_OUT_FORWARDING
+	LEFT_OUT_AES LEFT_OUT_FORWARDING
 
 /* Signature algorithms of the key types: each group with a leading comma. */
 #define KEYALGS_NIST_NAMES ",ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"

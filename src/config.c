@@ -52,7 +52,8 @@
 #define KEX_KNOWN "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1," \
 	"diffie-hellman-group-exchange-sha1" KEX_PQ_KNOWN KEX_NIST_LEFT_OUT KEX_DH_LEFT_OUT
 #define CIPHERS_KNOWN "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc," \
-	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256"
+	"rijndael-cbc@lysator.liu.se,blowfish-cbc,cast128-cbc,arcfour,arcfour128,arcfour256" \
+	CIPHERS_AES_LEFT_OUT
 #define MACS_KNOWN "hmac-md5,hmac-md5-96,hmac-sha1-96,hmac-ripemd160," \
 	"hmac-ripemd160@openssh.com,umac-64@openssh.com,umac-128@openssh.com," \
 	"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com,hmac-sha1-96-etm@openssh.com," \

@@ -490,7 +490,8 @@ int main(int argc, char **argv)
 	log_init("wombatd", log_level_of(&cl, &cfg), cl.to_stderr || cl.test, cl.log_file,
 		 cfg.syslog_facility);
 	log_on_stderr = (cl.to_stderr || cl.test) && log_fileno() < 0;
-	debug("AES/GHASH implementation: %s", cpu_aes_impl());
+	if (HAVE_AES)
+		debug("AES/GHASH implementation: %s", cpu_aes_impl());
 	if (db.note[0])
 		logit("%s", db.note);
 	if (FEATURES_LEFT_OUT[0])

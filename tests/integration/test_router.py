@@ -1,11 +1,11 @@
 """A build that leaves parts out (./configure --enable-router, or
---disable-rsa/-nist/-dh/-zlib one by one) still serves a user through real
+--disable-rsa/-nist/-dh/-zlib/-aes one by one) still serves a user through real
 clients: OpenSSH ssh with an ed25519 key and with a password, scp, sftp.
 What it left out (the "# left out of this build:" line of wombatd -T) is
 not offered: a HostKey file of a left-out type is skipped with its reason,
 a configuration naming a left-out algorithm is warned about, a client
-offering only left-out key exchanges is refused, Compression yes offers no
-compression. Every test also runs against the default build, where it
+offering only left-out key exchanges or ciphers is refused, Compression yes
+offers no compression. Every test also runs against the default build, where it
 checks the opposite (the part is there). `make check-router` runs this file
 against build-router/ (WOMBAT_BIN_DIR)."""
 import hashlib
@@ -41,7 +41,7 @@ def client_opts(server, key):
 
 
 def test_t_names_what_was_left_out():
-    assert LEFT_OUT <= {"rsa", "nist", "dh", "zlib", "pq", "forwarding"}
+    assert LEFT_OUT <= {"rsa", "nist", "dh", "zlib", "pq", "aes", "forwarding"}
 
 
 def test_forwarding(server):
@@ -140,7 +140,8 @@ def test_config_naming_left_out_algorithms(tmp_path, keys):
     conf.write_text("KexAlgorithms curve25519-sha256,ecdh-sha2-nistp256,"
                     "diffie-hellman-group14-sha256\n"
                     "HostKeyAlgorithms ssh-ed25519,rsa-sha2-512\n"
-                    "Compression yes\n")
+                    "Compression yes\n"
+                    "Ciphers aes128-ctr,chacha20-poly1305@openssh.com\n")
     r = subprocess.run([WOMBATD, "-T", "-f", str(conf), "-h", keys.host["ed25519"]],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
@@ -150,8 +151,10 @@ def test_config_naming_left_out_algorithms(tmp_path, keys):
         ([] if "nist" in LEFT_OUT else ["ecdh-sha2-nistp256"]) + \
         ([] if "dh" in LEFT_OUT else ["diffie-hellman-group14-sha256"])
     assert dump["kexalgorithms"] == ",".join(expect_kex)
+    assert dump["ciphers"] == ("" if "aes" in LEFT_OUT else "aes128-ctr,") + \
+        "chacha20-poly1305@openssh.com"
     for part, line, names in (("nist", 1, "ecdh-sha2-nistp256"), ("dh", 1, "group14"),
-                              ("rsa", 2, "rsa-sha2-512")):
+                              ("rsa", 2, "rsa-sha2-512"), ("aes", 4, "aes128-ctr")):
         warned = re.search(rf"{re.escape(str(conf))}:{line}: \w+: '[^']*{names}[^']*' "
                            r"is not supported by wombat, ignored", r.stderr)
         assert bool(warned) == (part in LEFT_OUT), (part, r.stderr)
@@ -177,6 +180,26 @@ def test_client_offering_only_left_out_kex(server):
     assert r.returncode == 255
     assert b"no matching key exchange method found" in r.stderr, r.stderr
     assert server.wait_log(r"no matching key exchange algorithm", since=mark), server.log(mark)
+
+
+def test_client_offering_only_aes(server):
+    """ssh -c with AES ciphers only: served with one of them, or, in a build
+    configured with --disable-aes, refused at key exchange with the reason
+    logged; chacha20-poly1305 is served either way."""
+    aes = "aes128-ctr,aes256-gcm@openssh.com"
+    mark = server.mark()
+    r = ssh(server, "true", opts=[f"Ciphers={aes}"], verbose=True)
+    if "aes" in LEFT_OUT:
+        assert r.returncode == 255
+        assert b"no matching cipher found" in r.stderr, r.stderr[-2000:]
+        assert server.wait_log(r"no matching cipher \(client to server\) algorithm",
+                               since=mark), server.log(mark)
+    else:
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert negotiated(r.stderr)["client->server"]["cipher"] in aes.split(",")
+    r = ssh(server, "echo", "c", opts=["Ciphers=chacha20-poly1305@openssh.com"], verbose=True)
+    assert r.returncode == 0 and r.stdout == b"c\n", r.stderr[-2000:]
+    assert negotiated(r.stderr)["server->client"]["cipher"] == "chacha20-poly1305@openssh.com"
 
 
 def test_compression_requested_by_the_client(server):

@@ -156,11 +156,27 @@ static tcrypt_t *kat_ctx(const char *cipher, const char *mac, int encrypt)
 	return tcrypt_new(cipher, mac, key, iv, mk, encrypt);
 }
 
+/* A cipher this build left out: refused, and its checks skipped. */
+static int left_out(const char *cipher, const char *mac)
+{
+	if (!unit_cipher_left_out(cipher))
+		return 0;
+	uint8_t key[64] = { 0 }, iv[16] = { 0 };
+	CHECK(cipher_info(cipher, NULL, NULL, NULL) == -1);
+	CHECK(tcrypt_new(cipher, mac, key, iv, key, 1) == NULL);
+	return 1;
+}
+
 static void test_kats(void)
 {
 	size_t nk = sizeof kats / sizeof kats[0];
 	for (size_t i = 0; i < nk;) {
 		const char *c = kats[i].cipher, *m = kats[i].mac;
+		if (left_out(c, m)) {
+			while (i < nk && strcmp(kats[i].cipher, c) == 0 && strcmp(kats[i].mac, m) == 0)
+				i++;
+			continue;
+		}
 		tcrypt_t *enc = kat_ctx(c, m, 1), *dec = kat_ctx(c, m, 0);
 		CHECK(enc != NULL && dec != NULL);
 		if (!enc || !dec)
@@ -325,6 +341,8 @@ static void test_round_trips(void)
 	for (size_t ci = 0; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
+		if (left_out(c->cipher, c->mac))
+			continue;
 		CHECK(make_pair(&p, c) == 0);
 		if (!p.enc || !p.dec) {
 			fprintf(stderr, "cannot make %s/%s\n", c->cipher, c->mac ? c->mac : "-");
@@ -356,6 +374,8 @@ static void test_tamper(void)
 	for (size_t ci = 1; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
+		if (left_out(c->cipher, c->mac))
+			continue;
 		if (make_pair(&p, c) != 0) {
 			CHECK(0);
 			continue;
@@ -416,6 +436,8 @@ static void test_open_len_preserves(void)
 	for (size_t ci = 1; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
+		if (left_out(c->cipher, c->mac))
+			continue;
 		if (make_pair(&p, c) != 0) {
 			CHECK(0);
 			continue;
@@ -437,14 +459,42 @@ static void test_open_len_preserves(void)
 	}
 }
 
-static void test_info_and_args(void)
+/* key and IV sizes of the AES ciphers, and what they refuse */
+static void test_aes_info_and_args(void)
 {
-	size_t kl, il, ml;
+	size_t kl, il;
 	int aead;
+	if (left_out("aes128-ctr", "hmac-sha2-256") + left_out("aes192-ctr", "hmac-sha2-256") +
+	    left_out("aes256-gcm@openssh.com", NULL) + left_out("aes128-gcm@openssh.com", NULL))
+		return;
 	CHECK(cipher_info("aes256-gcm@openssh.com", &kl, &il, &aead) == 0 &&
 	      kl == 32 && il == 12 && aead == 1);
 	CHECK(cipher_info("aes128-ctr", &kl, &il, &aead) == 0 &&
 	      kl == 16 && il == 16 && aead == 0);
+	CHECK(cipher_info("aes192-ctr", &kl, &il, &aead) == 0 &&
+	      kl == 24 && il == 16 && aead == 0);
+
+	uint8_t key[64] = { 0 }, iv[16] = { 0 };
+	CHECK(tcrypt_new("aes128-ctr", NULL, key, iv, NULL, 1) == NULL);
+	CHECK(tcrypt_new("aes128-ctr", "none", key, iv, NULL, 1) == NULL);
+	CHECK(tcrypt_new("aes128-ctr", "hmac-md5", key, iv, key, 1) == NULL);
+
+	/* sizes that are not a whole number of blocks are refused */
+	tcrypt_t *t = tcrypt_new("aes128-gcm@openssh.com", NULL, key, iv, NULL, 1);
+	uint8_t buf[64] = { 0 };
+	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 20) == -1);
+	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 32) == 0);
+	tcrypt_free(t);
+	t = tcrypt_new("aes128-ctr", "hmac-sha2-256", key, iv, key, 1);
+	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 26) == -1);
+	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 28) == 0);
+	tcrypt_free(t);
+}
+
+static void test_info_and_args(void)
+{
+	size_t kl, il, ml;
+	int aead;
 	CHECK(cipher_info("chacha20-poly1305@openssh.com", &kl, &il, &aead) == 0 &&
 	      kl == 64 && il == 0 && aead == 1);
 	CHECK(cipher_info("none", &kl, &il, &aead) == 0 && kl == 0 && aead == 0);
@@ -454,30 +504,15 @@ static void test_info_and_args(void)
 	CHECK(mac_info("hmac-sha1", &ml) == 0 && ml == 20);
 	CHECK(mac_info("hmac-sha1-etm@openssh.com", &ml) == 0 && ml == 20);
 	CHECK(mac_info("hmac-sha1-96", &ml) == -1);
-	CHECK(cipher_info("aes192-ctr", &kl, &il, &aead) == 0 &&
-	      kl == 24 && il == 16 && aead == 0);
 
 	uint8_t key[64] = { 0 }, iv[16] = { 0 };
-	CHECK(tcrypt_new("aes128-ctr", NULL, key, iv, NULL, 1) == NULL);
-	CHECK(tcrypt_new("aes128-ctr", "none", key, iv, NULL, 1) == NULL);
-	CHECK(tcrypt_new("aes128-ctr", "hmac-md5", key, iv, key, 1) == NULL);
 	CHECK(tcrypt_new("rot13", NULL, key, iv, NULL, 1) == NULL);
 
 	tcrypt_t *t = tcrypt_new("none", NULL, NULL, NULL, NULL, 1);
 	CHECK(t && tcrypt_blocksize(t) == 8 && tcrypt_taglen(t) == 0 &&
 	      !tcrypt_len_excluded(t));
 	tcrypt_free(t);
-
-	/* sizes that are not a whole number of blocks are refused */
-	t = tcrypt_new("aes128-gcm@openssh.com", NULL, key, iv, NULL, 1);
-	uint8_t buf[64] = { 0 };
-	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 20) == -1);
-	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 32) == 0);
-	tcrypt_free(t);
-	t = tcrypt_new("aes128-ctr", "hmac-sha2-256", key, iv, key, 1);
-	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 26) == -1);
-	CHECK(t && tcrypt_seal(t, 0, buf, 4 + 28) == 0);
-	tcrypt_free(t);
+	test_aes_info_and_args();
 }
 
 int main(void)

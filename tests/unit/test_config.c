@@ -35,6 +35,24 @@
 #define RSA_KEYALGS_FOR_TEST ",rsa-sha2-512,rsa-sha2-256"
 #endif
 #define KEYALGS_DEFAULT_FOR_TEST "ssh-ed25519" NIST_KEYALGS_FOR_TEST RSA_KEYALGS_FOR_TEST
+/* Cipher names that this build supports: with --disable-aes the one
+ * cipher there is stands in for each (the default build still checks
+ * first-wins and globbing with distinct names). */
+#ifdef WOMBAT_NO_AES
+#define CIPHER_1_FOR_TEST "chacha20-poly1305@openssh.com"
+#define CIPHER_2_FOR_TEST "chacha20-poly1305@openssh.com"
+#define CIPHERS_1_2_FOR_TEST "chacha20-poly1305@openssh.com"
+#define CIPHER_AEAD_FOR_TEST "chacha20-poly1305@openssh.com"
+#define CIPHER_GLOB_FOR_TEST "chacha*"
+#define CIPHER_GLOB_MATCH_FOR_TEST "chacha20-poly1305@openssh.com"
+#else
+#define CIPHER_1_FOR_TEST "aes128-ctr"
+#define CIPHER_2_FOR_TEST "aes256-ctr"
+#define CIPHERS_1_2_FOR_TEST "aes128-ctr,aes256-ctr"
+#define CIPHER_AEAD_FOR_TEST "aes256-gcm@openssh.com"
+#define CIPHER_GLOB_FOR_TEST "aes*-ctr"
+#define CIPHER_GLOB_MATCH_FOR_TEST "aes128-ctr,aes192-ctr,aes256-ctr"
+#endif
 /* AllowTcpForwarding's value: always "no" (0) in a build configured with
  * --disable-forwarding */
 #define FWD(v) (HAVE_FORWARDING ? (v) : 0)
@@ -176,7 +194,7 @@ static void test_option_types(void)
 		"DenyGroups guests\n"
 		"Banner /etc/issue.net\n"
 		"PermitUserEnvironment LANG,LC_*\n"
-		"Ciphers aes128-ctr,aes256-ctr\n"
+		"Ciphers " CIPHERS_1_2_FOR_TEST "\n"
 		"MACs -hmac-sha2-512*\n"
 		"KexAlgorithms ^diffie-hellman-group16-sha512\n"
 		"HostKeyAlgorithms +rsa-sha2-256\n"
@@ -231,7 +249,7 @@ static void test_option_types(void)
 	CHECK(c.banner && strcmp(c.banner, "/etc/issue.net") == 0);
 	CHECK(c.permit_user_environment == 1 && c.permit_user_env_pattern &&
 	      strcmp(c.permit_user_env_pattern, "LANG,LC_*") == 0);
-	CHECK(strcmp(c.ciphers, "aes128-ctr,aes256-ctr") == 0);
+	CHECK(strcmp(c.ciphers, CIPHERS_1_2_FOR_TEST) == 0);
 	CHECK(strcmp(c.macs, "hmac-sha2-256-etm@openssh.com,hmac-sha2-256,"
 			   "hmac-sha1-etm@openssh.com,hmac-sha1") == 0);
 	if (HAVE_DH) {
@@ -276,12 +294,12 @@ static void test_first_value_wins(void)
 {
 	struct config c;
 	CHECK(load(&c, "MaxAuthTries 3\nMaxAuthTries 5\nBanner /a\nBanner /b\n"
-		       "AuthorizedKeysFile /x\nAuthorizedKeysFile /y\nCiphers aes128-ctr\n"
-		       "Ciphers aes256-ctr\nPermitRootLogin no\npermitrootlogin yes\n") == 0);
+		       "AuthorizedKeysFile /x\nAuthorizedKeysFile /y\nCiphers " CIPHER_1_FOR_TEST "\n"
+		       "Ciphers " CIPHER_2_FOR_TEST "\nPermitRootLogin no\npermitrootlogin yes\n") == 0);
 	CHECK(c.max_auth_tries == 3);
 	CHECK(strcmp(c.banner, "/a") == 0);
 	CHECK(c.n_authorized_keys_files == 1 && strcmp(c.authorized_keys_files[0], "/x") == 0);
-	CHECK(strcmp(c.ciphers, "aes128-ctr") == 0);
+	CHECK(strcmp(c.ciphers, CIPHER_1_FOR_TEST) == 0);
 	CHECK(c.permit_root_login == PERMIT_ROOT_NO);
 	config_free(&c);
 	/* the second value is still validated */
@@ -316,8 +334,8 @@ static void test_values(void)
 	CHECK(c.banner && strcmp(c.banner, "/etc/a \"b\"") == 0);
 	config_free(&c);
 	/* algorithm list forms */
-	CHECK(load(&c, "Ciphers aes*-ctr\nMACs +hmac-sha2-256\nKexAlgorithms -ecdh-*,diffie-*\n") == 0);
-	CHECK(strcmp(c.ciphers, "aes128-ctr,aes192-ctr,aes256-ctr") == 0);
+	CHECK(load(&c, "Ciphers " CIPHER_GLOB_FOR_TEST "\nMACs +hmac-sha2-256\nKexAlgorithms -ecdh-*,diffie-*\n") == 0);
+	CHECK(strcmp(c.ciphers, CIPHER_GLOB_MATCH_FOR_TEST) == 0);
 	CHECK(strcmp(c.macs, MACS_DEFAULT) == 0);
 	CHECK(strcmp(c.kex_algorithms, PQ_KEX_FOR_TEST
 		     "curve25519-sha256,curve25519-sha256@libssh.org") == 0);
@@ -343,6 +361,15 @@ static void test_left_out_algorithms(void)
 	CHECK((strstr(c.kex_algorithms, "ecdh-sha2-nistp256") != NULL) == HAVE_NIST);
 	CHECK((strstr(c.kex_algorithms, "diffie-hellman-group14-sha256") != NULL) == HAVE_DH);
 	config_free(&c);
+	CHECK(load(&c, "Ciphers aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr\n")
+	      == 0);
+	CHECK(strcmp(c.ciphers, HAVE_AES ? "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,"
+			"aes256-ctr" : "chacha20-poly1305@openssh.com") == 0);
+	config_free(&c);
+	if (!HAVE_AES)
+		CHECK(load_fails_with("Ciphers aes128-ctr,aes256-gcm@openssh.com\n",
+				      "1: Ciphers: no algorithm wombat implements in "
+				      "'aes128-ctr,aes256-gcm@openssh.com'"));
 	if (!HAVE_RSA) {
 		CHECK(load_fails_with("HostKeyAlgorithms rsa-sha2-256,rsa-sha2-512\n",
 				      "1: HostKeyAlgorithms: no algorithm wombat implements in "
@@ -371,10 +398,10 @@ static void test_known_algorithms(void)
 		       "(built with --disable-rsa; test_left_out_algorithms runs instead)\n");
 		return;
 	}
-	CHECK(load(&c, "Ciphers aes128-ctr,3des-cbc\nMACs hmac-md5,hmac-sha1*\n"
+	CHECK(load(&c, "Ciphers " CIPHER_1_FOR_TEST ",3des-cbc\nMACs hmac-md5,hmac-sha1*\n"
 		       "HostKeyAlgorithms rsa-sha2-512,ssh-rsa\n"
 		       "KexAlgorithms diffie-hellman-group1-sha1,curve25519-sha256\n") == 0);
-	CHECK(strcmp(c.ciphers, "aes128-ctr") == 0);
+	CHECK(strcmp(c.ciphers, CIPHER_1_FOR_TEST) == 0);
 	CHECK(strcmp(c.macs, "hmac-sha1-etm@openssh.com,hmac-sha1") == 0);
 	CHECK(strcmp(c.host_key_algorithms, "rsa-sha2-512") == 0);
 	CHECK(strcmp(c.kex_algorithms, "curve25519-sha256") == 0);
@@ -796,7 +823,7 @@ static void fill_everything(struct config *c)
 		"KbdInteractiveAuthentication no\nAuthorizedKeysFile /a/%u \"/b c\"\n"
 		"StrictModes no\nMaxAuthTries 2\nLoginGraceTime 0\nAllowUsers a b\n"
 		"DenyUsers c\nAllowGroups g\nDenyGroups h\nBanner /etc/banner\n"
-		"PermitUserEnvironment yes\nCiphers aes256-gcm@openssh.com\n"
+		"PermitUserEnvironment yes\nCiphers " CIPHER_AEAD_FOR_TEST "\n"
 		"MACs hmac-sha2-512\nKexAlgorithms curve25519-sha256\n"
 		"HostKeyAlgorithms ssh-ed25519" RSA_KEYALGS_FOR_TEST "\n"
 		"PubkeyAcceptedAlgorithms " RSA_OR_ED25519_FOR_TEST "\n"

@@ -86,6 +86,21 @@ static void round_trip(struct pair *p, const char *what, int compressible)
 	CHECK(p->tx.seq_out == p->rx.seq_in);
 }
 
+/* --disable-aes: the aes* names are refused (their checks skipped) */
+static int left_out(const char *cipher)
+{
+	if (!unit_cipher_left_out(cipher))
+		return 0;
+	CHECK(cipher_info(cipher, NULL, NULL, NULL) == -1);
+	return 1;
+}
+
+/* The cipher for a test about something else: an AES one where built. */
+static const char *some_cipher(const char *aes_name)
+{
+	return HAVE_AES ? aes_name : "chacha20-poly1305@openssh.com";
+}
+
 static void test_every_cipher_and_mac(void)
 {
 	static const char *const combos[][2] = {
@@ -98,6 +113,8 @@ static void test_every_cipher_and_mac(void)
 	};
 	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
 		struct pair p;
+		if (left_out(combos[i][0]))
+			continue;
 		pair_open(&p);
 		if (strcmp(combos[i][0], "none") != 0)
 			pair_keys(&p, combos[i][0], combos[i][1]);
@@ -110,7 +127,7 @@ static void test_compression(void)
 {
 	struct pair p;
 	pair_open(&p);
-	pair_keys(&p, "aes128-gcm@openssh.com", NULL);
+	pair_keys(&p, some_cipher("aes128-gcm@openssh.com"), NULL);
 	CHECK(pkt_start_compression(&p.tx, 0, 1) == 0);
 	CHECK(pkt_start_compression(&p.rx, 1, 0) == 0);
 	round_trip(&p, "zlib", 1);
@@ -145,7 +162,7 @@ static void test_tampering_refused(void)
 {
 	struct pair p;
 	pair_open(&p);
-	pair_keys(&p, "aes128-ctr", "hmac-sha2-256-etm@openssh.com");
+	pair_keys(&p, some_cipher("aes128-ctr"), "hmac-sha2-256-etm@openssh.com");
 	uint8_t msg[64];
 	fill_payload(msg, sizeof(msg), 0);
 	CHECK(pkt_send(&p.tx, msg, sizeof(msg)) == 0);
@@ -171,6 +188,8 @@ static void test_room_in_queue(void)
 	for (size_t c = 0; c < sizeof(ciphers) / sizeof(ciphers[0]); c++)
 		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
 			struct pair p;
+			if (left_out(ciphers[c][0]))
+				break;
 			pair_open(&p);
 			pair_keys(&p, ciphers[c][0], ciphers[c][1]);
 			size_t len = lens[l], sizes[3] = { len, len, len > 1 ? len / 2 : 1 };
