@@ -89,7 +89,10 @@ struct tcrypt {
 	uint8_t raw_key[64], raw_mackey[64];
 };
 
-/* CTR and GCM are AES modes: gone with --disable-aes (build_opts.h) */
+/* CTR and GCM are AES modes: gone with --disable-aes (build_opts.h).
+ * find_cipher_def refuses their names; each call into aes.c and gcm.c
+ * below also tests HAVE_AES, which is what lets the optimiser (and then
+ * the link) drop that code. */
 static int uses_aes(enum cmode mode)
 {
 	return mode == CM_CTR || mode == CM_GCM;

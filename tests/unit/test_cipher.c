@@ -7,7 +7,7 @@
 #include <string.h>
 #include <tomcrypt.h>
 
-#include "unit.h"
+#include "unit_cipher.h"
 #include "cipher.h"
 #include "crypto.h"
 
@@ -156,23 +156,12 @@ static tcrypt_t *kat_ctx(const char *cipher, const char *mac, int encrypt)
 	return tcrypt_new(cipher, mac, key, iv, mk, encrypt);
 }
 
-/* A cipher this build left out: refused, and its checks skipped. */
-static int left_out(const char *cipher, const char *mac)
-{
-	if (!unit_cipher_left_out(cipher))
-		return 0;
-	uint8_t key[64] = { 0 }, iv[16] = { 0 };
-	CHECK(cipher_info(cipher, NULL, NULL, NULL) == -1);
-	CHECK(tcrypt_new(cipher, mac, key, iv, key, 1) == NULL);
-	return 1;
-}
-
 static void test_kats(void)
 {
 	size_t nk = sizeof kats / sizeof kats[0];
 	for (size_t i = 0; i < nk;) {
 		const char *c = kats[i].cipher, *m = kats[i].mac;
-		if (left_out(c, m)) {
+		if (unit_cipher_left_out(c, m)) {
 			while (i < nk && strcmp(kats[i].cipher, c) == 0 && strcmp(kats[i].mac, m) == 0)
 				i++;
 			continue;
@@ -341,7 +330,7 @@ static void test_round_trips(void)
 	for (size_t ci = 0; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
-		if (left_out(c->cipher, c->mac))
+		if (unit_cipher_left_out(c->cipher, c->mac))
 			continue;
 		CHECK(make_pair(&p, c) == 0);
 		if (!p.enc || !p.dec) {
@@ -374,7 +363,7 @@ static void test_tamper(void)
 	for (size_t ci = 1; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
-		if (left_out(c->cipher, c->mac))
+		if (unit_cipher_left_out(c->cipher, c->mac))
 			continue;
 		if (make_pair(&p, c) != 0) {
 			CHECK(0);
@@ -436,7 +425,7 @@ static void test_open_len_preserves(void)
 	for (size_t ci = 1; ci < sizeof combos / sizeof combos[0]; ci++) {
 		const struct combo *c = &combos[ci];
 		struct pair p;
-		if (left_out(c->cipher, c->mac))
+		if (unit_cipher_left_out(c->cipher, c->mac))
 			continue;
 		if (make_pair(&p, c) != 0) {
 			CHECK(0);
@@ -464,8 +453,12 @@ static void test_aes_info_and_args(void)
 {
 	size_t kl, il;
 	int aead;
-	if (left_out("aes128-ctr", "hmac-sha2-256") + left_out("aes192-ctr", "hmac-sha2-256") +
-	    left_out("aes256-gcm@openssh.com", NULL) + left_out("aes128-gcm@openssh.com", NULL))
+	static const char *const aes[] = { "aes128-ctr", "aes192-ctr", "aes256-gcm@openssh.com",
+					   "aes128-gcm@openssh.com" };
+	int left_out = 0;
+	for (size_t i = 0; i < sizeof aes / sizeof aes[0]; i++)
+		left_out += unit_cipher_left_out(aes[i], strstr(aes[i], "gcm") ? NULL : "hmac-sha2-256");
+	if (left_out)
 		return;
 	CHECK(cipher_info("aes256-gcm@openssh.com", &kl, &il, &aead) == 0 &&
 	      kl == 32 && il == 12 && aead == 1);

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "build_opts.h"
-
 static int unit_failures, unit_checks;
 #define CHECK(cond) do { unit_checks++; if (!(cond)) { unit_failures++; \
 	fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
@@ -25,15 +23,5 @@ static inline size_t unit_unhex(const char *hex, unsigned char *out, size_t cap)
 		hex += 2;
 	}
 	return n;
-}
-
-/* --disable-aes leaves the aes* ciphers out of the build: a test of one
- * says SKIPPED here, and checks that the name is refused instead. */
-static inline int unit_cipher_left_out(const char *name)
-{
-	if (HAVE_AES || strncmp(name, "aes", 3) != 0)
-		return 0;
-	printf("SKIPPED: %s (built with --disable-aes); checking it is refused\n", name);
-	return 1;
 }
 #endif
