@@ -161,9 +161,17 @@ def test_pty_shell_interactive(server, pty_client):
     c.send("stty size\r")
     c.expect(r"\r\n24 80\r\n")
     c.resize(40, 132)
-    time.sleep(0.3)
-    c.send("stty size\r")
-    c.expect(r"\r\n40 132\r\n")
+    # ssh sends window-change when its SIGWINCH is handled, so the new size
+    # reaches the remote tty some time later: ask again until it has (CI's
+    # ASan run once saw the old size 0.3 s after the resize)
+    deadline = time.monotonic() + 10
+    while True:
+        c.send("stty size\r")
+        size = c.expect(r"\r\n(\d+ \d+)\r\n").group(1)
+        if size == b"40 132" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert size == b"40 132"
     c.send("exit 5\r")
     assert c.wait() == 5
 
